@@ -1,0 +1,1 @@
+"""Reelpay: a GraphQL API for short-video creator monetization."""

@@ -1,0 +1,1 @@
+"""Accounts: sign-up and sessions, profiles, roles, account type and standing."""

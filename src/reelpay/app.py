@@ -1,0 +1,78 @@
+"""The Starlette application: /graphql (GraphiQL in development), /healthz and /readyz."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+from reelpay.accounts.passwords import Passwords
+from reelpay.clock import Clock, SystemClock
+from reelpay.db import create_engine, create_sessionmaker
+from reelpay.graphql.context import AppServices
+from reelpay.graphql.schema import build_schema
+from reelpay.graphql.view import ReelpayGraphQL
+from reelpay.settings import Settings
+
+log = logging.getLogger("reelpay")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    engine: AsyncEngine | None = None,
+) -> Starlette:
+    """Build the app; tests pass their own clock and engine."""
+    settings = settings or Settings.from_env()
+    engine = engine or create_engine(settings.database_url, pool_pre_ping=True)
+    services = AppServices(
+        settings=settings,
+        clock=clock or SystemClock(),
+        sessionmaker=create_sessionmaker(engine),
+        passwords=Passwords(settings),
+    )
+    graphql = ReelpayGraphQL(
+        build_schema(settings),
+        services,
+        graphql_ide=None if settings.is_production else "graphiql",
+        allow_queries_via_get=True,
+    )
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(sa.text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            log.warning("readiness check failed", exc_info=True)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"},
+                                status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.engine = engine
+    return app

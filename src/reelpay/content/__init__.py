@@ -1,0 +1,1 @@
+"""Content: videos, views per day, pins and follows."""

@@ -1,0 +1,608 @@
+"""Content services: videos, views, pins and follows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelpay.accounts.models import Account
+from reelpay.content import audience
+from reelpay.content.models import (
+    DailyFollowerChange,
+    Follow,
+    PinnedVideo,
+    Video,
+    VideoDailyViews,
+)
+from reelpay.content.visibility import ContentAccess, can_see_video, content_access
+from reelpay.db import upsert
+from reelpay.enums import FollowStatus, Visibility
+from reelpay.errors import DomainError, ErrorCode, NotFound, Problem
+from reelpay.pagination import Page, PageRequest, paginate_groups
+from reelpay.settings import Rules
+
+# --- videos --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VideoDraft:
+    title: str
+    duration_seconds: int
+    visibility: Visibility = Visibility.PUBLIC
+    description: str = ""
+    is_original: bool = True
+
+
+@dataclass(frozen=True)
+class VideoChanges:
+    """Fields to change; None leaves a field as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    visibility: Visibility | None = None
+    is_original: bool | None = None
+
+
+def _check_title(title: str, rules: Rules, problems: list[Problem]) -> str:
+    title = title.strip()
+    if not 1 <= len(title) <= rules.video_title_max_length:
+        problems.append(Problem(
+            ErrorCode.INVALID_INPUT,
+            f"A title has 1 to {rules.video_title_max_length} characters.",
+            ("input", "title"),
+        ))
+    return title
+
+
+def _check_description(description: str, rules: Rules, problems: list[Problem]) -> str:
+    description = description.strip()
+    if len(description) > rules.video_description_max_length:
+        problems.append(Problem(
+            ErrorCode.INVALID_INPUT,
+            f"A description has at most {rules.video_description_max_length} characters.",
+            ("input", "description"),
+        ))
+    return description
+
+
+async def publish_video(
+    session: AsyncSession, owner: Account, draft: VideoDraft, *, now: datetime, rules: Rules
+) -> Video:
+    problems: list[Problem] = []
+    title = _check_title(draft.title, rules, problems)
+    description = _check_description(draft.description, rules, problems)
+    low, high = rules.video_min_duration_seconds, rules.video_max_duration_seconds
+    if not low <= draft.duration_seconds <= high:
+        problems.append(Problem(
+            ErrorCode.VIDEO_DURATION_OUT_OF_RANGE,
+            f"A video lasts {low} to {high} seconds.",
+            ("input", "durationSeconds"),
+        ))
+    if problems:
+        raise DomainError.of(problems)
+    video = Video(
+        owner_id=owner.id,
+        title=title,
+        description=description,
+        duration_seconds=draft.duration_seconds,
+        visibility=draft.visibility,
+        is_original=draft.is_original,
+        published_at=now,
+        updated_at=now,
+        view_count=0,
+    )
+    session.add(video)
+    await session.flush()
+    return video
+
+
+async def get_own_video_or_raise(session: AsyncSession, owner: Account, video_id: int) -> Video:
+    """The owner's live video; anyone else's is reported as missing (nothing leaks)."""
+    video = await session.get(Video, video_id)
+    if video is None or video.deleted_at is not None or video.owner_id != owner.id:
+        raise NotFound("You have no video with this ID.", field=("input", "videoId"))
+    return video
+
+
+async def update_video(
+    session: AsyncSession,
+    owner: Account,
+    video_id: int,
+    changes: VideoChanges,
+    *,
+    now: datetime,
+    rules: Rules,
+) -> Video:
+    video = await get_own_video_or_raise(session, owner, video_id)
+    problems: list[Problem] = []
+    title = None if changes.title is None else _check_title(changes.title, rules, problems)
+    description = (
+        None
+        if changes.description is None
+        else _check_description(changes.description, rules, problems)
+    )
+    if problems:
+        raise DomainError.of(problems)
+    if title is not None:
+        video.title = title
+    if description is not None:
+        video.description = description
+    if changes.is_original is not None:
+        video.is_original = changes.is_original
+    if changes.visibility is not None:
+        video.visibility = changes.visibility
+        if changes.visibility is not Visibility.PUBLIC:
+            await _unpin(session, video.id)
+    video.updated_at = now
+    await session.flush()
+    return video
+
+
+async def delete_video(
+    session: AsyncSession, owner: Account, video_id: int, *, now: datetime
+) -> Video:
+    """Hide the video everywhere; the row stays for the records that may point at it."""
+    video = await get_own_video_or_raise(session, owner, video_id)
+    video.deleted_at = now
+    video.updated_at = now
+    await _unpin(session, video.id)
+    await session.flush()
+    return video
+
+
+async def videos_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Video]:
+    rows = await session.scalars(sa.select(Video).where(Video.id.in_(set(ids))))
+    return {video.id: video for video in rows}
+
+
+def _visible_videos(access_by_owner: Mapping[int, ContentAccess]) -> sa.Select[Any]:
+    everything = [o for o, a in access_by_owner.items() if a is ContentAccess.ALL]
+    public_only = [o for o, a in access_by_owner.items() if a is ContentAccess.PUBLIC]
+    return sa.select(Video).where(
+        Video.deleted_at.is_(None),
+        sa.or_(
+            Video.owner_id.in_(everything),
+            sa.and_(Video.owner_id.in_(public_only), Video.visibility == Visibility.PUBLIC),
+        ),
+    )
+
+
+async def video_pages(
+    session: AsyncSession, access_by_owner: Mapping[int, ContentAccess], request: PageRequest
+) -> dict[int, Page[Video]]:
+    """Each owner's videos that the viewer may see, newest first, in one query."""
+    return await paginate_groups(
+        session,
+        _visible_videos(access_by_owner),
+        Video,
+        Video.owner_id,
+        list(access_by_owner),
+        (Video.published_at, Video.id),
+        request,
+        descending=True,
+    )
+
+
+async def video_counts(
+    session: AsyncSession, access_by_owner: Mapping[int, ContentAccess]
+) -> dict[int, int]:
+    visible = _visible_videos(access_by_owner).subquery()
+    rows = await session.execute(
+        sa.select(visible.c.owner_id, sa.func.count()).group_by(visible.c.owner_id)
+    )
+    counts = dict.fromkeys(access_by_owner, 0)
+    counts.update({owner: n for owner, n in rows.tuples()})
+    return counts
+
+
+# --- pins ----------------------------------------------------------------------------------
+
+
+async def set_pinned_videos(
+    session: AsyncSession, account: Account, video_ids: Sequence[int], *, rules: Rules
+) -> list[int]:
+    """Replace the account's pins with `video_ids`, in that order."""
+    if not account.is_business:
+        raise DomainError(
+            "Only pro (BUSINESS) accounts pin videos.",
+            code=ErrorCode.BUSINESS_ACCOUNT_REQUIRED,
+        )
+    if len(video_ids) > rules.max_pinned_videos:
+        raise DomainError(
+            f"Pin at most {rules.max_pinned_videos} videos.",
+            code=ErrorCode.TOO_MANY_PINNED_VIDEOS,
+            field=("input", "videoIds"),
+        )
+    problems: list[Problem] = []
+    videos = await videos_by_ids(session, video_ids)
+    seen: set[int] = set()
+    for index, video_id in enumerate(video_ids):
+        path = ("input", "videoIds", str(index))
+        video = videos.get(video_id)
+        if video_id in seen:
+            problems.append(Problem(ErrorCode.DUPLICATE_PINNED_VIDEO,
+                                    "This video is already in the list.", path))
+        elif (
+            video is None
+            or video.owner_id != account.id
+            or video.deleted_at is not None
+            or video.visibility is not Visibility.PUBLIC
+        ):
+            problems.append(Problem(ErrorCode.VIDEO_NOT_PINNABLE,
+                                    "Only your own public videos can be pinned.", path))
+        seen.add(video_id)
+    if problems:
+        raise DomainError.of(problems)
+    await session.execute(sa.delete(PinnedVideo).where(PinnedVideo.account_id == account.id))
+    session.add_all(
+        PinnedVideo(account_id=account.id, video_id=video_id, position=position)
+        for position, video_id in enumerate(video_ids, start=1)
+    )
+    await session.flush()
+    return list(video_ids)
+
+
+async def pinned_video_ids(session: AsyncSession, account_id: int) -> list[int]:
+    return (await pinned_video_ids_by_account(session, [account_id]))[account_id]
+
+
+async def pinned_video_ids_by_account(
+    session: AsyncSession, account_ids: Sequence[int]
+) -> dict[int, list[int]]:
+    rows = await session.execute(
+        sa.select(PinnedVideo.account_id, PinnedVideo.video_id)
+        .where(PinnedVideo.account_id.in_(set(account_ids)))
+        .order_by(PinnedVideo.account_id, PinnedVideo.position)
+    )
+    pins: dict[int, list[int]] = {account_id: [] for account_id in account_ids}
+    for account_id, video_id in rows.tuples():
+        pins[account_id].append(video_id)
+    return pins
+
+
+async def _unpin(session: AsyncSession, video_id: int) -> None:
+    await session.execute(sa.delete(PinnedVideo).where(PinnedVideo.video_id == video_id))
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+async def record_view(
+    session: AsyncSession, viewer: Account | None, video_id: int, *, now: datetime
+) -> Video:
+    """Count one view of a video the viewer may see, on today's UTC day."""
+    video = await session.get(Video, video_id)
+    owner = await session.get(Account, video.owner_id) if video else None
+    if video is None or owner is None:
+        raise NotFound("No such video.", field=("input", "videoId"))
+    status = (await follow_statuses(session, viewer.id, [owner.id])).get(owner.id) if viewer \
+        else None
+    if not can_see_video(content_access(viewer, owner, status), video):
+        raise NotFound("No such video.", field=("input", "videoId"))
+    await add_views(session, video.id, {now.date(): 1})
+    await session.refresh(video, ["view_count"])
+    return video
+
+
+async def add_views(session: AsyncSession, video_id: int, views_by_day: Mapping[date, int]) -> None:
+    """Add view counts per UTC day (live views, and history loaded by demo data and tests)."""
+    rows = [{"video_id": video_id, "day": day, "views": n}
+            for day, n in views_by_day.items() if n > 0]
+    if not rows:
+        return
+    insert = upsert(session, VideoDailyViews).values(rows)
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[VideoDailyViews.video_id, VideoDailyViews.day],
+            set_={"views": VideoDailyViews.views + insert.excluded.views},
+        )
+    )
+    await session.execute(
+        sa.update(Video)
+        .where(Video.id == video_id)
+        .values(view_count=Video.view_count + sum(r["views"] for r in rows))
+    )
+
+
+async def views_in_window(
+    session: AsyncSession, account_ids: Sequence[int], *, today: date, rules: Rules
+) -> dict[int, int]:
+    """Views of each account's live videos over the rolling window ending today."""
+    start = audience.views_window_start(today, rules.views_window_days)
+    rows = await session.execute(
+        sa.select(Video.owner_id, sa.func.coalesce(sa.func.sum(VideoDailyViews.views), 0))
+        .join(VideoDailyViews, VideoDailyViews.video_id == Video.id)
+        .where(Video.owner_id.in_(set(account_ids)), Video.deleted_at.is_(None))
+        .where(VideoDailyViews.day >= start, VideoDailyViews.day <= today)
+        .group_by(Video.owner_id)
+    )
+    totals = dict.fromkeys(account_ids, 0)
+    totals.update({owner: int(n) for owner, n in rows.tuples()})
+    return totals
+
+
+async def public_posts_in_window(
+    session: AsyncSession, account_ids: Sequence[int], *, now: datetime, rules: Rules
+) -> dict[int, int]:
+    """Public, live videos each account published in the rolling window ending now."""
+    start = audience.posts_window_start(now, rules.posts_window_days)
+    rows = await session.execute(
+        sa.select(Video.owner_id, sa.func.count())
+        .where(Video.owner_id.in_(set(account_ids)), Video.deleted_at.is_(None))
+        .where(Video.visibility == Visibility.PUBLIC)
+        .where(Video.published_at > start, Video.published_at <= now)
+        .group_by(Video.owner_id)
+    )
+    counts = dict.fromkeys(account_ids, 0)
+    counts.update({owner: n for owner, n in rows.tuples()})
+    return counts
+
+
+# --- follows -------------------------------------------------------------------------------
+
+
+async def follow(
+    session: AsyncSession, follower: Account, followee_id: int, *, now: datetime
+) -> Follow:
+    """Follow a public account at once, or ask a private one (a PENDING request)."""
+    followee = await session.get(Account, followee_id)
+    if followee is None:
+        raise NotFound("No such account.", field=("input", "accountId"))
+    if followee.id == follower.id:
+        raise DomainError("You cannot follow yourself.", code=ErrorCode.CANNOT_FOLLOW_SELF,
+                          field=("input", "accountId"))
+    existing = await _follow_row(session, follower.id, followee.id)
+    if existing is not None:
+        message = ("You already follow this account." if existing.status is FollowStatus.ACCEPTED
+                   else "Your follow request is waiting for approval.")
+        raise DomainError(message, code=ErrorCode.ALREADY_FOLLOWING, field=("input", "accountId"))
+    private = followee.visibility is Visibility.PRIVATE
+    row = Follow(
+        follower_id=follower.id,
+        followee_id=followee.id,
+        status=FollowStatus.PENDING if private else FollowStatus.ACCEPTED,
+        created_at=now,
+        accepted_at=None if private else now,
+    )
+    session.add(row)
+    await session.flush()
+    if not private:
+        await _count_follower_change(session, followee.id, now.date(), gained=1)
+    return row
+
+
+async def unfollow(
+    session: AsyncSession, follower: Account, followee_id: int, *, now: datetime
+) -> Account:
+    """Stop following, or withdraw a pending request."""
+    followee = await session.get(Account, followee_id)
+    row = await _follow_row(session, follower.id, followee_id) if followee else None
+    if followee is None or row is None:
+        raise DomainError("You do not follow this account.", code=ErrorCode.NOT_FOLLOWING,
+                          field=("input", "accountId"))
+    await session.delete(row)
+    if row.status is FollowStatus.ACCEPTED:
+        await _count_follower_change(session, followee_id, now.date(), lost=1)
+    await session.flush()
+    return followee
+
+
+async def approve_follow_request(
+    session: AsyncSession, account: Account, follower_id: int, *, now: datetime
+) -> Follow:
+    row = await _pending_request(session, account, follower_id)
+    row.status = FollowStatus.ACCEPTED
+    row.accepted_at = now
+    await _count_follower_change(session, account.id, now.date(), gained=1)
+    await session.flush()
+    return row
+
+
+async def decline_follow_request(
+    session: AsyncSession, account: Account, follower_id: int
+) -> None:
+    row = await _pending_request(session, account, follower_id)
+    await session.delete(row)
+    await session.flush()
+
+
+async def accept_all_follow_requests(
+    session: AsyncSession, account: Account, *, now: datetime
+) -> int:
+    """A private account that goes public accepts everyone who asked."""
+    result = await session.execute(
+        sa.update(Follow)
+        .where(Follow.followee_id == account.id, Follow.status == FollowStatus.PENDING)
+        .values(status=FollowStatus.ACCEPTED, accepted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    accepted = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if accepted:
+        await _count_follower_change(session, account.id, now.date(), gained=accepted)
+    return accepted
+
+
+async def follow_statuses(
+    session: AsyncSession, follower_id: int, followee_ids: Sequence[int]
+) -> dict[int, FollowStatus]:
+    rows = await session.execute(
+        sa.select(Follow.followee_id, Follow.status)
+        .where(Follow.follower_id == follower_id, Follow.followee_id.in_(set(followee_ids)))
+    )
+    return dict(rows.tuples().all())
+
+
+async def follower_counts(session: AsyncSession, account_ids: Sequence[int]) -> dict[int, int]:
+    return await _count_follows(session, Follow.followee_id, account_ids)
+
+
+async def following_counts(session: AsyncSession, account_ids: Sequence[int]) -> dict[int, int]:
+    return await _count_follows(session, Follow.follower_id, account_ids)
+
+
+async def follow_request_counts(
+    session: AsyncSession, account_ids: Sequence[int]
+) -> dict[int, int]:
+    return await _count_follows(session, Follow.followee_id, account_ids, FollowStatus.PENDING)
+
+
+async def follow_pages(
+    session: AsyncSession,
+    *,
+    of: str,
+    account_ids: Sequence[int],
+    request: PageRequest,
+    status: FollowStatus = FollowStatus.ACCEPTED,
+) -> dict[int, Page[Follow]]:
+    """Followers (`of="followee"`) or followings (`of="follower"`) of many accounts, newest
+    first, in one query."""
+    group = Follow.followee_id if of == "followee" else Follow.follower_id
+    return await paginate_groups(
+        session,
+        sa.select(Follow).where(Follow.status == status),
+        Follow,
+        group,
+        account_ids,
+        (Follow.id,),
+        request,
+        descending=True,
+    )
+
+
+async def _count_follows(
+    session: AsyncSession,
+    column: Any,
+    account_ids: Sequence[int],
+    status: FollowStatus = FollowStatus.ACCEPTED,
+) -> dict[int, int]:
+    rows = await session.execute(
+        sa.select(column, sa.func.count())
+        .where(column.in_(set(account_ids)), Follow.status == status)
+        .group_by(column)
+    )
+    counts = dict.fromkeys(account_ids, 0)
+    counts.update({account_id: n for account_id, n in rows.tuples()})
+    return counts
+
+
+async def _follow_row(session: AsyncSession, follower_id: int, followee_id: int) -> Follow | None:
+    return await session.scalar(
+        sa.select(Follow).where(Follow.follower_id == follower_id,
+                                Follow.followee_id == followee_id)
+    )
+
+
+async def _pending_request(session: AsyncSession, account: Account, follower_id: int) -> Follow:
+    row = await _follow_row(session, follower_id, account.id)
+    if row is None or row.status is not FollowStatus.PENDING:
+        raise DomainError("This account has not asked to follow you.",
+                          code=ErrorCode.NO_FOLLOW_REQUEST, field=("input", "accountId"))
+    return row
+
+
+async def _count_follower_change(
+    session: AsyncSession, account_id: int, day: date, *, gained: int = 0, lost: int = 0
+) -> None:
+    insert = upsert(session, DailyFollowerChange).values(
+        account_id=account_id, day=day, gained=gained, lost=lost
+    )
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[DailyFollowerChange.account_id, DailyFollowerChange.day],
+            set_={
+                "gained": DailyFollowerChange.gained + insert.excluded.gained,
+                "lost": DailyFollowerChange.lost + insert.excluded.lost,
+            },
+        )
+    )
+
+
+# --- analytics -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    day: date
+    views: int
+    followers_gained: int
+    followers_lost: int
+    followers_total: int
+
+
+@dataclass(frozen=True)
+class VideoViewsSeries:
+    video_id: int
+    total_views: int
+    views_by_day: tuple[tuple[date, int], ...]
+
+
+@dataclass(frozen=True)
+class Analytics:
+    start: date
+    end: date
+    days: tuple[DayFigures, ...]
+    videos: tuple[VideoViewsSeries, ...]
+
+
+async def analytics(
+    session: AsyncSession, account: Account, *, start: date, end: date, today: date,
+    rules: Rules,
+) -> Analytics:
+    """Views per day per video and follower growth; advanced analytics are a pro feature."""
+    if not account.is_business:
+        raise DomainError("Advanced analytics are for pro (BUSINESS) accounts.",
+                          code=ErrorCode.BUSINESS_ACCOUNT_REQUIRED)
+    if end < start:
+        raise DomainError("The range ends before it starts.", field=("to",))
+    if end > today:
+        raise DomainError("The range cannot end after today.", field=("to",))
+    if (end - start).days + 1 > rules.analytics_max_range_days:
+        raise DomainError(f"A range covers at most {rules.analytics_max_range_days} days.",
+                          field=("from",))
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    view_rows = (await session.execute(
+        sa.select(VideoDailyViews.video_id, VideoDailyViews.day, VideoDailyViews.views)
+        .join(Video, Video.id == VideoDailyViews.video_id)
+        .where(Video.owner_id == account.id, Video.deleted_at.is_(None))
+        .where(VideoDailyViews.day >= start, VideoDailyViews.day <= end)
+        .order_by(VideoDailyViews.video_id, VideoDailyViews.day)
+    )).tuples().all()
+    change_rows = {day: (gained, lost) for day, gained, lost in (await session.execute(
+        sa.select(DailyFollowerChange.day, DailyFollowerChange.gained, DailyFollowerChange.lost)
+        .where(DailyFollowerChange.account_id == account.id)
+        .where(DailyFollowerChange.day >= start, DailyFollowerChange.day <= end)
+    )).tuples()}
+    net_after_end = int(await session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(DailyFollowerChange.gained
+                                               - DailyFollowerChange.lost), 0))
+        .where(DailyFollowerChange.account_id == account.id, DailyFollowerChange.day > end)
+    ) or 0)
+    current = (await follower_counts(session, [account.id]))[account.id]
+
+    views_per_day: dict[date, int] = dict.fromkeys(days, 0)
+    per_video: dict[int, dict[date, int]] = {}
+    for video_id, day, views in view_rows:
+        views_per_day[day] += views
+        per_video.setdefault(video_id, {})[day] = views
+
+    figures: list[DayFigures] = []
+    total = current - net_after_end
+    for day in reversed(days):
+        gained, lost = change_rows.get(day, (0, 0))
+        figures.append(DayFigures(day, views_per_day[day], gained, lost, total))
+        total -= gained - lost
+    figures.reverse()
+    series = tuple(
+        VideoViewsSeries(
+            video_id,
+            sum(by_day.values()),
+            tuple((day, by_day.get(day, 0)) for day in days),
+        )
+        for video_id, by_day in per_video.items()
+    )
+    return Analytics(start, end, tuple(figures), series)

@@ -1,0 +1,86 @@
+"""Domain errors: each carries a stable code clients switch on and a message people can read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Every expected failure a client may see in `userErrors`."""
+
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_ID = "INVALID_ID"
+    INVALID_CURSOR = "INVALID_CURSOR"
+    # accounts
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+    HANDLE_TAKEN = "HANDLE_TAKEN"
+    INVALID_HANDLE = "INVALID_HANDLE"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    TOO_YOUNG = "TOO_YOUNG"
+    INVALID_BIRTH_DATE = "INVALID_BIRTH_DATE"
+    INVALID_COUNTRY = "INVALID_COUNTRY"
+    INVALID_URL = "INVALID_URL"
+    BUSINESS_ACCOUNT_REQUIRED = "BUSINESS_ACCOUNT_REQUIRED"
+    ALREADY_ACCOUNT_TYPE = "ALREADY_ACCOUNT_TYPE"
+    # content
+    VIDEO_DURATION_OUT_OF_RANGE = "VIDEO_DURATION_OUT_OF_RANGE"
+    TOO_MANY_PINNED_VIDEOS = "TOO_MANY_PINNED_VIDEOS"
+    DUPLICATE_PINNED_VIDEO = "DUPLICATE_PINNED_VIDEO"
+    VIDEO_NOT_PINNABLE = "VIDEO_NOT_PINNABLE"
+    CANNOT_FOLLOW_SELF = "CANNOT_FOLLOW_SELF"
+    ALREADY_FOLLOWING = "ALREADY_FOLLOWING"
+    NOT_FOLLOWING = "NOT_FOLLOWING"
+    NO_FOLLOW_REQUEST = "NO_FOLLOW_REQUEST"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request; `field` is the path of the input field, if any."""
+
+    code: ErrorCode
+    message: str
+    field: tuple[str, ...] | None = None
+
+
+class DomainError(Exception):
+    """An expected failure of a business rule. Nothing the operation did is kept."""
+
+    code: ErrorCode = ErrorCode.INVALID_INPUT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: ErrorCode | None = None,
+        field: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.problems: list[Problem] = [
+            Problem(code or self.code, message, tuple(field) if field else None)
+        ]
+
+    @classmethod
+    def of(cls, problems: Sequence[Problem]) -> DomainError:
+        """One error that reports several problems at once (a form with many bad fields)."""
+        if not problems:
+            raise ValueError("DomainError.of needs at least one problem")
+        error = cls(problems[0].message, code=problems[0].code, field=problems[0].field)
+        error.problems = list(problems)
+        return error
+
+
+class NotFound(DomainError):
+    code = ErrorCode.NOT_FOUND
+
+
+class PermissionDenied(Exception):
+    """The caller may not do this at all (an authorisation failure, not a user error)."""
+
+
+class Unauthenticated(Exception):
+    """The caller must log in first, or their session token is invalid, expired or revoked."""

@@ -1,0 +1,246 @@
+"""Account mutations: each takes `input` and returns a payload with `userErrors`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from reelpay.accounts import service as accounts
+from reelpay.graphql.accounts.types import Account, AccountTypeSwitchPreview
+from reelpay.graphql.context import Context, logged_in
+from reelpay.graphql.enums import AccountType, Standing, Visibility
+from reelpay.graphql.errors import UserError, as_user_errors
+from reelpay.graphql.relay import decode_id_of
+
+ACCOUNT_ID = ("input", "accountId")
+
+
+@strawberry.input
+class SignUpInput:
+    email: str
+    password: str = strawberry.field(description="8 to 128 characters.")
+    handle: str = strawberry.field(
+        description="2 to 24 letters, digits, '_' or '.'; unique ignoring case."
+    )
+    display_name: str
+    birth_date: date = strawberry.field(description="You must be 13 or older.")
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2 code, e.g. US.")
+
+
+@strawberry.type
+class SignUpPayload:
+    token: str | None = strawberry.field(
+        default=None, description="Bearer token for the Authorization header; shown once."
+    )
+    account: Account | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class LogInInput:
+    email: str
+    password: str
+
+
+@strawberry.type
+class LogInPayload:
+    token: str | None = None
+    account: Account | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class LogOutInput:
+    everywhere: bool = strawberry.field(
+        default=False, description="Revoke every session of the account, not just this one."
+    )
+
+
+@strawberry.type
+class LogOutPayload:
+    revoked_sessions: int = 0
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Only the fields you send change; null clears an optional field.")
+class UpdateProfileInput:
+    handle: str | None = strawberry.UNSET
+    display_name: str | None = strawberry.UNSET
+    bio: str | None = strawberry.UNSET
+    avatar_url: str | None = strawberry.UNSET
+    country: str | None = strawberry.UNSET
+    visibility: Visibility | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET,
+        description="Going PUBLIC accepts every pending follow request.",
+    )
+    website_url: str | None = strawberry.field(
+        default=strawberry.UNSET, description="BUSINESS accounts only."
+    )
+    contact_email: str | None = strawberry.field(
+        default=strawberry.UNSET, description="BUSINESS accounts only."
+    )
+
+
+@strawberry.type
+class UpdateProfilePayload:
+    account: Account | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SwitchAccountTypeInput:
+    account_type: AccountType  # type: ignore[valid-type]
+
+
+@strawberry.type
+class SwitchAccountTypePayload:
+    account: Account | None = None
+    changes: AccountTypeSwitchPreview | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SetAccountStandingInput:
+    account_id: strawberry.ID
+    standing: Standing  # type: ignore[valid-type]
+
+
+@strawberry.input
+class SetAccountPoliticalInput:
+    account_id: strawberry.ID
+    is_political: bool
+
+
+@strawberry.type
+class StaffAccountPayload:
+    account: Account | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _kept(value: Any) -> Any:
+    return accounts.KEEP if value is strawberry.UNSET else value
+
+
+@strawberry.type
+class AccountMutations:
+    @strawberry.mutation(description="Create an account and log in.")
+    async def sign_up(self, info: Info[Context, None], input: SignUpInput) -> SignUpPayload:
+        ctx = info.context
+        data = accounts.SignUp(
+            email=input.email,
+            password=input.password,
+            handle=input.handle,
+            display_name=input.display_name,
+            birth_date=input.birth_date,
+            country=input.country,
+        )
+
+        async def work() -> SignUpPayload:
+            account, token = await ctx.write(lambda s, _viewer: accounts.sign_up(
+                s, data, now=ctx.now, rules=ctx.settings.rules, passwords=ctx.services.passwords))
+            ctx.act_as(account)
+            return SignUpPayload(token=token, account=Account.from_model(account))
+
+        return await as_user_errors(SignUpPayload, work)
+
+    @strawberry.mutation(description="Exchange email and password for a bearer token.")
+    async def log_in(self, info: Info[Context, None], input: LogInInput) -> LogInPayload:
+        ctx = info.context
+
+        async def work() -> LogInPayload:
+            account, token = await ctx.write(lambda s, _viewer: accounts.log_in(
+                s, email=input.email, password=input.password, now=ctx.now,
+                rules=ctx.settings.rules, passwords=ctx.services.passwords))
+            ctx.act_as(account)
+            return LogInPayload(token=token, account=Account.from_model(account))
+
+        return await as_user_errors(LogInPayload, work)
+
+    @strawberry.mutation(description="Revoke the bearer token this request was sent with.")
+    async def log_out(self, info: Info[Context, None], input: LogOutInput) -> LogOutPayload:
+        ctx = info.context
+
+        async def revoke(session: Any, viewer: Any) -> int:
+            return await accounts.log_out(session, logged_in(viewer), token=ctx.token or "",
+                                          everywhere=input.everywhere, now=ctx.now)
+
+        return LogOutPayload(revoked_sessions=await ctx.write(revoke))
+
+    @strawberry.mutation(description="Change the viewer's profile.")
+    async def update_profile(
+        self, info: Info[Context, None], input: UpdateProfileInput
+    ) -> UpdateProfilePayload:
+        ctx = info.context
+        changes = accounts.ProfileChanges(
+            handle=_kept(input.handle),
+            display_name=_kept(input.display_name),
+            bio=_kept(input.bio),
+            avatar_url=_kept(input.avatar_url),
+            country=_kept(input.country),
+            visibility=_kept(input.visibility),
+            website_url=_kept(input.website_url),
+            contact_email=_kept(input.contact_email),
+        )
+
+        async def work() -> UpdateProfilePayload:
+            account = await ctx.write(lambda s, viewer: accounts.update_profile(
+                s, logged_in(viewer), changes, now=ctx.now, rules=ctx.settings.rules))
+            return UpdateProfilePayload(account=Account.from_model(account))
+
+        return await as_user_errors(UpdateProfilePayload, work)
+
+    @strawberry.mutation(
+        description="Switch between PERSONAL and BUSINESS (pro). Free, instant and reversible: "
+        "going PERSONAL hides pinned videos and analytics and erases website and contact "
+        "email; going BUSINESS restores the pins."
+    )
+    async def switch_account_type(
+        self, info: Info[Context, None], input: SwitchAccountTypeInput
+    ) -> SwitchAccountTypePayload:
+        ctx = info.context
+
+        async def work() -> SwitchAccountTypePayload:
+            async def switch(session: Any, viewer: Any) -> Any:
+                account = logged_in(viewer)
+                preview = await accounts.switch_account_type(session, account, input.account_type)
+                return account, preview
+
+            account, preview = await ctx.write(switch)
+            return SwitchAccountTypePayload(
+                account=Account.from_model(account),
+                changes=AccountTypeSwitchPreview.from_preview(preview),
+            )
+
+        return await as_user_errors(SwitchAccountTypePayload, work)
+
+    @strawberry.mutation(description="Staff: record an account's community-guideline standing.")
+    async def set_account_standing(
+        self, info: Info[Context, None], input: SetAccountStandingInput
+    ) -> StaffAccountPayload:
+        ctx = info.context
+
+        async def work() -> StaffAccountPayload:
+            account_id = decode_id_of(input.account_id, "Account", ACCOUNT_ID)
+            account = await ctx.write(lambda s, viewer: accounts.set_standing(
+                s, logged_in(viewer), account_id, input.standing))
+            return StaffAccountPayload(account=Account.from_model(account))
+
+        return await as_user_errors(StaffAccountPayload, work)
+
+    @strawberry.mutation(description="Staff: mark or unmark a government or political account.")
+    async def set_account_political(
+        self, info: Info[Context, None], input: SetAccountPoliticalInput
+    ) -> StaffAccountPayload:
+        ctx = info.context
+
+        async def work() -> StaffAccountPayload:
+            account_id = decode_id_of(input.account_id, "Account", ACCOUNT_ID)
+            account = await ctx.write(lambda s, viewer: accounts.set_political(
+                s, logged_in(viewer), account_id, input.is_political))
+            return StaffAccountPayload(account=Account.from_model(account))
+
+        return await as_user_errors(StaffAccountPayload, work)
+

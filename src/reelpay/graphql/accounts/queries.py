@@ -1,0 +1,64 @@
+"""Account queries."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from reelpay.accounts import service as accounts
+from reelpay.graphql.accounts.types import (
+    ACCOUNT_KEY,
+    Account,
+    AccountTypeSwitchPreview,
+)
+from reelpay.graphql.context import Context
+from reelpay.graphql.enums import AccountType
+from reelpay.graphql.relay import Connection, connection, page_request
+
+
+@strawberry.type
+class AccountQueries:
+    @strawberry.field(description="The logged-in account; null when anonymous.")
+    async def viewer(self, info: Info[Context, None]) -> Account | None:
+        viewer = await info.context.viewer()
+        return Account.from_model(viewer) if viewer else None
+
+    @strawberry.field(description="An account by its handle (any case, with or without '@').")
+    async def account(self, info: Info[Context, None], handle: str) -> Account | None:
+        model = await info.context.read(lambda s: accounts.get_by_handle(s, handle))
+        return Account.from_model(model) if model else None
+
+    @strawberry.field(
+        description="Accounts, oldest first; `search` matches the start of a handle or "
+        "display name."
+    )
+    async def accounts(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Account]:
+        ctx = info.context
+        request = page_request(ctx.settings.limits, ACCOUNT_KEY, first=first, after=after,
+                               last=last, before=before)
+        page = await ctx.read(lambda s: accounts.list_accounts(s, request, search))
+        for model in page.items:
+            ctx.loaders.account.prime(model.id, model)
+        return connection(page, Account.from_model,
+                          lambda: ctx.read(lambda s: accounts.count_accounts(s, search)))
+
+    @strawberry.field(
+        description="What switching the viewer's account to `to` would change, without "
+        "switching."
+    )
+    async def account_type_switch_preview(
+        self, info: Info[Context, None], to: AccountType  # type: ignore[valid-type]
+    ) -> AccountTypeSwitchPreview:
+        viewer = await info.context.require_viewer()
+        preview = await info.context.read(
+            lambda s: accounts.preview_account_type_switch(s, viewer, to)
+        )
+        return AccountTypeSwitchPreview.from_preview(preview)

@@ -1,0 +1,282 @@
+"""GraphQL types of accounts. Private fields resolve to null for anyone but the owner and staff."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from reelpay.accounts.models import Account as AccountModel
+from reelpay.accounts.switching import SwitchPreview
+from reelpay.content import service as content
+from reelpay.content.visibility import ContentAccess, can_see_video
+from reelpay.errors import PermissionDenied
+from reelpay.graphql.context import Context
+from reelpay.graphql.enums import AccountType, FollowStatus, ProFeature, Role, Standing, Visibility
+from reelpay.graphql.relay import Connection, Node, connection, page_request
+
+if TYPE_CHECKING:
+    from reelpay.graphql.content.types import AccountAnalytics, Video
+
+VideoRef = Annotated["Video", strawberry.lazy("reelpay.graphql.content.types")]
+AnalyticsRef = Annotated["AccountAnalytics", strawberry.lazy("reelpay.graphql.content.types")]
+
+FOLLOW_KEY = (int,)
+VIDEO_KEY = (datetime, int)
+ACCOUNT_KEY = (int,)
+
+
+async def _is_self_or_staff(info: Info[Context, None], account_id: int) -> bool:
+    viewer = await info.context.viewer()
+    return viewer is not None and (viewer.id == account_id or viewer.is_staff)
+
+
+@strawberry.type(description="A person's or brand's account: its public profile and audience.")
+class Account(Node):
+    model: strawberry.Private[AccountModel]
+    handle: str
+    display_name: str
+    bio: str
+    avatar_url: str | None
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2 code.")
+    visibility: Visibility  # type: ignore[valid-type]
+    account_type: AccountType  # type: ignore[valid-type]
+    is_political: bool = strawberry.field(
+        description="Set by staff for government and political accounts."
+    )
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, model: AccountModel) -> Account:
+        return cls(
+            db_id=model.id,
+            model=model,
+            handle=model.handle,
+            display_name=model.display_name,
+            bio=model.bio,
+            avatar_url=model.avatar_url,
+            country=model.country,
+            visibility=model.visibility,
+            account_type=model.account_type,
+            is_political=model.is_political,
+            created_at=model.created_at,
+        )
+
+    @strawberry.field(description="Shown on pro (BUSINESS) accounts only.")
+    def website_url(self) -> str | None:
+        return self.model.website_url if self.model.is_business else None
+
+    @strawberry.field(description="Public contact email; shown on pro (BUSINESS) accounts only.")
+    def contact_email(self) -> str | None:
+        return self.model.contact_email if self.model.is_business else None
+
+    @strawberry.field(description="Login email. Only the owner and staff see it.")
+    async def email(self, info: Info[Context, None]) -> str | None:
+        return self.model.email if await _is_self_or_staff(info, self.db_id) else None
+
+    @strawberry.field(description="Only the owner and staff see it.")
+    async def birth_date(self, info: Info[Context, None]) -> date | None:
+        return self.model.birth_date if await _is_self_or_staff(info, self.db_id) else None
+
+    @strawberry.field(description="Only the owner and staff see it.")
+    async def standing(self, info: Info[Context, None]) -> Standing | None:  # type: ignore[valid-type]
+        return self.model.standing if await _is_self_or_staff(info, self.db_id) else None
+
+    @strawberry.field(description="Only the owner and staff see it.")
+    async def role(self, info: Info[Context, None]) -> Role | None:  # type: ignore[valid-type]
+        return self.model.role if await _is_self_or_staff(info, self.db_id) else None
+
+    @strawberry.field(description="Approved followers (exact).")
+    async def follower_count(self, info: Info[Context, None]) -> int:
+        return int(await info.context.loaders.follower_count.load(self.db_id))
+
+    @strawberry.field(description="Accounts this account follows (exact).")
+    async def following_count(self, info: Info[Context, None]) -> int:
+        return int(await info.context.loaders.following_count.load(self.db_id))
+
+    @strawberry.field(
+        description="How the logged-in viewer relates to this account; null when anonymous "
+        "or not following."
+    )
+    async def viewer_follow_status(self, info: Info[Context, None]) -> FollowStatus | None:  # type: ignore[valid-type]
+        return await info.context.loaders.viewer_follow_status.load(self.db_id)
+
+    @strawberry.field(
+        description="Views of this account's videos over the last 30 UTC days, today included. "
+        "Only the owner and staff see it."
+    )
+    async def views_in_last_30_days(self, info: Info[Context, None]) -> int | None:
+        if not await _is_self_or_staff(info, self.db_id):
+            return None
+        return int(await info.context.loaders.views_in_window.load(self.db_id))
+
+    @strawberry.field(
+        description="Public videos published in the last 30 days. Only the owner and staff see it."
+    )
+    async def public_posts_in_last_30_days(self, info: Info[Context, None]) -> int | None:
+        if not await _is_self_or_staff(info, self.db_id):
+            return None
+        return int(await info.context.loaders.public_posts_in_window.load(self.db_id))
+
+    @strawberry.field(
+        description="Videos you may see, newest first; null when the account is private and "
+        "has not approved you."
+    )
+    async def videos(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[VideoRef] | None:
+        from reelpay.graphql.content.types import Video
+
+        loaders = info.context.loaders
+        if await loaders.access.load(self.db_id) is ContentAccess.NONE:
+            return None
+        request = page_request(info.context.settings.limits, VIDEO_KEY, first=first,
+                               after=after, last=last, before=before)
+        page = await loaders.video_page.load((self.db_id, request))
+        return connection(page, Video.from_model, lambda: loaders.video_count.load(self.db_id))
+
+    @strawberry.field(
+        description="Up to 3 pinned videos in the owner's order; empty on PERSONAL accounts "
+        "(the pins are remembered and come back on switching to BUSINESS)."
+    )
+    async def pinned_videos(self, info: Info[Context, None]) -> list[VideoRef]:
+        from reelpay.graphql.content.types import Video
+
+        if not self.model.is_business:
+            return []
+        loaders = info.context.loaders
+        access = await loaders.access.load(self.db_id)
+        ids = await loaders.pinned_video_ids.load(self.db_id)
+        videos = await loaders.video.load_many(ids)
+        return [Video.from_model(v) for v in videos if v is not None and can_see_video(access, v)]
+
+    @strawberry.field(
+        description="Approved followers, most recent first; null when the account is private "
+        "and has not approved you."
+    )
+    async def followers(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Account] | None:
+        return await _follow_connection(info, self.db_id, "followers", first, after, last, before)
+
+    @strawberry.field(
+        description="Accounts this account follows, most recent first; null when the account is "
+        "private and has not approved you."
+    )
+    async def following(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Account] | None:
+        return await _follow_connection(info, self.db_id, "following", first, after, last, before)
+
+    @strawberry.field(
+        description="Pending requests to follow this private account; only its owner sees them."
+    )
+    async def follow_requests(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Account] | None:
+        viewer = await info.context.viewer()
+        if viewer is None or viewer.id != self.db_id:
+            return None
+        return await _follow_connection(info, self.db_id, "requests", first, after, last, before)
+
+    @strawberry.field(
+        description="Views per day per video and follower growth over a date range (UTC days, "
+        "both ends included). For the owner of a BUSINESS account only."
+    )
+    async def analytics(
+        self,
+        info: Info[Context, None],
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+    ) -> AnalyticsRef:
+        from reelpay.graphql.content.types import AccountAnalytics
+
+        viewer = await info.context.require_viewer()
+        if viewer.id != self.db_id:
+            raise PermissionDenied("Only the account's owner sees its analytics.")
+        ctx = info.context
+        result = await ctx.read(lambda s: content.analytics(
+            s, self.model, start=from_, end=to, today=ctx.now.date(), rules=ctx.settings.rules))
+        return AccountAnalytics.from_result(result)
+
+
+async def _follow_connection(
+    info: Info[Context, None],
+    account_id: int,
+    kind: str,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[Account] | None:
+    loaders = info.context.loaders
+    if kind != "requests" and await loaders.access.load(account_id) is ContentAccess.NONE:
+        return None
+    request = page_request(info.context.settings.limits, FOLLOW_KEY, first=first, after=after,
+                           last=last, before=before)
+    page_loader, count_loader, other = {
+        "followers": (loaders.follower_page, loaders.follower_count, "follower_id"),
+        "following": (loaders.following_page, loaders.following_count, "followee_id"),
+        "requests": (loaders.follow_request_page, loaders.follow_request_count, "follower_id"),
+    }[kind]
+    page = await page_loader.load((account_id, request))
+    people = await loaders.account.load_many([getattr(f, other) for f in page.items])
+    by_follow = {f.id: a for f, a in zip(page.items, people, strict=True)}
+    return connection(page, lambda f: Account.from_model(by_follow[f.id]),
+                      lambda: count_loader.load(account_id))
+
+
+@strawberry.type(description="What switching account type would change, or did change.")
+class AccountTypeSwitchPreview:
+    preview: strawberry.Private[SwitchPreview]
+    from_type: AccountType  # type: ignore[valid-type]
+    to_type: AccountType  # type: ignore[valid-type]
+    features_lost: list[ProFeature]  # type: ignore[valid-type]
+    features_gained: list[ProFeature]  # type: ignore[valid-type]
+    cleared_fields: list[str] = strawberry.field(
+        description="Profile fields that hold a value now and are erased (websiteUrl, "
+        "contactEmail); they must be entered again after switching back."
+    )
+
+    @classmethod
+    def from_preview(cls, preview: SwitchPreview) -> AccountTypeSwitchPreview:
+        return cls(
+            preview=preview,
+            from_type=preview.from_type,
+            to_type=preview.to_type,
+            features_lost=list(preview.features_lost),
+            features_gained=list(preview.features_gained),
+            cleared_fields=list(preview.cleared_fields),
+        )
+
+    @strawberry.field(
+        description="Pinned videos hidden by going PERSONAL, or shown again, in their saved "
+        "order, by going BUSINESS."
+    )
+    async def pinned_videos(self, info: Info[Context, None]) -> list[VideoRef]:
+        from reelpay.graphql.content.types import Video
+
+        videos = await info.context.loaders.video.load_many(list(self.preview.pinned_video_ids))
+        return [Video.from_model(v) for v in videos if v is not None and v.deleted_at is None]

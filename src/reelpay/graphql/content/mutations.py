@@ -1,0 +1,247 @@
+"""Video, pin, follow and view mutations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from reelpay.content import service as content
+from reelpay.graphql.accounts.types import Account
+from reelpay.graphql.content.types import Video
+from reelpay.graphql.context import Context, logged_in
+from reelpay.graphql.enums import FollowStatus, Visibility
+from reelpay.graphql.errors import UserError, as_user_errors
+from reelpay.graphql.relay import decode_id_of, encode_id
+
+VIDEO_ID = ("input", "videoId")
+ACCOUNT_ID = ("input", "accountId")
+
+
+@strawberry.input
+class PublishVideoInput:
+    title: str = strawberry.field(description="1 to 150 characters.")
+    duration_seconds: int = strawberry.field(description="1 to 3600 seconds.")
+    description: str = ""
+    visibility: Visibility = Visibility.PUBLIC  # type: ignore[valid-type]
+    is_original: bool = strawberry.field(
+        default=True, description="Original content (not re-uploaded from someone else)."
+    )
+
+
+@strawberry.type
+class VideoPayload:
+    video: Video | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Only the fields you send change.")
+class UpdateVideoInput:
+    video_id: strawberry.ID
+    title: str | None = None
+    description: str | None = None
+    visibility: Visibility | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Making a video PRIVATE unpins it."
+    )
+    is_original: bool | None = None
+
+
+@strawberry.input
+class DeleteVideoInput:
+    video_id: strawberry.ID
+
+
+@strawberry.type
+class DeleteVideoPayload:
+    deleted_video_id: strawberry.ID | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SetPinnedVideosInput:
+    video_ids: list[strawberry.ID] = strawberry.field(
+        description="Up to 3 of your own public videos, in display order; [] unpins all."
+    )
+
+
+@strawberry.type
+class SetPinnedVideosPayload:
+    account: Account | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class AccountRefInput:
+    account_id: strawberry.ID
+
+
+@strawberry.type
+class FollowPayload:
+    account: Account | None = strawberry.field(default=None, description="The followed account.")
+    status: FollowStatus | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="PENDING when the account is private and must approve."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AccountPayload:
+    account: Account | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class RecordViewInput:
+    video_id: strawberry.ID
+
+
+@strawberry.type
+class ContentMutations:
+    @strawberry.mutation(description="Publish a video on the viewer's profile.")
+    async def publish_video(
+        self, info: Info[Context, None], input: PublishVideoInput
+    ) -> VideoPayload:
+        ctx = info.context
+        draft = content.VideoDraft(
+            title=input.title,
+            duration_seconds=input.duration_seconds,
+            visibility=input.visibility,
+            description=input.description,
+            is_original=input.is_original,
+        )
+
+        async def work() -> VideoPayload:
+            video = await ctx.write(lambda s, viewer: content.publish_video(
+                s, logged_in(viewer), draft, now=ctx.now, rules=ctx.settings.rules))
+            return VideoPayload(video=Video.from_model(video))
+
+        return await as_user_errors(VideoPayload, work)
+
+    @strawberry.mutation(description="Edit one of the viewer's videos.")
+    async def update_video(
+        self, info: Info[Context, None], input: UpdateVideoInput
+    ) -> VideoPayload:
+        ctx = info.context
+        changes = content.VideoChanges(
+            title=input.title,
+            description=input.description,
+            visibility=input.visibility,
+            is_original=input.is_original,
+        )
+
+        async def work() -> VideoPayload:
+            video_id = decode_id_of(input.video_id, "Video", VIDEO_ID)
+            video = await ctx.write(lambda s, viewer: content.update_video(
+                s, logged_in(viewer), video_id, changes, now=ctx.now, rules=ctx.settings.rules))
+            return VideoPayload(video=Video.from_model(video))
+
+        return await as_user_errors(VideoPayload, work)
+
+    @strawberry.mutation(description="Delete one of the viewer's videos (it also leaves pins).")
+    async def delete_video(
+        self, info: Info[Context, None], input: DeleteVideoInput
+    ) -> DeleteVideoPayload:
+        ctx = info.context
+
+        async def work() -> DeleteVideoPayload:
+            video_id = decode_id_of(input.video_id, "Video", VIDEO_ID)
+            await ctx.write(lambda s, viewer: content.delete_video(
+                s, logged_in(viewer), video_id, now=ctx.now))
+            return DeleteVideoPayload(deleted_video_id=encode_id("Video", video_id))
+
+        return await as_user_errors(DeleteVideoPayload, work)
+
+    @strawberry.mutation(description="Set the viewer's pinned videos (pro accounts only).")
+    async def set_pinned_videos(
+        self, info: Info[Context, None], input: SetPinnedVideosInput
+    ) -> SetPinnedVideosPayload:
+        ctx = info.context
+
+        async def work() -> SetPinnedVideosPayload:
+            ids = [decode_id_of(gid, "Video", ("input", "videoIds", str(i)))
+                   for i, gid in enumerate(input.video_ids)]
+
+            async def pin(session: Any, viewer: Any) -> Any:
+                account = logged_in(viewer)
+                await content.set_pinned_videos(session, account, ids, rules=ctx.settings.rules)
+                return account
+
+            account = await ctx.write(pin)
+            return SetPinnedVideosPayload(account=Account.from_model(account))
+
+        return await as_user_errors(SetPinnedVideosPayload, work)
+
+    @strawberry.mutation(
+        description="Follow an account; a private account gets a request it must approve."
+    )
+    async def follow(self, info: Info[Context, None], input: AccountRefInput) -> FollowPayload:
+        ctx = info.context
+
+        async def work() -> FollowPayload:
+            account_id = decode_id_of(input.account_id, "Account", ACCOUNT_ID)
+            row = await ctx.write(lambda s, viewer: content.follow(
+                s, logged_in(viewer), account_id, now=ctx.now))
+            followee = await ctx.loaders.account.load(row.followee_id)
+            return FollowPayload(account=Account.from_model(followee), status=row.status)
+
+        return await as_user_errors(FollowPayload, work)
+
+    @strawberry.mutation(description="Stop following an account, or withdraw a request.")
+    async def unfollow(self, info: Info[Context, None], input: AccountRefInput) -> AccountPayload:
+        ctx = info.context
+
+        async def work() -> AccountPayload:
+            account_id = decode_id_of(input.account_id, "Account", ACCOUNT_ID)
+            account = await ctx.write(lambda s, viewer: content.unfollow(
+                s, logged_in(viewer), account_id, now=ctx.now))
+            return AccountPayload(account=Account.from_model(account))
+
+        return await as_user_errors(AccountPayload, work)
+
+    @strawberry.mutation(description="Approve a request to follow the viewer's private account.")
+    async def approve_follow_request(
+        self, info: Info[Context, None], input: AccountRefInput
+    ) -> AccountPayload:
+        ctx = info.context
+
+        async def work() -> AccountPayload:
+            follower_id = decode_id_of(input.account_id, "Account", ACCOUNT_ID)
+            await ctx.write(lambda s, viewer: content.approve_follow_request(
+                s, logged_in(viewer), follower_id, now=ctx.now))
+            follower = await ctx.loaders.account.load(follower_id)
+            return AccountPayload(account=Account.from_model(follower))
+
+        return await as_user_errors(AccountPayload, work)
+
+    @strawberry.mutation(description="Decline a request to follow the viewer's private account.")
+    async def decline_follow_request(
+        self, info: Info[Context, None], input: AccountRefInput
+    ) -> AccountPayload:
+        ctx = info.context
+
+        async def work() -> AccountPayload:
+            follower_id = decode_id_of(input.account_id, "Account", ACCOUNT_ID)
+            await ctx.write(lambda s, viewer: content.decline_follow_request(
+                s, logged_in(viewer), follower_id))
+            follower = await ctx.loaders.account.load(follower_id)
+            return AccountPayload(account=Account.from_model(follower))
+
+        return await as_user_errors(AccountPayload, work)
+
+    @strawberry.mutation(
+        description="Count a view of a video you can see (anonymous viewers too), on today's "
+        "UTC day."
+    )
+    async def record_view(
+        self, info: Info[Context, None], input: RecordViewInput
+    ) -> VideoPayload:
+        ctx = info.context
+
+        async def work() -> VideoPayload:
+            video_id = decode_id_of(input.video_id, "Video", VIDEO_ID)
+            video = await ctx.write(lambda s, viewer: content.record_view(
+                s, viewer, video_id, now=ctx.now))
+            return VideoPayload(video=Video.from_model(video))
+
+        return await as_user_errors(VideoPayload, work)

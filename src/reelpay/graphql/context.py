@@ -1,0 +1,140 @@
+"""Per-operation context: one database session, the viewer, the clock and the DataLoaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from reelpay import db
+from reelpay.accounts import service as accounts
+from reelpay.accounts.models import Account
+from reelpay.accounts.passwords import Passwords
+from reelpay.clock import Clock
+from reelpay.errors import Unauthenticated
+from reelpay.settings import Settings
+
+if TYPE_CHECKING:
+    from reelpay.graphql.loaders import Loaders
+
+T = TypeVar("T")
+
+
+@dataclass
+class AppServices:
+    """What every request shares: built once by the app."""
+
+    settings: Settings
+    clock: Clock
+    sessionmaker: async_sessionmaker[AsyncSession]
+    passwords: Passwords
+
+
+@dataclass
+class Context:
+    services: AppServices
+    token: str | None
+    malformed_auth: bool
+    request: Any = None
+    response: Any = None
+    now: datetime = field(init=False)
+    _session: AsyncSession | None = field(default=None, init=False)
+    # One AsyncSession allows one statement at a time, but GraphQL resolves sibling fields
+    # concurrently: every database call goes through this lock.
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    _viewer: asyncio.Task[Account | None] | None = field(default=None, init=False)
+    _loaders: Loaders | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.now = self.services.clock.now()
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            from reelpay.graphql.loaders import Loaders
+
+            self._loaders = Loaders(self)
+        return self._loaders
+
+    def _session_now(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self.services.sessionmaker()
+        return self._session
+
+    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run a read on the operation's session, one statement at a time."""
+        async with self._lock:
+            return await work(self._session_now())
+
+    @asynccontextmanager
+    async def _locked(self) -> AsyncIterator[AsyncSession]:
+        async with self._lock:
+            yield self._session_now()
+
+    async def write(self, work: Callable[[AsyncSession, Account | None], Awaitable[T]]) -> T:
+        """Run `work` in its own write transaction with the viewer loaded inside it.
+
+        Committed when it returns, rolled back when it raises (retried on conflicts).
+        """
+        async with self._locked() as session:
+
+            async def attempt() -> T:
+                viewer = await self._authenticate(session)
+                self._set_viewer(viewer)
+                return await work(session, viewer)
+
+            try:
+                return await db.run_write(session, attempt)
+            finally:
+                self._loaders = None  # what the loaders cached may have changed
+
+    async def viewer(self) -> Account | None:
+        """The logged-in account (None when anonymous); a bad token is UNAUTHENTICATED."""
+        if self._viewer is None:
+            self._viewer = asyncio.ensure_future(self.read(self._authenticate))
+        return await self._viewer
+
+    async def require_viewer(self) -> Account:
+        return logged_in(await self.viewer())
+
+    def act_as(self, viewer: Account) -> None:
+        """From now on this operation sees `viewer` as logged in (after sign-up and log-in)."""
+        self._set_viewer(viewer)
+
+    def _set_viewer(self, viewer: Account | None) -> None:
+        future: asyncio.Future[Account | None] = asyncio.get_running_loop().create_future()
+        future.set_result(viewer)
+        self._viewer = future  # type: ignore[assignment]
+
+    async def _authenticate(self, session: AsyncSession) -> Account | None:
+        if self.malformed_auth:
+            raise Unauthenticated("The Authorization header must be `Bearer <token>`.")
+        if self.token is None:
+            return None
+        account = await accounts.authenticate(session, self.token, now=self.now)
+        if account is None:
+            raise Unauthenticated("The session token is invalid, expired or revoked.")
+        return account
+
+    async def close(self) -> None:
+        if self._viewer is not None and not self._viewer.done():
+            self._viewer.cancel()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def logged_in(viewer: Account | None) -> Account:
+    """The viewer, or UNAUTHENTICATED when nobody is logged in."""
+    if viewer is None:
+        raise Unauthenticated("Log in first: send `Authorization: Bearer <token>`.")
+    return viewer

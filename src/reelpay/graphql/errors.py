@@ -1,0 +1,90 @@
+"""How failures reach clients: `userErrors` in payloads, coded top-level errors otherwise."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+
+from reelpay.errors import DomainError, ErrorCode, PermissionDenied, Problem, Unauthenticated
+
+log = logging.getLogger("reelpay.graphql")
+
+UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode",
+                                description="What went wrong, for clients to switch on.")
+
+
+@strawberry.type(description="An expected failure: the operation changed nothing.")
+class UserError:
+    code: UserErrorCode  # type: ignore[valid-type]
+    message: str
+    field: list[str] | None = strawberry.field(
+        description="Path to the input field at fault, e.g. [\"input\", \"handle\"]."
+    )
+
+    @classmethod
+    def of(cls, problem: Problem) -> UserError:
+        return cls(code=problem.code, message=problem.message,
+                   field=list(problem.field) if problem.field else None)
+
+
+def user_errors(error: DomainError) -> list[UserError]:
+    return [UserError.of(p) for p in error.problems]
+
+
+# Top-level error codes (extensions.code), following Apollo's conventions.
+UNAUTHENTICATED = "UNAUTHENTICATED"
+FORBIDDEN = "FORBIDDEN"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+
+
+def shape(error: GraphQLError) -> GraphQLError:
+    """Give every error an `extensions.code`; hide anything we did not expect."""
+    original = error.original_error
+    if original is None:
+        if error.extensions and "code" in error.extensions:
+            return error
+        return _with(error, error.message, GRAPHQL_VALIDATION_FAILED)
+    if isinstance(original, GraphQLError) and original.extensions.get("code"):
+        return error
+    if isinstance(original, Unauthenticated):
+        return _with(error, str(original) or "Log in first.", UNAUTHENTICATED)
+    if isinstance(original, PermissionDenied):
+        return _with(error, str(original) or "You may not do this.", FORBIDDEN)
+    if isinstance(original, DomainError):
+        problem = original.problems[0]
+        extra: dict[str, Any] = {"reason": problem.code.value}
+        if problem.field:
+            extra["field"] = list(problem.field)
+        return _with(error, problem.message, BAD_USER_INPUT, extra)
+    log.error("unexpected error in %s", error.path, exc_info=original)
+    return _with(error, "Unexpected error.", INTERNAL_SERVER_ERROR)
+
+
+def _with(
+    error: GraphQLError, message: str, code: str, extra: dict[str, Any] | None = None
+) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={**(error.extensions or {}), "code": code, **(extra or {})},
+    )
+
+
+P = TypeVar("P")
+
+
+async def as_user_errors(payload: Callable[..., P], work: Callable[[], Awaitable[P]]) -> P:
+    """Run a mutation's work; a DomainError becomes the payload's `userErrors`."""
+    try:
+        return await work()
+    except DomainError as error:
+        return payload(user_errors=user_errors(error))

@@ -1,0 +1,122 @@
+"""Per-request DataLoaders: a page of N items costs a fixed number of SQL queries."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+
+from reelpay.accounts import service as accounts
+from reelpay.accounts.models import Account
+from reelpay.content import service as content
+from reelpay.content.models import Follow, Video
+from reelpay.content.visibility import ContentAccess, content_access
+from reelpay.enums import FollowStatus
+from reelpay.pagination import Page, PageRequest
+
+if TYPE_CHECKING:
+    from reelpay.graphql.context import Context
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Loaders:
+    def __init__(self, context: Context) -> None:
+        self._ctx = context
+        self.account = self._by_id(accounts.accounts_by_ids)
+        self.video = self._by_id(content.videos_by_ids)
+        self.follower_count = self._by_id(content.follower_counts)
+        self.following_count = self._by_id(content.following_counts)
+        self.follow_request_count = self._by_id(content.follow_request_counts)
+        self.pinned_video_ids = self._by_id(content.pinned_video_ids_by_account)
+        self.viewer_follow_status: DataLoader[int, FollowStatus | None] = DataLoader(
+            self._viewer_follow_statuses
+        )
+        self.access: DataLoader[int, ContentAccess] = DataLoader(self._access)
+        self.video_page: DataLoader[tuple[int, PageRequest], Page[Video]] = DataLoader(
+            self._video_pages
+        )
+        self.video_count: DataLoader[int, int] = DataLoader(self._video_counts)
+        self.follower_page = self._follow_pages("followee", FollowStatus.ACCEPTED)
+        self.following_page = self._follow_pages("follower", FollowStatus.ACCEPTED)
+        self.follow_request_page = self._follow_pages("followee", FollowStatus.PENDING)
+        settings, ctx = context.settings, context
+        self.views_in_window = self._by_id(
+            lambda s, ids: content.views_in_window(s, ids, today=ctx.now.date(),
+                                                   rules=settings.rules)
+        )
+        self.public_posts_in_window = self._by_id(
+            lambda s, ids: content.public_posts_in_window(s, ids, now=ctx.now,
+                                                          rules=settings.rules)
+        )
+
+    def _by_id(
+        self, fetch: Callable[[AsyncSession, Sequence[int]], Awaitable[dict[int, Any]]]
+    ) -> DataLoader[int, Any]:
+        async def load(ids: list[int]) -> list[Any]:
+            found = await self._ctx.read(lambda s: fetch(s, ids))
+            return [found.get(i) for i in ids]
+
+        return DataLoader(load)
+
+    async def _viewer_follow_statuses(self, ids: list[int]) -> list[FollowStatus | None]:
+        viewer = await self._ctx.viewer()
+        if viewer is None:
+            return [None] * len(ids)
+        found = await self._ctx.read(lambda s: content.follow_statuses(s, viewer.id, ids))
+        return [found.get(i) for i in ids]
+
+    async def _access(self, owner_ids: list[int]) -> list[ContentAccess]:
+        viewer = await self._ctx.viewer()
+        owners = await self.account.load_many(owner_ids)
+        statuses = await self.viewer_follow_status.load_many(owner_ids)
+        return [
+            ContentAccess.NONE if owner is None else content_access(viewer, owner, status)
+            for owner, status in zip(owners, statuses, strict=True)
+        ]
+
+    async def _access_by_owner(self, owner_ids: Sequence[int]) -> dict[int, ContentAccess]:
+        unique = list(dict.fromkeys(owner_ids))
+        return dict(zip(unique, await self.access.load_many(unique), strict=True))
+
+    async def _video_pages(
+        self, keys: list[tuple[int, PageRequest]]
+    ) -> list[Page[Video]]:
+        pages: dict[tuple[int, PageRequest], Page[Video]] = {}
+        for request in dict.fromkeys(r for _, r in keys):
+            owners = [o for o, r in keys if r == request]
+            access = await self._access_by_owner(owners)
+            found = await self._ctx.read(lambda s, a=access, r=request: content.video_pages(s, a, r))
+            pages.update({(o, request): page for o, page in found.items()})
+        return [pages[key] for key in keys]
+
+    async def _video_counts(self, owner_ids: list[int]) -> list[int]:
+        access = await self._access_by_owner(owner_ids)
+        found = await self._ctx.read(lambda s: content.video_counts(s, access))
+        return [found[o] for o in owner_ids]
+
+    def _follow_pages(
+        self, of: str, status: FollowStatus
+    ) -> DataLoader[tuple[int, PageRequest], Page[Follow]]:
+        async def load(keys: list[tuple[int, PageRequest]]) -> list[Page[Follow]]:
+            pages: dict[tuple[int, PageRequest], Page[Follow]] = {}
+            for request in dict.fromkeys(r for _, r in keys):
+                ids = list(dict.fromkeys(a for a, r in keys if r == request))
+                found = await self._ctx.read(
+                    lambda s, i=ids, r=request: content.follow_pages(
+                        s, of=of, account_ids=i, request=r, status=status
+                    )
+                )
+                pages.update({(a, request): page for a, page in found.items()})
+            return [pages[key] for key in keys]
+
+        return DataLoader(load)
+
+
+async def load_accounts(loaders: Loaders, ids: Sequence[int]) -> list[Account]:
+    """Accounts in the order of `ids` (they exist: foreign keys guarantee it)."""
+    found = await loaders.account.load_many(list(ids))
+    return [a for a in found if a is not None]

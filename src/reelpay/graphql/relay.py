@@ -1,0 +1,178 @@
+"""Relay plumbing: opaque global IDs, the Node interface, cursors and connections.
+
+We decode IDs and cursors ourselves so junk input is a clean error with a code instead of a
+decoder message leaking out of a resolver.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from reelpay.errors import DomainError, ErrorCode
+from reelpay.pagination import Key, Page, PageRequest
+from reelpay.settings import Limits
+
+T = TypeVar("T")
+M = TypeVar("M")
+
+
+class InvalidId(DomainError):
+    code = ErrorCode.INVALID_ID
+
+
+class InvalidCursor(DomainError):
+    code = ErrorCode.INVALID_CURSOR
+
+
+def _b64encode(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _b64decode(text: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError("not base64") from exc
+
+
+def encode_id(type_name: str, pk: int) -> strawberry.ID:
+    return strawberry.ID(_b64encode(f"{type_name}:{pk}"))
+
+
+def decode_id(value: str, field: Sequence[str] = ("id",)) -> tuple[str, int]:
+    """(type name, primary key) of a global ID, or InvalidId."""
+    try:
+        type_name, _, raw_pk = _b64decode(value).partition(":")
+        if not (type_name.isalpha() and raw_pk.isdigit() and len(raw_pk) <= 18):
+            raise ValueError("bad shape")
+        return type_name, int(raw_pk)
+    except ValueError:
+        raise InvalidId(f"{value[:64]!r} is not a valid ID.", field=field) from None
+
+
+def decode_id_of(value: str, type_name: str, field: Sequence[str]) -> int:
+    """The primary key of a global ID that must name a `type_name`."""
+    found_type, pk = decode_id(value, field)
+    if found_type != type_name:
+        raise InvalidId(f"Expected the ID of a {type_name}.", field=field)
+    return pk
+
+
+@strawberry.interface(description="An object with a globally unique, opaque ID.")
+class Node:
+    db_id: strawberry.Private[int]
+
+    @strawberry.field(description="Opaque global ID; pass it to `node(id:)` to fetch it again.")
+    def id(self) -> strawberry.ID:
+        return encode_id(type(self).__name__, self.db_id)
+
+
+# --- cursors -------------------------------------------------------------------------------
+
+KeyTypes = tuple[type, ...]
+
+
+def encode_cursor(key: Key) -> str:
+    values = [v.isoformat() if isinstance(v, datetime) else v for v in key]
+    return _b64encode(json.dumps(values, separators=(",", ":")))
+
+
+def decode_cursor(cursor: str, key_types: KeyTypes, argument: str) -> Key:
+    try:
+        values = json.loads(_b64decode(cursor))
+        if not isinstance(values, list) or len(values) != len(key_types):
+            raise ValueError("wrong length")
+        key: list[Any] = []
+        for value, kind in zip(values, key_types, strict=True):
+            if kind is datetime:
+                parsed = datetime.fromisoformat(value)
+                if parsed.tzinfo is None:
+                    raise ValueError("naive")
+                key.append(parsed)
+            elif kind is int and type(value) is int:
+                key.append(value)
+            else:
+                raise ValueError("wrong type")
+        return tuple(key)
+    except (ValueError, TypeError):
+        raise InvalidCursor(
+            f"`{argument}` is not a cursor this list gave out.", field=(argument,)
+        ) from None
+
+
+def page_request(
+    limits: Limits,
+    key_types: KeyTypes,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> PageRequest:
+    """Validate Relay arguments: one of first/last in 1..max (default: first 20)."""
+    if first is not None and last is not None:
+        raise DomainError("Pass `first` or `last`, not both.", field=("last",))
+    for name, size in (("first", first), ("last", last)):
+        if size is not None and not 1 <= size <= limits.max_page_size:
+            raise DomainError(
+                f"`{name}` must be between 1 and {limits.max_page_size}.", field=(name,)
+            )
+    if first is None and last is None:
+        first = limits.default_page_size
+    return PageRequest(
+        first=first,
+        after=decode_cursor(after, key_types, "after") if after is not None else None,
+        last=last,
+        before=decode_cursor(before, key_types, "before") if before is not None else None,
+    )
+
+
+@strawberry.type(description="Where a page sits in its list.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many items the whole list has (for you to see).")
+    async def total_count(self) -> int:
+        return await self.count()
+
+
+def connection(
+    page: Page[M],
+    to_node: Callable[[M], T],
+    count: Callable[[], Awaitable[int]],
+) -> Connection[T]:
+    cursors = [encode_cursor(key) for key in page.keys]
+    return Connection(
+        edges=[Edge(cursor=c, node=to_node(item)) for c, item in zip(cursors, page.items,
+                                                                       strict=True)],
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        ),
+        count=count,
+    )

@@ -1,0 +1,92 @@
+"""The schema: every domain's queries and mutations merged, with the protective extensions."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.extensions.query_depth_limiter import IgnoreContext
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext, Info
+
+from reelpay.graphql.accounts.mutations import AccountMutations
+from reelpay.graphql.accounts.queries import AccountQueries
+from reelpay.graphql.accounts.types import Account
+from reelpay.graphql.content.mutations import ContentMutations
+from reelpay.graphql.content.types import Video
+from reelpay.graphql.context import Context
+from reelpay.graphql.extensions import CloseSession, NodeLimit
+from reelpay.graphql.node import resolve_node
+from reelpay.graphql.relay import Node
+from reelpay.settings import Settings
+
+log = logging.getLogger("reelpay.graphql")
+
+
+@strawberry.type
+class NodeQueries:
+    @strawberry.field(description="Any object by its global ID; null if missing or hidden.")
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, id, "id")
+
+    @strawberry.field(description="Several objects by global ID (at most 100), in order.")
+    async def nodes(
+        self, info: Info[Context, None], ids: list[strawberry.ID]
+    ) -> list[Node | None]:
+        limit = info.context.settings.limits.max_nodes_ids
+        if len(ids) > limit:
+            from reelpay.errors import DomainError
+
+            raise DomainError(f"Ask for at most {limit} IDs at once.", field=("ids",))
+        return [await resolve_node(info, gid, "ids") for gid in ids]
+
+
+Query = merge_types("Query", (AccountQueries, NodeQueries))
+Mutation = merge_types("Mutation", (AccountMutations, ContentMutations))
+
+
+class ReelpaySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected errors are answers, not incidents; the view's `shape` logs unexpected ones.
+        return None
+
+
+def _ignore_introspection(context: IgnoreContext) -> bool:
+    return context.field_name.startswith("__")
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    limits = settings.limits
+    extensions: list[Any] = [
+        CloseSession,
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=limits.max_query_depth,
+                                  should_ignore=_ignore_introspection),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: NodeLimit(max_nodes=limits.max_nodes,
+                          default_page_size=limits.default_page_size),
+    ]
+    if settings.is_production:
+        extensions.append(DisableIntrospection)
+    return ReelpaySchema(
+        query=Query,
+        mutation=Mutation,
+        types=[Account, Video],
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=settings.is_production),
+    )
+
+
+# For `strawberry export-schema` (make schema): the development schema.
+schema = build_schema(Settings())

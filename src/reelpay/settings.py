@@ -1,0 +1,136 @@
+"""Configuration: deployment settings and the business rules' numbers, all from the environment.
+
+Every number the domain rules name lives in `Rules` with its documented default and can be
+overridden with an environment variable `REELPAY_<FIELD NAME IN CAPITALS>`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypeVar
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+DEV_SECRET_KEY = "reelpay-development-secret-do-not-use-in-production"
+
+
+_R = TypeVar("_R", "Rules", "Limits")
+
+
+class ConfigurationError(Exception):
+    """The environment asks for something that cannot run."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Business thresholds from domain.md; each is a named setting with the domain's default."""
+
+    min_signup_age: int = 13
+    handle_min_length: int = 2
+    handle_max_length: int = 24
+    display_name_max_length: int = 50
+    bio_max_length: int = 300
+    url_max_length: int = 2048
+    password_min_length: int = 8
+    password_max_length: int = 128
+    max_pinned_videos: int = 3
+    video_title_max_length: int = 150
+    video_description_max_length: int = 2200
+    video_min_duration_seconds: int = 1
+    video_max_duration_seconds: int = 3600
+    views_window_days: int = 30
+    posts_window_days: int = 30
+    analytics_max_range_days: int = 92
+    session_ttl_days: int = 30
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Protection of the API against expensive or abusive operations."""
+
+    max_page_size: int = 100
+    default_page_size: int = 20
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 4000
+    max_nodes: int = 10_000
+    max_nodes_ids: int = 100
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///./reelpay.db"
+    environment: Environment = Environment.DEVELOPMENT
+    secret_key: str = DEV_SECRET_KEY
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # argon2id cost; the defaults are argon2-cffi's RFC 9106 "low memory" profile.
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
+    rules: Rules = field(default_factory=Rules)
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read REELPAY_* variables; refuse an unsafe production configuration."""
+        env = os.environ if env is None else env
+        try:
+            environment = Environment(env.get("REELPAY_ENV", Environment.DEVELOPMENT.value))
+        except ValueError as exc:
+            raise ConfigurationError(
+                "REELPAY_ENV must be 'development' or 'production'"
+            ) from exc
+        secret_key = env.get("REELPAY_SECRET_KEY", "")
+        if environment is Environment.PRODUCTION and len(secret_key) < 32:
+            raise ConfigurationError(
+                "REELPAY_SECRET_KEY is required in production (at least 32 characters)"
+            )
+        settings = cls(
+            database_url=env.get("REELPAY_DATABASE_URL", cls.database_url),
+            environment=environment,
+            secret_key=secret_key or DEV_SECRET_KEY,
+            host=env.get("REELPAY_HOST", cls.host),
+            port=_int(env, "REELPAY_PORT", cls.port),
+            password_hash_time_cost=_int(
+                env, "REELPAY_PASSWORD_HASH_TIME_COST", cls.password_hash_time_cost
+            ),
+            password_hash_memory_kib=_int(
+                env, "REELPAY_PASSWORD_HASH_MEMORY_KIB", cls.password_hash_memory_kib
+            ),
+            rules=_overridden(Rules(), env),
+            limits=_overridden(Limits(), env),
+        )
+        return settings
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
+    if value < 0:
+        raise ConfigurationError(f"{name} must not be negative, got {value}")
+    return value
+
+
+def _overridden(defaults: _R, env: Mapping[str, str]) -> _R:
+    changes = {
+        f.name: _int(env, f"REELPAY_{f.name.upper()}", getattr(defaults, f.name))
+        for f in dataclasses.fields(defaults)
+    }
+    return dataclasses.replace(defaults, **changes)

@@ -1,0 +1,150 @@
+"""GraphQL-over-HTTP compliant subclass of strawberry's ASGI view.
+
+Adds `application/graphql-response+json` support (strawberry 0.341.2 only
+speaks `application/json`):
+
+* The response media type is negotiated from the Accept header. A missing
+  Accept header, `*/*` or `application/json` keep strawberry's legacy
+  behaviour (application/json, always 200, `"data": null` on request errors).
+* With `application/graphql-response+json`, a request error (document parse
+  error, validation error, variable coercion error) gets HTTP 400 and no `data`
+  key; results that reached execution (including field errors) stay 200.
+* Errors strawberry raises as `HTTPException` before execution (bad JSON,
+  missing/invalid `query`, mutation over GET, ...) already have status 400, but
+  a text/plain body; for graphql-response+json clients they become
+  `{"errors": [...]}` JSON bodies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cross_web import HTTPException  # what strawberry's views raise/catch
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.unset import UNSET
+
+APPLICATION_JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def negotiate_media_type(accept: str | None) -> str:
+    """Return GRAPHQL_RESPONSE_JSON if the client accepts it at least as much
+    as application/json, else APPLICATION_JSON (also the default when Accept is
+    missing, `*/*`, or names neither type)."""
+    gql_q = json_q = 0.0
+    for media_range in (accept or "").split(","):
+        media_type, *params = (part.strip() for part in media_range.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media_type = media_type.lower()
+        if media_type == GRAPHQL_RESPONSE_JSON:
+            gql_q = max(gql_q, q)
+        elif media_type in (APPLICATION_JSON, "application/*", "*/*"):
+            json_q = max(json_q, q)
+    return GRAPHQL_RESPONSE_JSON if gql_q > 0 and gql_q >= json_q else APPLICATION_JSON
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """True if the operation failed before execution started."""
+    # Parse and validation errors (including validation rules added by
+    # extensions such as DisableIntrospection / QueryDepthLimiter) come back from
+    # Schema.execute as a PreExecutionError.
+    if isinstance(result, PreExecutionError):
+        return True
+    # Variable coercion errors come from graphql-core's execute() as a plain
+    # result with data=None and errors that carry no `path`. Field errors always
+    # have a path, even when null propagation turns `data` into null.
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors)
+    )
+
+
+class GraphQLOverHTTP(GraphQL):
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        # `create_response` only receives the sub-response, so carry the
+        # negotiated media type on it, and make it reachable from
+        # `process_result`, which only receives the request.
+        sub_response.graphql_media_type = negotiate_media_type(  # type: ignore[attr-defined]
+            request.headers.get("accept")
+        )
+        request.state.graphql_sub_response = sub_response
+        return sub_response
+
+    async def execute_operation(  # noqa: PLR0917
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: Any,
+        context: Any,
+        root_value: Any,
+        sub_response: Response,
+    ) -> Any:
+        # One failed operation must not turn a whole batch into a 400.
+        request.state.graphql_is_batch = isinstance(request_data, list)
+        return await super().execute_operation(
+            request=request,
+            request_adapter=request_adapter,
+            request_data=request_data,
+            context=context,
+            root_value=root_value,
+            sub_response=sub_response,
+        )
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response_data = await super().process_result(request, result)
+        sub_response = getattr(request.state, "graphql_sub_response", None)
+        if (
+            sub_response is not None
+            and sub_response.graphql_media_type == GRAPHQL_RESPONSE_JSON
+            and not getattr(request.state, "graphql_is_batch", False)
+            and is_request_error(result)
+        ):
+            response_data.pop("data", None)
+            sub_response.status_code = 400  # applied by GraphQL.create_response
+        return response_data
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if getattr(sub_response, "graphql_media_type", None) == GRAPHQL_RESPONSE_JSON:
+            # Item assignment replaces the application/json header set by super().
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+        return response
+
+    async def run(self, request: Any, context: Any = UNSET,
+                  root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context=context, root_value=root_value)
+        except HTTPException as e:
+            # GraphQL.__call__ would turn this into a text/plain response.
+            if self.is_websocket_request(request) or (
+                negotiate_media_type(request.headers.get("accept"))
+                != GRAPHQL_RESPONSE_JSON
+            ):
+                raise
+            return Response(
+                self.encode_json({"errors": [{"message": e.reason}]}),
+                status_code=e.status_code,
+                media_type=f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8",
+            )
