@@ -1,0 +1,175 @@
+"""Test fixtures: every API test runs through the real HTTP stack on SQLite and, when
+REELPAY_TEST_POSTGRES_URL is set, on PostgreSQL too (a fresh database per run)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from reelpay.app import create_app
+from reelpay.clock import FrozenClock
+from reelpay.db import create_engine, create_sessionmaker
+from reelpay.migrate import upgrade
+from reelpay.models import Base
+from reelpay.settings import Settings
+
+POSTGRES_URL = os.environ.get("REELPAY_TEST_POSTGRES_URL")
+REQUIRE_POSTGRES = os.environ.get("REELPAY_REQUIRE_POSTGRES") == "1"
+START = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+def _postgres_database() -> Iterator[str]:
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("REELPAY_REQUIRE_POSTGRES=1 but REELPAY_TEST_POSTGRES_URL is not set")
+        pytest.skip("set REELPAY_TEST_POSTGRES_URL to run the PostgreSQL tests")
+    import asyncio
+
+    name = f"reelpay_test_{uuid.uuid4().hex[:12]}"
+    server = make_url(POSTGRES_URL).set(drivername="postgresql+asyncpg")
+
+    async def admin(statement: str) -> None:
+        engine = create_engine(server.render_as_string(hide_password=False),
+                               isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(sa.text(statement))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[str]:
+    """A migrated database per backend for the whole run."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "reelpay.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        upgrade(url)
+        yield url
+    else:
+        for url in _postgres_database():
+            upgrade(url)
+            yield url
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def clean_db(engine: AsyncEngine) -> AsyncEngine:
+    """Every test starts from empty tables."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execute(
+                sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            )
+        else:
+            for table in tables:
+                await connection.execute(sa.text(f"DELETE FROM {table}"))
+    return engine
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    # Cheap password hashing keeps the suite fast; production uses the argon2 defaults.
+    return Settings(database_url=database_url, password_hash_time_cost=1,
+                    password_hash_memory_kib=64)
+
+
+@pytest.fixture
+def backend(engine: AsyncEngine) -> str:
+    return engine.dialect.name
+
+
+@pytest.fixture
+async def api(settings: Settings, clock: FrozenClock, clean_db: AsyncEngine
+              ) -> AsyncIterator[Api]:
+    app = create_app(settings, clock=clock, engine=clean_db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield Api(client, clean_db)
+
+
+@pytest.fixture
+async def db(clean_db: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session for arranging history through services (committed by the test)."""
+    async with create_sessionmaker(clean_db)() as session:
+        yield session
+
+
+class Api:
+    """Speaks GraphQL over HTTP to the app under test."""
+
+    def __init__(self, client: httpx.AsyncClient, engine: AsyncEngine) -> None:
+        self.client = client
+        self.engine = engine
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None,
+                   token: str | None = None, headers: dict[str, str] | None = None
+                   ) -> httpx.Response:
+        all_headers = dict(headers or {})
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        return await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers
+        )
+
+    async def execute(self, query: str, variables: dict[str, Any] | None = None,
+                      token: str | None = None) -> dict[str, Any]:
+        """The whole response body (data and errors)."""
+        response = await self.post(query, variables, token)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None,
+                   token: str | None = None) -> dict[str, Any]:
+        """`data` of a response that must have no errors."""
+        body = await self.execute(query, variables, token)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    async def error(self, query: str, variables: dict[str, Any] | None = None,
+                    token: str | None = None) -> dict[str, Any]:
+        """The single top-level error of a response that must fail."""
+        body = await self.execute(query, variables, token)
+        assert body.get("errors"), body
+        assert len(body["errors"]) == 1, body["errors"]
+        return body["errors"][0]
+
+    async def mutate(self, name: str, input: dict[str, Any], selection: str,
+                     token: str | None = None, input_type: str | None = None
+                     ) -> dict[str, Any]:
+        """Run mutation `name(input:)`; returns its payload (userErrors always selected)."""
+        input_type = input_type or name[0].upper() + name[1:] + "Input"
+        query = (f"mutation($input: {input_type}!) {{ {name}(input: $input) "
+                 f"{{ {selection} userErrors {{ code field message }} }} }}")
+        return (await self.data(query, {"input": input}, token))[name]

@@ -1,0 +1,107 @@
+"""The HTTP surface: health, readiness, GraphiQL, and production hardening."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import httpx
+import pytest
+
+from reelpay.app import create_app
+from reelpay.settings import ConfigurationError, Environment, Settings
+from tests.factories import sign_up
+
+
+async def test_healthz_and_readyz_answer_ok(api):
+    health = await api.client.get("/healthz")
+    ready = await api.client.get("/readyz")
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    assert (ready.status_code, ready.json()) == (200, {"status": "ok", "database": "ok"})
+
+
+async def test_readyz_is_503_when_the_database_is_unreachable(settings, clock):
+    broken = dataclasses.replace(settings,
+                                 database_url="sqlite+aiosqlite:////nonexistent/dir/x.db")
+    app = create_app(broken, clock=clock)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://test") as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "unreachable"}
+
+
+async def test_development_serves_graphiql_and_introspection(api):
+    page = await api.client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+    data = await api.data("{ __schema { queryType { name } } }")
+    assert data == {"__schema": {"queryType": {"name": "Query"}}}
+
+
+@pytest.fixture
+async def production_client(settings, clock, clean_db):
+    prod = dataclasses.replace(settings, environment=Environment.PRODUCTION,
+                               secret_key="x" * 40)
+    app = create_app(prod, clock=clock, engine=clean_db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://test") as client:
+        yield client
+
+
+async def test_production_hides_graphiql_introspection_and_suggestions(production_client):
+    page = await production_client.get("/graphql", headers={"Accept": "text/html"})
+    assert "graphiql" not in page.text.lower()
+    introspection = await production_client.post(
+        "/graphql", json={"query": "{ __schema { queryType { name } } }"})
+    assert introspection.json()["errors"][0]["message"].startswith("GraphQL introspection")
+    typo = await production_client.post("/graphql", json={"query": "{ viewr { handle } }"})
+    message = typo.json()["errors"][0]["message"]
+    assert "Cannot query field 'viewr'" in message
+    assert "Did you mean" not in message
+
+
+async def test_development_suggests_field_names(api):
+    error = await api.error("{ viewr { handle } }")
+    assert "Did you mean 'viewer'?" in error["message"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+def test_production_requires_a_long_secret_key():
+    with pytest.raises(ConfigurationError, match="REELPAY_SECRET_KEY"):
+        Settings.from_env({"REELPAY_ENV": "production"})
+    with pytest.raises(ConfigurationError):
+        Settings.from_env({"REELPAY_ENV": "production", "REELPAY_SECRET_KEY": "short"})
+    ok = Settings.from_env({"REELPAY_ENV": "production", "REELPAY_SECRET_KEY": "k" * 32})
+    assert ok.is_production and ok.secret_key == "k" * 32
+
+
+def test_settings_read_rules_and_limits_from_the_environment():
+    settings = Settings.from_env({"REELPAY_MAX_PINNED_VIDEOS": "5",
+                                  "REELPAY_MAX_PAGE_SIZE": "50"})
+    assert settings.rules.max_pinned_videos == 5
+    assert settings.limits.max_page_size == 50
+    assert Settings.from_env({}).rules.max_pinned_videos == 3
+    with pytest.raises(ConfigurationError, match="REELPAY_PORT"):
+        Settings.from_env({"REELPAY_PORT": "eighty"})
+    with pytest.raises(ConfigurationError, match="REELPAY_ENV"):
+        Settings.from_env({"REELPAY_ENV": "staging"})
+
+
+async def test_an_unexpected_exception_is_masked(api, monkeypatch):
+    from reelpay.accounts import service
+
+    async def boom(*args, **kwargs):
+        raise RuntimeError("secret internals: password=hunter2")
+
+    monkeypatch.setattr(service, "get_by_handle", boom)
+    body = await api.execute('{ account(handle: "x") { id } }')
+    assert body["data"] == {"account": None}
+    assert body["errors"][0]["message"] == "Unexpected error."
+    assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
+    assert "hunter2" not in str(body)
+
+
+async def test_signup_then_viewer(api):
+    user = await sign_up(api, "alice")
+    data = await api.data("{ viewer { handle email } }", token=user.token)
+    assert data == {"viewer": {"handle": "alice", "email": "alice@example.com"}}
