@@ -71,6 +71,10 @@ async def get_by_handle(session: AsyncSession, handle: str) -> Account | None:
     )
 
 
+async def get_by_email(session: AsyncSession, email: str) -> Account | None:
+    return await session.scalar(sa.select(Account).where(Account.email == email.strip().lower()))
+
+
 async def accounts_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Account]:
     rows = await session.scalars(sa.select(Account).where(Account.id.in_(set(ids))))
     return {account.id: account for account in rows}
@@ -172,9 +176,7 @@ async def log_in(
     rules: Rules,
     passwords: Passwords,
 ) -> tuple[Account, str]:
-    account = await session.scalar(
-        sa.select(Account).where(Account.email == email.strip().lower())
-    )
+    account = await get_by_email(session, email)
     ok = await passwords.verify(account.password_hash if account else None, password)
     if account is None or not ok:
         raise DomainError(
@@ -359,9 +361,7 @@ async def set_political(
 
 
 async def promote_to_staff(session: AsyncSession, email: str) -> Account:
-    account = await session.scalar(
-        sa.select(Account).where(Account.email == email.strip().lower())
-    )
+    account = await get_by_email(session, email)
     if account is None:
         raise NotFound(f"No account with email {email}.")
     account.role = Role.STAFF

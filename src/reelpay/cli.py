@@ -1,0 +1,123 @@
+"""The `reelpay` command: serve, migrate, seed-demo, create-staff."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from datetime import date
+
+from reelpay import demo, migrate
+from reelpay.accounts import service as accounts
+from reelpay.accounts.passwords import Passwords
+from reelpay.clock import SystemClock
+from reelpay.db import create_engine, create_sessionmaker, run_write, session_scope
+from reelpay.enums import Role
+from reelpay.errors import DomainError
+from reelpay.settings import ConfigurationError, Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="reelpay", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the API (GraphiQL at /graphql in development)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    seed = commands.add_parser("seed-demo", help="load demo data")
+    seed.add_argument("--if-empty", action="store_true",
+                      help="do nothing when the database already has accounts")
+    staff = commands.add_parser("create-staff", help="create a staff account, or promote one")
+    staff.add_argument("--email", required=True)
+    staff.add_argument("--handle", help="for a new account (default: the email's local part)")
+    staff.add_argument("--birth-date", type=date.fromisoformat, default=date(1990, 1, 1))
+    staff.add_argument("--country", default="US")
+    staff.add_argument("--password", help="for a new account; asked for when omitted")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(settings, args)
+    if args.command == "migrate":
+        migrate.upgrade(settings.database_url)
+        print("database is up to date")
+        return 0
+    if args.command == "seed-demo":
+        return asyncio.run(_seed(settings, args.if_empty))
+    return asyncio.run(_create_staff(settings, args))
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "reelpay.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        proxy_headers=True,
+    )
+    return 0
+
+
+async def _seed(settings: Settings, if_empty: bool) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_scope(create_sessionmaker(engine)) as session:
+            if await demo.has_data(session):
+                if if_empty:
+                    print("demo data: the database already has accounts, nothing loaded")
+                    return 0
+                print("the database already has accounts; seed-demo loads into an empty one",
+                      file=sys.stderr)
+                return 1
+            now = SystemClock().now()
+            counts = await run_write(session,
+                                     lambda: demo.seed(session, settings=settings, now=now))
+        print("demo data loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+        print(f"log in as mia.dances@demo.reelpay.dev / {demo.DEMO_PASSWORD}")
+        return 0
+    finally:
+        await engine.dispose()
+
+
+async def _create_staff(settings: Settings, args: argparse.Namespace) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_scope(create_sessionmaker(engine)) as session:
+            existing = await accounts.get_by_email(session, args.email)
+            if existing is not None:
+                await run_write(session, lambda: accounts.promote_to_staff(session, args.email))
+                print(f"{existing.handle} is now staff")
+                return 0
+            password = args.password or getpass.getpass("password for the new staff account: ")
+            data = accounts.SignUp(
+                email=args.email, password=password,
+                handle=args.handle or args.email.split("@")[0],
+                display_name=args.handle or args.email.split("@")[0],
+                birth_date=args.birth_date, country=args.country,
+            )
+            try:
+                account, _ = await run_write(session, lambda: accounts.sign_up(
+                    session, data, now=SystemClock().now(), rules=settings.rules,
+                    passwords=Passwords(settings), role=Role.STAFF))
+            except DomainError as error:
+                for problem in error.problems:
+                    print(f"{'.'.join(problem.field or ())}: {problem.message}", file=sys.stderr)
+                return 1
+            print(f"created staff account {account.handle}")
+            return 0
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
