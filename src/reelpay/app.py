@@ -53,10 +53,11 @@ def create_app(
         try:
             async with engine.connect() as connection:
                 await connection.execute(sa.text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means "not ready"
+        except Exception:
             log.warning("readiness check failed", exc_info=True)
-            return JSONResponse({"status": "unavailable", "database": "unreachable"},
-                                status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "database": "unreachable"}, status_code=503
+            )
         return JSONResponse({"status": "ok", "database": "ok"})
 
     @asynccontextmanager

@@ -28,8 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1)
     commands.add_parser("migrate", help="bring the database schema up to date")
     seed = commands.add_parser("seed-demo", help="load demo data")
-    seed.add_argument("--if-empty", action="store_true",
-                      help="do nothing when the database already has accounts")
+    seed.add_argument(
+        "--if-empty", action="store_true", help="do nothing when the database already has accounts"
+    )
     staff = commands.add_parser("create-staff", help="create a staff account, or promote one")
     staff.add_argument("--email", required=True)
     staff.add_argument("--handle", help="for a new account (default: the email's local part)")
@@ -76,12 +77,15 @@ async def _seed(settings: Settings, if_empty: bool) -> int:
                 if if_empty:
                     print("demo data: the database already has accounts, nothing loaded")
                     return 0
-                print("the database already has accounts; seed-demo loads into an empty one",
-                      file=sys.stderr)
+                print(
+                    "the database already has accounts; seed-demo loads into an empty one",
+                    file=sys.stderr,
+                )
                 return 1
             now = SystemClock().now()
-            counts = await run_write(session,
-                                     lambda: demo.seed(session, settings=settings, now=now))
+            counts = await run_write(
+                session, lambda: demo.seed(session, settings=settings, now=now)
+            )
         print("demo data loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
         print(f"log in as mia.dances@demo.reelpay.dev / {demo.DEMO_PASSWORD}")
         return 0
@@ -100,15 +104,25 @@ async def _create_staff(settings: Settings, args: argparse.Namespace) -> int:
                 return 0
             password = args.password or getpass.getpass("password for the new staff account: ")
             data = accounts.SignUp(
-                email=args.email, password=password,
+                email=args.email,
+                password=password,
                 handle=args.handle or args.email.split("@")[0],
                 display_name=args.handle or args.email.split("@")[0],
-                birth_date=args.birth_date, country=args.country,
+                birth_date=args.birth_date,
+                country=args.country,
             )
             try:
-                account, _ = await run_write(session, lambda: accounts.sign_up(
-                    session, data, now=SystemClock().now(), rules=settings.rules,
-                    passwords=Passwords(settings), role=Role.STAFF))
+                account, _ = await run_write(
+                    session,
+                    lambda: accounts.sign_up(
+                        session,
+                        data,
+                        now=SystemClock().now(),
+                        rules=settings.rules,
+                        passwords=Passwords(settings),
+                        role=Role.STAFF,
+                    ),
+                )
             except DomainError as error:
                 for problem in error.problems:
                     print(f"{'.'.join(problem.field or ())}: {problem.message}", file=sys.stderr)

@@ -118,8 +118,10 @@ def is_retryable(error: BaseException) -> bool:
         return True
     text = str(error.orig).lower()
     sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    return sqlstate in {"40001", "40P01"} or "database is locked" in text or (
-        "deadlock detected" in text or "could not serialize" in text
+    return (
+        sqlstate in {"40001", "40P01"}
+        or "database is locked" in text
+        or ("deadlock detected" in text or "could not serialize" in text)
     )
 
 

@@ -40,23 +40,79 @@ class DemoCreator:
 
 
 CREATORS = (
-    DemoCreator("mia.dances", "Mia Dances", "US", date(1998, 3, 14), AccountType.BUSINESS,
-                Visibility.PUBLIC, "Choreography every Tuesday.",
-                ("Tuesday routine", "Mirror drill", "Shuffle basics", "Duet with Leo",
-                 "Studio tour", "Footwork in 60s"), 4000, 22),
-    DemoCreator("chef.leo", "Chef Leo", "FR", date(1990, 9, 2), AccountType.PERSONAL,
-                Visibility.PUBLIC, "Five-ingredient dinners.",
-                ("Omelette, properly", "Knife skills", "Ratatouille in 5", "Sunday bread"),
-                1500, 16),
-    DemoCreator("jin.sings", "Jin", "KR", date(2007, 12, 1), AccountType.PERSONAL,
-                Visibility.PUBLIC, "Covers and originals.",
-                ("Acoustic cover", "Original: Seoul rain", "Vocal warm-up"), 900, 12),
-    DemoCreator("tara.tech", "Tara Tech", "GB", date(1994, 6, 30), AccountType.BUSINESS,
-                Visibility.PUBLIC, "Gadgets, honestly reviewed.",
-                ("Phone teardown", "Budget earbuds", "Desk setup 2026", "Laptop vs tablet",
-                 "Battery myths"), 2500, 18),
-    DemoCreator("pat.private", "Pat", "CA", date(2001, 1, 20), AccountType.PERSONAL,
-                Visibility.PRIVATE, "Friends only.", ("Weekend hike", "Cat compilation"), 40, 4),
+    DemoCreator(
+        "mia.dances",
+        "Mia Dances",
+        "US",
+        date(1998, 3, 14),
+        AccountType.BUSINESS,
+        Visibility.PUBLIC,
+        "Choreography every Tuesday.",
+        (
+            "Tuesday routine",
+            "Mirror drill",
+            "Shuffle basics",
+            "Duet with Leo",
+            "Studio tour",
+            "Footwork in 60s",
+        ),
+        4000,
+        22,
+    ),
+    DemoCreator(
+        "chef.leo",
+        "Chef Leo",
+        "FR",
+        date(1990, 9, 2),
+        AccountType.PERSONAL,
+        Visibility.PUBLIC,
+        "Five-ingredient dinners.",
+        ("Omelette, properly", "Knife skills", "Ratatouille in 5", "Sunday bread"),
+        1500,
+        16,
+    ),
+    DemoCreator(
+        "jin.sings",
+        "Jin",
+        "KR",
+        date(2007, 12, 1),
+        AccountType.PERSONAL,
+        Visibility.PUBLIC,
+        "Covers and originals.",
+        ("Acoustic cover", "Original: Seoul rain", "Vocal warm-up"),
+        900,
+        12,
+    ),
+    DemoCreator(
+        "tara.tech",
+        "Tara Tech",
+        "GB",
+        date(1994, 6, 30),
+        AccountType.BUSINESS,
+        Visibility.PUBLIC,
+        "Gadgets, honestly reviewed.",
+        (
+            "Phone teardown",
+            "Budget earbuds",
+            "Desk setup 2026",
+            "Laptop vs tablet",
+            "Battery myths",
+        ),
+        2500,
+        18,
+    ),
+    DemoCreator(
+        "pat.private",
+        "Pat",
+        "CA",
+        date(2001, 1, 20),
+        AccountType.PERSONAL,
+        Visibility.PRIVATE,
+        "Friends only.",
+        ("Weekend hike", "Cat compilation"),
+        40,
+        4,
+    ),
 )
 FANS = 24
 
@@ -82,24 +138,39 @@ async def seed(session: AsyncSession, *, settings: Settings, now: datetime) -> d
     start = now - timedelta(days=DEMO_DAYS + 10)
     rules = settings.rules
 
-    async def new_account(handle: str, name: str, country: str, born: date,
-                          role: Role = Role.USER) -> Account:
+    async def new_account(
+        handle: str, name: str, country: str, born: date, role: Role = Role.USER
+    ) -> Account:
         account, _ = await accounts.sign_up(
             session,
-            accounts.SignUp(email=f"{handle}@demo.reelpay.dev", password=DEMO_PASSWORD,
-                            handle=handle, display_name=name, birth_date=born, country=country),
-            now=start, rules=rules, passwords=passwords,  # type: ignore[arg-type]
+            accounts.SignUp(
+                email=f"{handle}@demo.reelpay.dev",
+                password=DEMO_PASSWORD,
+                handle=handle,
+                display_name=name,
+                birth_date=born,
+                country=country,
+            ),
+            now=start,
+            rules=rules,
+            passwords=passwords,  # type: ignore[arg-type]
             role=role,
         )
         return account
 
     await new_account("staff", "Reelpay Staff", "US", date(1985, 1, 1), Role.STAFF)
-    fans = [await new_account(f"fan{i:02d}", f"Fan {i}", rng.choice(["US", "FR", "KR", "BR"]),
-                              date(1980 + i, 1 + i % 12, 1 + i % 28)) for i in range(1, FANS + 1)]
+    fans = [
+        await new_account(
+            f"fan{i:02d}",
+            f"Fan {i}",
+            rng.choice(["US", "FR", "KR", "BR"]),
+            date(1980 + i, 1 + i % 12, 1 + i % 28),
+        )
+        for i in range(1, FANS + 1)
+    ]
     counts = {"accounts": 1 + FANS, "videos": 0, "follows": 0, "views": 0}
     for spec in CREATORS:
-        creator = await new_account(spec.handle, spec.display_name, spec.country,
-                                    spec.birth_date)
+        creator = await new_account(spec.handle, spec.display_name, spec.country, spec.birth_date)
         counts["accounts"] += 1
         creator.bio = spec.bio
         creator.account_type = spec.account_type
@@ -108,13 +179,19 @@ async def seed(session: AsyncSession, *, settings: Settings, now: datetime) -> d
             creator.contact_email = f"hello@{spec.handle.replace('.', '-')}.example.com"
         video_ids = []
         for index, title in enumerate(spec.titles):
-            published = start + timedelta(days=index * (DEMO_DAYS + 8) / len(spec.titles),
-                                          hours=rng.randint(8, 20))
+            published = start + timedelta(
+                days=index * (DEMO_DAYS + 8) / len(spec.titles), hours=rng.randint(8, 20)
+            )
             video = await content.publish_video(
-                session, creator,
-                content.VideoDraft(title=title, duration_seconds=rng.randint(20, 300),
-                                   description=f"{title} by {spec.display_name}."),
-                now=published, rules=rules,
+                session,
+                creator,
+                content.VideoDraft(
+                    title=title,
+                    duration_seconds=rng.randint(20, 300),
+                    description=f"{title} by {spec.display_name}.",
+                ),
+                now=published,
+                rules=rules,
             )
             video_ids.append(video.id)
             counts["videos"] += 1

@@ -54,23 +54,26 @@ def _bounded(
     key_cols: Sequence[InstrumentedAttribute[Any]],
     request: PageRequest,
     descending: bool,
-) -> tuple[sa.Select[Any], list[sa.ColumnElement[Any]]]:
+) -> tuple[sa.Select[Any], list[Any]]:
     """Add the cursor conditions and return the order to read rows in."""
     cols = sa.tuple_(*key_cols)
     # Moving "after" means moving in the list's order; "before" against it.
     if request.after is not None:
-        stmt = stmt.where(cols < sa.tuple_(*request.after) if descending
-                          else cols > sa.tuple_(*request.after))
+        stmt = stmt.where(
+            cols < sa.tuple_(*request.after) if descending else cols > sa.tuple_(*request.after)
+        )
     if request.before is not None:
-        stmt = stmt.where(cols > sa.tuple_(*request.before) if descending
-                          else cols < sa.tuple_(*request.before))
+        stmt = stmt.where(
+            cols > sa.tuple_(*request.before) if descending else cols < sa.tuple_(*request.before)
+        )
     read_descending = descending != request.backwards
     order = [c.desc() if read_descending else c.asc() for c in key_cols]
     return stmt, order
 
 
-def _page(rows: list[Any], key_cols: Sequence[InstrumentedAttribute[Any]],
-          request: PageRequest) -> Page[Any]:
+def _page(
+    rows: list[Any], key_cols: Sequence[InstrumentedAttribute[Any]], request: PageRequest
+) -> Page[Any]:
     more = len(rows) > request.size
     rows = rows[: request.size]
     if request.backwards:
@@ -109,8 +112,7 @@ async def paginate_groups(
     """The same page of many lists (one per group id) in one query, with a window function."""
     if not group_ids:
         return {}
-    stmt, order = _bounded(stmt.where(group_col.in_(set(group_ids))), key_cols, request,
-                           descending)
+    stmt, order = _bounded(stmt.where(group_col.in_(set(group_ids))), key_cols, request, descending)
     rank = sa.func.row_number().over(partition_by=group_col, order_by=order).label("_rank")
     ranked = stmt.add_columns(rank).subquery()
     row_entity = aliased(entity, ranked)

@@ -89,9 +89,7 @@ class Settings:
         try:
             environment = Environment(env.get("REELPAY_ENV", Environment.DEVELOPMENT.value))
         except ValueError as exc:
-            raise ConfigurationError(
-                "REELPAY_ENV must be 'development' or 'production'"
-            ) from exc
+            raise ConfigurationError("REELPAY_ENV must be 'development' or 'production'") from exc
         secret_key = env.get("REELPAY_SECRET_KEY", "")
         if environment is Environment.PRODUCTION and len(secret_key) < 32:
             raise ConfigurationError(

@@ -132,13 +132,15 @@ async def sign_up(
     check(validation.password, data.password, rules, ("input", "password"))
     handle = check(validation.handle, data.handle, rules, ("input", "handle"))
     display_name = check(_display_name, data.display_name, rules)
-    birth_date = check(validation.birth_date, data.birth_date, now.date(), rules,
-                       ("input", "birthDate"))
+    birth_date = check(
+        validation.birth_date, data.birth_date, now.date(), rules, ("input", "birthDate")
+    )
     country = check(validation.country, data.country, ("input", "country"))
     if email and await session.scalar(sa.select(Account.id).where(Account.email == email)):
         problems.append(
-            Problem(ErrorCode.EMAIL_TAKEN, "An account already uses this email.",
-                    ("input", "email"))
+            Problem(
+                ErrorCode.EMAIL_TAKEN, "An account already uses this email.", ("input", "email")
+            )
         )
     if handle and await _handle_taken(session, handle):
         problems.append(_handle_taken_problem())
@@ -179,9 +181,7 @@ async def log_in(
     account = await get_by_email(session, email)
     ok = await passwords.verify(account.password_hash if account else None, password)
     if account is None or not ok:
-        raise DomainError(
-            "The email or password is wrong.", code=ErrorCode.INVALID_CREDENTIALS
-        )
+        raise DomainError("The email or password is wrong.", code=ErrorCode.INVALID_CREDENTIALS)
     token = await _start_session(session, account, now=now, rules=rules)
     return account, token
 
@@ -255,16 +255,21 @@ async def update_profile(
     def required(name: str) -> None:
         if getattr(changes, name) is None:
             problems.append(
-                Problem(ErrorCode.INVALID_INPUT, "This field cannot be empty.",
-                        ("input", _camel(name)))
+                Problem(
+                    ErrorCode.INVALID_INPUT, "This field cannot be empty.", ("input", _camel(name))
+                )
             )
 
     for name in ("handle", "display_name", "bio", "country", "visibility"):
         required(name)
     take("handle", validation.handle, rules, ("input", "handle"))
     take("display_name", lambda v: _display_name(v, rules))
-    take("bio", lambda v: validation.text(
-        v, min_length=0, max_length=rules.bio_max_length, what="A bio", field=("input", "bio")))
+    take(
+        "bio",
+        lambda v: validation.text(
+            v, min_length=0, max_length=rules.bio_max_length, what="A bio", field=("input", "bio")
+        ),
+    )
     take("avatar_url", validation.url, rules, ("input", "avatarUrl"))
     take("country", validation.country, ("input", "country"))
     take("visibility", lambda v: v)
@@ -280,8 +285,10 @@ async def update_profile(
                 )
             )
     new_handle = values.get("handle")
-    if new_handle and validation.handle_key(new_handle) != account.handle_key and (
-        await _handle_taken(session, new_handle)
+    if (
+        new_handle
+        and validation.handle_key(new_handle) != account.handle_key
+        and (await _handle_taken(session, new_handle))
     ):
         problems.append(_handle_taken_problem())
     if problems:
@@ -290,8 +297,7 @@ async def update_profile(
     if new_handle:
         values["handle_key"] = validation.handle_key(new_handle)
     opening_up = (
-        values.get("visibility") is Visibility.PUBLIC
-        and account.visibility is Visibility.PRIVATE
+        values.get("visibility") is Visibility.PUBLIC and account.visibility is Visibility.PRIVATE
     )
     for name, value in values.items():
         setattr(account, name, value)

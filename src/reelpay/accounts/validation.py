@@ -47,9 +47,7 @@ def handle_key(value: str) -> str:
 def email(value: str, field: tuple[str, ...]) -> str:
     value = value.strip().lower()
     if len(value) > EMAIL_MAX_LENGTH or not _EMAIL.match(value):
-        raise DomainError(
-            "Enter a valid email address.", code=ErrorCode.INVALID_EMAIL, field=field
-        )
+        raise DomainError("Enter a valid email address.", code=ErrorCode.INVALID_EMAIL, field=field)
     return value
 
 
@@ -64,9 +62,7 @@ def password(value: str, rules: Rules, field: tuple[str, ...]) -> str:
     return value
 
 
-def text(
-    value: str, *, min_length: int, max_length: int, what: str, field: tuple[str, ...]
-) -> str:
+def text(value: str, *, min_length: int, max_length: int, what: str, field: tuple[str, ...]) -> str:
     value = value.strip()
     if not min_length <= len(value) <= max_length:
         bounds = f"at most {max_length}" if min_length == 0 else f"{min_length} to {max_length}"

@@ -85,9 +85,7 @@ class DailyFollowerChange(Base):
     """Followers gained and lost by an account on one UTC day (for growth analytics)."""
 
     __tablename__ = "daily_follower_changes"
-    __table_args__ = (
-        sa.CheckConstraint("gained >= 0 AND lost >= 0", name="counts_not_negative"),
-    )
+    __table_args__ = (sa.CheckConstraint("gained >= 0 AND lost >= 0", name="counts_not_negative"),)
 
     account_id: Mapped[int] = mapped_column(
         sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True

@@ -51,22 +51,26 @@ class VideoChanges:
 def _check_title(title: str, rules: Rules, problems: list[Problem]) -> str:
     title = title.strip()
     if not 1 <= len(title) <= rules.video_title_max_length:
-        problems.append(Problem(
-            ErrorCode.INVALID_INPUT,
-            f"A title has 1 to {rules.video_title_max_length} characters.",
-            ("input", "title"),
-        ))
+        problems.append(
+            Problem(
+                ErrorCode.INVALID_INPUT,
+                f"A title has 1 to {rules.video_title_max_length} characters.",
+                ("input", "title"),
+            )
+        )
     return title
 
 
 def _check_description(description: str, rules: Rules, problems: list[Problem]) -> str:
     description = description.strip()
     if len(description) > rules.video_description_max_length:
-        problems.append(Problem(
-            ErrorCode.INVALID_INPUT,
-            f"A description has at most {rules.video_description_max_length} characters.",
-            ("input", "description"),
-        ))
+        problems.append(
+            Problem(
+                ErrorCode.INVALID_INPUT,
+                f"A description has at most {rules.video_description_max_length} characters.",
+                ("input", "description"),
+            )
+        )
     return description
 
 
@@ -78,11 +82,13 @@ async def publish_video(
     description = _check_description(draft.description, rules, problems)
     low, high = rules.video_min_duration_seconds, rules.video_max_duration_seconds
     if not low <= draft.duration_seconds <= high:
-        problems.append(Problem(
-            ErrorCode.VIDEO_DURATION_OUT_OF_RANGE,
-            f"A video lasts {low} to {high} seconds.",
-            ("input", "durationSeconds"),
-        ))
+        problems.append(
+            Problem(
+                ErrorCode.VIDEO_DURATION_OUT_OF_RANGE,
+                f"A video lasts {low} to {high} seconds.",
+                ("input", "durationSeconds"),
+            )
+        )
     if problems:
         raise DomainError.of(problems)
     video = Video(
@@ -225,16 +231,22 @@ async def set_pinned_videos(
         path = ("input", "videoIds", str(index))
         video = videos.get(video_id)
         if video_id in seen:
-            problems.append(Problem(ErrorCode.DUPLICATE_PINNED_VIDEO,
-                                    "This video is already in the list.", path))
+            problems.append(
+                Problem(
+                    ErrorCode.DUPLICATE_PINNED_VIDEO, "This video is already in the list.", path
+                )
+            )
         elif (
             video is None
             or video.owner_id != account.id
             or video.deleted_at is not None
             or video.visibility is not Visibility.PUBLIC
         ):
-            problems.append(Problem(ErrorCode.VIDEO_NOT_PINNABLE,
-                                    "Only your own public videos can be pinned.", path))
+            problems.append(
+                Problem(
+                    ErrorCode.VIDEO_NOT_PINNABLE, "Only your own public videos can be pinned.", path
+                )
+            )
         seen.add(video_id)
     if problems:
         raise DomainError.of(problems)
@@ -280,8 +292,9 @@ async def record_view(
     owner = await session.get(Account, video.owner_id) if video else None
     if video is None or owner is None:
         raise NotFound("No such video.", field=("input", "videoId"))
-    status = (await follow_statuses(session, viewer.id, [owner.id])).get(owner.id) if viewer \
-        else None
+    status = (
+        (await follow_statuses(session, viewer.id, [owner.id])).get(owner.id) if viewer else None
+    )
     if not can_see_video(content_access(viewer, owner, status), video):
         raise NotFound("No such video.", field=("input", "videoId"))
     await add_views(session, video.id, {now.date(): 1})
@@ -291,8 +304,9 @@ async def record_view(
 
 async def add_views(session: AsyncSession, video_id: int, views_by_day: Mapping[date, int]) -> None:
     """Add view counts per UTC day (live views, and history loaded by demo data and tests)."""
-    rows = [{"video_id": video_id, "day": day, "views": n}
-            for day, n in views_by_day.items() if n > 0]
+    positive = {day: n for day, n in views_by_day.items() if n > 0}
+    added = sum(positive.values())
+    rows = [{"video_id": video_id, "day": day, "views": n} for day, n in positive.items()]
     if not rows:
         return
     insert = upsert(session, VideoDailyViews).values(rows)
@@ -305,7 +319,7 @@ async def add_views(session: AsyncSession, video_id: int, views_by_day: Mapping[
     await session.execute(
         sa.update(Video)
         .where(Video.id == video_id)
-        .values(view_count=Video.view_count + sum(r["views"] for r in rows))
+        .values(view_count=Video.view_count + added)
     )
 
 
@@ -354,12 +368,18 @@ async def follow(
     if followee is None:
         raise NotFound("No such account.", field=("input", "accountId"))
     if followee.id == follower.id:
-        raise DomainError("You cannot follow yourself.", code=ErrorCode.CANNOT_FOLLOW_SELF,
-                          field=("input", "accountId"))
+        raise DomainError(
+            "You cannot follow yourself.",
+            code=ErrorCode.CANNOT_FOLLOW_SELF,
+            field=("input", "accountId"),
+        )
     existing = await _follow_row(session, follower.id, followee.id)
     if existing is not None:
-        message = ("You already follow this account." if existing.status is FollowStatus.ACCEPTED
-                   else "Your follow request is waiting for approval.")
+        message = (
+            "You already follow this account."
+            if existing.status is FollowStatus.ACCEPTED
+            else "Your follow request is waiting for approval."
+        )
         raise DomainError(message, code=ErrorCode.ALREADY_FOLLOWING, field=("input", "accountId"))
     private = followee.visibility is Visibility.PRIVATE
     row = Follow(
@@ -383,8 +403,11 @@ async def unfollow(
     followee = await session.get(Account, followee_id)
     row = await _follow_row(session, follower.id, followee_id) if followee else None
     if followee is None or row is None:
-        raise DomainError("You do not follow this account.", code=ErrorCode.NOT_FOLLOWING,
-                          field=("input", "accountId"))
+        raise DomainError(
+            "You do not follow this account.",
+            code=ErrorCode.NOT_FOLLOWING,
+            field=("input", "accountId"),
+        )
     await session.delete(row)
     if row.status is FollowStatus.ACCEPTED:
         await _count_follower_change(session, followee_id, now.date(), lost=1)
@@ -403,9 +426,7 @@ async def approve_follow_request(
     return row
 
 
-async def decline_follow_request(
-    session: AsyncSession, account: Account, follower_id: int
-) -> None:
+async def decline_follow_request(session: AsyncSession, account: Account, follower_id: int) -> None:
     row = await _pending_request(session, account, follower_id)
     await session.delete(row)
     await session.flush()
@@ -431,8 +452,9 @@ async def follow_statuses(
     session: AsyncSession, follower_id: int, followee_ids: Sequence[int]
 ) -> dict[int, FollowStatus]:
     rows = await session.execute(
-        sa.select(Follow.followee_id, Follow.status)
-        .where(Follow.follower_id == follower_id, Follow.followee_id.in_(set(followee_ids)))
+        sa.select(Follow.followee_id, Follow.status).where(
+            Follow.follower_id == follower_id, Follow.followee_id.in_(set(followee_ids))
+        )
     )
     return dict(rows.tuples().all())
 
@@ -492,16 +514,20 @@ async def _count_follows(
 
 async def _follow_row(session: AsyncSession, follower_id: int, followee_id: int) -> Follow | None:
     return await session.scalar(
-        sa.select(Follow).where(Follow.follower_id == follower_id,
-                                Follow.followee_id == followee_id)
+        sa.select(Follow).where(
+            Follow.follower_id == follower_id, Follow.followee_id == followee_id
+        )
     )
 
 
 async def _pending_request(session: AsyncSession, account: Account, follower_id: int) -> Follow:
     row = await _follow_row(session, follower_id, account.id)
     if row is None or row.status is not FollowStatus.PENDING:
-        raise DomainError("This account has not asked to follow you.",
-                          code=ErrorCode.NO_FOLLOW_REQUEST, field=("input", "accountId"))
+        raise DomainError(
+            "This account has not asked to follow you.",
+            code=ErrorCode.NO_FOLLOW_REQUEST,
+            field=("input", "accountId"),
+        )
     return row
 
 
@@ -550,38 +576,64 @@ class Analytics:
 
 
 async def analytics(
-    session: AsyncSession, account: Account, *, start: date, end: date, today: date,
+    session: AsyncSession,
+    account: Account,
+    *,
+    start: date,
+    end: date,
+    today: date,
     rules: Rules,
 ) -> Analytics:
     """Views per day per video and follower growth; advanced analytics are a pro feature."""
     if not account.is_business:
-        raise DomainError("Advanced analytics are for pro (BUSINESS) accounts.",
-                          code=ErrorCode.BUSINESS_ACCOUNT_REQUIRED)
+        raise DomainError(
+            "Advanced analytics are for pro (BUSINESS) accounts.",
+            code=ErrorCode.BUSINESS_ACCOUNT_REQUIRED,
+        )
     if end < start:
         raise DomainError("The range ends before it starts.", field=("to",))
     if end > today:
         raise DomainError("The range cannot end after today.", field=("to",))
     if (end - start).days + 1 > rules.analytics_max_range_days:
-        raise DomainError(f"A range covers at most {rules.analytics_max_range_days} days.",
-                          field=("from",))
+        raise DomainError(
+            f"A range covers at most {rules.analytics_max_range_days} days.", field=("from",)
+        )
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    view_rows = (await session.execute(
-        sa.select(VideoDailyViews.video_id, VideoDailyViews.day, VideoDailyViews.views)
-        .join(Video, Video.id == VideoDailyViews.video_id)
-        .where(Video.owner_id == account.id, Video.deleted_at.is_(None))
-        .where(VideoDailyViews.day >= start, VideoDailyViews.day <= end)
-        .order_by(VideoDailyViews.video_id, VideoDailyViews.day)
-    )).tuples().all()
-    change_rows = {day: (gained, lost) for day, gained, lost in (await session.execute(
-        sa.select(DailyFollowerChange.day, DailyFollowerChange.gained, DailyFollowerChange.lost)
-        .where(DailyFollowerChange.account_id == account.id)
-        .where(DailyFollowerChange.day >= start, DailyFollowerChange.day <= end)
-    )).tuples()}
-    net_after_end = int(await session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(DailyFollowerChange.gained
-                                               - DailyFollowerChange.lost), 0))
-        .where(DailyFollowerChange.account_id == account.id, DailyFollowerChange.day > end)
-    ) or 0)
+    view_rows = (
+        (
+            await session.execute(
+                sa.select(VideoDailyViews.video_id, VideoDailyViews.day, VideoDailyViews.views)
+                .join(Video, Video.id == VideoDailyViews.video_id)
+                .where(Video.owner_id == account.id, Video.deleted_at.is_(None))
+                .where(VideoDailyViews.day >= start, VideoDailyViews.day <= end)
+                .order_by(VideoDailyViews.video_id, VideoDailyViews.day)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    change_rows = {
+        day: (gained, lost)
+        for day, gained, lost in (
+            await session.execute(
+                sa.select(
+                    DailyFollowerChange.day, DailyFollowerChange.gained, DailyFollowerChange.lost
+                )
+                .where(DailyFollowerChange.account_id == account.id)
+                .where(DailyFollowerChange.day >= start, DailyFollowerChange.day <= end)
+            )
+        ).tuples()
+    }
+    net_after_end = int(
+        await session.scalar(
+            sa.select(
+                sa.func.coalesce(
+                    sa.func.sum(DailyFollowerChange.gained - DailyFollowerChange.lost), 0
+                )
+            ).where(DailyFollowerChange.account_id == account.id, DailyFollowerChange.day > end)
+        )
+        or 0
+    )
     current = (await follower_counts(session, [account.id]))[account.id]
 
     views_per_day: dict[date, int] = dict.fromkeys(days, 0)

@@ -13,8 +13,9 @@ from reelpay.errors import DomainError, ErrorCode, PermissionDenied, Problem, Un
 
 log = logging.getLogger("reelpay.graphql")
 
-UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode",
-                                description="What went wrong, for clients to switch on.")
+UserErrorCode = strawberry.enum(
+    ErrorCode, name="UserErrorCode", description="What went wrong, for clients to switch on."
+)
 
 
 @strawberry.type(description="An expected failure: the operation changed nothing.")
@@ -22,13 +23,16 @@ class UserError:
     code: UserErrorCode  # type: ignore[valid-type]
     message: str
     field: list[str] | None = strawberry.field(
-        description="Path to the input field at fault, e.g. [\"input\", \"handle\"]."
+        description='Path to the input field at fault, e.g. ["input", "handle"].'
     )
 
     @classmethod
     def of(cls, problem: Problem) -> UserError:
-        return cls(code=problem.code, message=problem.message,
-                   field=list(problem.field) if problem.field else None)
+        return cls(
+            code=problem.code,
+            message=problem.message,
+            field=list(problem.field) if problem.field else None,
+        )
 
 
 def user_errors(error: DomainError) -> list[UserError]:
@@ -50,7 +54,7 @@ def shape(error: GraphQLError) -> GraphQLError:
         if error.extensions and "code" in error.extensions:
             return error
         return _with(error, error.message, GRAPHQL_VALIDATION_FAILED)
-    if isinstance(original, GraphQLError) and original.extensions.get("code"):
+    if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
         return error
     if isinstance(original, Unauthenticated):
         return _with(error, str(original) or "Log in first.", UNAUTHENTICATED)

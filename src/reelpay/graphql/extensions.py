@@ -91,15 +91,19 @@ class _Counter:
         self.variables = variables
         self.default = default_page_size
 
-    def count(self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None,
-              multiplier: int) -> int:
+    def count(
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None, multiplier: int
+    ) -> int:
         total = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 total += self._field(selection, parent, multiplier)
             elif isinstance(selection, InlineFragmentNode):
-                kind = (self.schema.get_type(selection.type_condition.name.value)
-                        if selection.type_condition else parent)
+                kind = (
+                    self.schema.get_type(selection.type_condition.name.value)
+                    if selection.type_condition
+                    else parent
+                )
                 total += self.count(selection.selection_set, kind, multiplier)
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments.get(selection.name.value)
@@ -128,8 +132,11 @@ class _Counter:
         for argument in node.arguments or ():
             if argument.name.value in ("first", "last"):
                 arg_def = definition.args.get(argument.name.value)
-                value = value_from_ast(argument.value, arg_def.type, self.variables) \
-                    if arg_def else None
+                value = (
+                    value_from_ast(argument.value, arg_def.type, self.variables)
+                    if arg_def
+                    else None
+                )
                 if isinstance(value, int):
                     sizes.append(value)
         return max([max(size, 0) for size in sizes], default=self.default)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,12 +46,12 @@ class Loaders:
         self.follow_request_page = self._follow_pages("followee", FollowStatus.PENDING)
         settings, ctx = context.settings, context
         self.views_in_window = self._by_id(
-            lambda s, ids: content.views_in_window(s, ids, today=ctx.now.date(),
-                                                   rules=settings.rules)
+            lambda s, ids: content.views_in_window(
+                s, ids, today=ctx.now.date(), rules=settings.rules
+            )
         )
         self.public_posts_in_window = self._by_id(
-            lambda s, ids: content.public_posts_in_window(s, ids, now=ctx.now,
-                                                          rules=settings.rules)
+            lambda s, ids: content.public_posts_in_window(s, ids, now=ctx.now, rules=settings.rules)
         )
 
     def _by_id(
@@ -82,14 +83,14 @@ class Loaders:
         unique = list(dict.fromkeys(owner_ids))
         return dict(zip(unique, await self.access.load_many(unique), strict=True))
 
-    async def _video_pages(
-        self, keys: list[tuple[int, PageRequest]]
-    ) -> list[Page[Video]]:
+    async def _video_pages(self, keys: list[tuple[int, PageRequest]]) -> list[Page[Video]]:
         pages: dict[tuple[int, PageRequest], Page[Video]] = {}
         for request in dict.fromkeys(r for _, r in keys):
             owners = [o for o, r in keys if r == request]
             access = await self._access_by_owner(owners)
-            found = await self._ctx.read(lambda s, a=access, r=request: content.video_pages(s, a, r))
+            found = await self._ctx.read(
+                partial(content.video_pages, access_by_owner=access, request=request)
+            )
             pages.update({(o, request): page for o, page in found.items()})
         return [pages[key] for key in keys]
 
@@ -106,8 +107,8 @@ class Loaders:
             for request in dict.fromkeys(r for _, r in keys):
                 ids = list(dict.fromkeys(a for a, r in keys if r == request))
                 found = await self._ctx.read(
-                    lambda s, i=ids, r=request: content.follow_pages(
-                        s, of=of, account_ids=i, request=r, status=status
+                    partial(
+                        content.follow_pages, of=of, account_ids=ids, request=request, status=status
                     )
                 )
                 pages.update({(a, request): page for a, page in found.items()})

@@ -166,8 +166,9 @@ def connection(
 ) -> Connection[T]:
     cursors = [encode_cursor(key) for key in page.keys]
     return Connection(
-        edges=[Edge(cursor=c, node=to_node(item)) for c, item in zip(cursors, page.items,
-                                                                       strict=True)],
+        edges=[
+            Edge(cursor=c, node=to_node(item)) for c, item in zip(cursors, page.items, strict=True)
+        ],
         page_info=PageInfo(
             has_next_page=page.has_next_page,
             has_previous_page=page.has_previous_page,

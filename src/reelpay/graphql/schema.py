@@ -39,9 +39,7 @@ class NodeQueries:
         return await resolve_node(info, id, "id")
 
     @strawberry.field(description="Several objects by global ID (at most 100), in order.")
-    async def nodes(
-        self, info: Info[Context, None], ids: list[strawberry.ID]
-    ) -> list[Node | None]:
+    async def nodes(self, info: Info[Context, None], ids: list[strawberry.ID]) -> list[Node | None]:
         limit = info.context.settings.limits.max_nodes_ids
         if len(ids) > limit:
             from reelpay.errors import DomainError
@@ -71,11 +69,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[Any] = [
         CloseSession,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: QueryDepthLimiter(max_depth=limits.max_query_depth,
-                                  should_ignore=_ignore_introspection),
+        lambda: QueryDepthLimiter(
+            max_depth=limits.max_query_depth, should_ignore=_ignore_introspection
+        ),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-        lambda: NodeLimit(max_nodes=limits.max_nodes,
-                          default_page_size=limits.default_page_size),
+        lambda: NodeLimit(max_nodes=limits.max_nodes, default_page_size=limits.default_page_size),
     ]
     if settings.is_production:
         extensions.append(DisableIntrospection)

@@ -64,19 +64,20 @@ def is_request_error(result: ExecutionResult) -> bool:
     return (
         result.data is None
         and bool(result.errors)
-        and all(error.path is None for error in result.errors)
+        and all(error.path is None for error in result.errors or ())
     )
 
 
-class ReelpayGraphQL(GraphQL):
+class ReelpayGraphQL(GraphQL[Context, None]):
     def __init__(self, schema: Any, services: AppServices, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self.services = services
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         token, malformed = _bearer(request.headers.get("authorization"))
-        return Context(self.services, token=token, malformed_auth=malformed,
-                       request=request, response=response)
+        return Context(
+            self.services, token=token, malformed_auth=malformed, request=request, response=response
+        )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
@@ -89,7 +90,7 @@ class ReelpayGraphQL(GraphQL):
         request.state.graphql_sub_response = sub_response
         return sub_response
 
-    async def execute_operation(  # noqa: PLR0917
+    async def execute_operation(
         self,
         request: Request,
         request_adapter: Any,
@@ -144,8 +145,7 @@ class ReelpayGraphQL(GraphQL):
         except HTTPException as e:
             # GraphQL.__call__ would turn this into a text/plain response.
             if self.is_websocket_request(request) or (
-                negotiate_media_type(request.headers.get("accept"))
-                != GRAPHQL_RESPONSE_JSON
+                negotiate_media_type(request.headers.get("accept")) != GRAPHQL_RESPONSE_JSON
             ):
                 raise
             return Response(

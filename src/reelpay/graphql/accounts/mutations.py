@@ -139,8 +139,11 @@ class AccountMutations:
         )
 
         async def work() -> SignUpPayload:
-            account, token = await ctx.write(lambda s, _viewer: accounts.sign_up(
-                s, data, now=ctx.now, rules=ctx.settings.rules, passwords=ctx.services.passwords))
+            account, token = await ctx.write(
+                lambda s, _viewer: accounts.sign_up(
+                    s, data, now=ctx.now, rules=ctx.settings.rules, passwords=ctx.services.passwords
+                )
+            )
             ctx.act_as(account)
             return SignUpPayload(token=token, account=Account.from_model(account))
 
@@ -151,9 +154,16 @@ class AccountMutations:
         ctx = info.context
 
         async def work() -> LogInPayload:
-            account, token = await ctx.write(lambda s, _viewer: accounts.log_in(
-                s, email=input.email, password=input.password, now=ctx.now,
-                rules=ctx.settings.rules, passwords=ctx.services.passwords))
+            account, token = await ctx.write(
+                lambda s, _viewer: accounts.log_in(
+                    s,
+                    email=input.email,
+                    password=input.password,
+                    now=ctx.now,
+                    rules=ctx.settings.rules,
+                    passwords=ctx.services.passwords,
+                )
+            )
             ctx.act_as(account)
             return LogInPayload(token=token, account=Account.from_model(account))
 
@@ -164,8 +174,13 @@ class AccountMutations:
         ctx = info.context
 
         async def revoke(session: Any, viewer: Any) -> int:
-            return await accounts.log_out(session, logged_in(viewer), token=ctx.token or "",
-                                          everywhere=input.everywhere, now=ctx.now)
+            return await accounts.log_out(
+                session,
+                logged_in(viewer),
+                token=ctx.token or "",
+                everywhere=input.everywhere,
+                now=ctx.now,
+            )
 
         return LogOutPayload(revoked_sessions=await ctx.write(revoke))
 
@@ -186,8 +201,11 @@ class AccountMutations:
         )
 
         async def work() -> UpdateProfilePayload:
-            account = await ctx.write(lambda s, viewer: accounts.update_profile(
-                s, logged_in(viewer), changes, now=ctx.now, rules=ctx.settings.rules))
+            account = await ctx.write(
+                lambda s, viewer: accounts.update_profile(
+                    s, logged_in(viewer), changes, now=ctx.now, rules=ctx.settings.rules
+                )
+            )
             return UpdateProfilePayload(account=Account.from_model(account))
 
         return await as_user_errors(UpdateProfilePayload, work)
@@ -224,8 +242,11 @@ class AccountMutations:
 
         async def work() -> StaffAccountPayload:
             account_id = decode_id_of(input.account_id, "Account", ACCOUNT_ID)
-            account = await ctx.write(lambda s, viewer: accounts.set_standing(
-                s, logged_in(viewer), account_id, input.standing))
+            account = await ctx.write(
+                lambda s, viewer: accounts.set_standing(
+                    s, logged_in(viewer), account_id, input.standing
+                )
+            )
             return StaffAccountPayload(account=Account.from_model(account))
 
         return await as_user_errors(StaffAccountPayload, work)
@@ -238,9 +259,11 @@ class AccountMutations:
 
         async def work() -> StaffAccountPayload:
             account_id = decode_id_of(input.account_id, "Account", ACCOUNT_ID)
-            account = await ctx.write(lambda s, viewer: accounts.set_political(
-                s, logged_in(viewer), account_id, input.is_political))
+            account = await ctx.write(
+                lambda s, viewer: accounts.set_political(
+                    s, logged_in(viewer), account_id, input.is_political
+                )
+            )
             return StaffAccountPayload(account=Account.from_model(account))
 
         return await as_user_errors(StaffAccountPayload, work)
-

@@ -42,20 +42,23 @@ class AccountQueries:
         search: str | None = None,
     ) -> Connection[Account]:
         ctx = info.context
-        request = page_request(ctx.settings.limits, ACCOUNT_KEY, first=first, after=after,
-                               last=last, before=before)
+        request = page_request(
+            ctx.settings.limits, ACCOUNT_KEY, first=first, after=after, last=last, before=before
+        )
         page = await ctx.read(lambda s: accounts.list_accounts(s, request, search))
         for model in page.items:
             ctx.loaders.account.prime(model.id, model)
-        return connection(page, Account.from_model,
-                          lambda: ctx.read(lambda s: accounts.count_accounts(s, search)))
+        return connection(
+            page, Account.from_model, lambda: ctx.read(lambda s: accounts.count_accounts(s, search))
+        )
 
     @strawberry.field(
-        description="What switching the viewer's account to `to` would change, without "
-        "switching."
+        description="What switching the viewer's account to `to` would change, without switching."
     )
     async def account_type_switch_preview(
-        self, info: Info[Context, None], to: AccountType  # type: ignore[valid-type]
+        self,
+        info: Info[Context, None],
+        to: AccountType,  # type: ignore[valid-type]
     ) -> AccountTypeSwitchPreview:
         viewer = await info.context.require_viewer()
         preview = await info.context.read(

@@ -137,8 +137,14 @@ class Account(Node):
         loaders = info.context.loaders
         if await loaders.access.load(self.db_id) is ContentAccess.NONE:
             return None
-        request = page_request(info.context.settings.limits, VIDEO_KEY, first=first,
-                               after=after, last=last, before=before)
+        request = page_request(
+            info.context.settings.limits,
+            VIDEO_KEY,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
         page = await loaders.video_page.load((self.db_id, request))
         return connection(page, Video.from_model, lambda: loaders.video_count.load(self.db_id))
 
@@ -217,8 +223,11 @@ class Account(Node):
         if viewer.id != self.db_id:
             raise PermissionDenied("Only the account's owner sees its analytics.")
         ctx = info.context
-        result = await ctx.read(lambda s: content.analytics(
-            s, self.model, start=from_, end=to, today=ctx.now.date(), rules=ctx.settings.rules))
+        result = await ctx.read(
+            lambda s: content.analytics(
+                s, self.model, start=from_, end=to, today=ctx.now.date(), rules=ctx.settings.rules
+            )
+        )
         return AccountAnalytics.from_result(result)
 
 
@@ -234,8 +243,9 @@ async def _follow_connection(
     loaders = info.context.loaders
     if kind != "requests" and await loaders.access.load(account_id) is ContentAccess.NONE:
         return None
-    request = page_request(info.context.settings.limits, FOLLOW_KEY, first=first, after=after,
-                           last=last, before=before)
+    request = page_request(
+        info.context.settings.limits, FOLLOW_KEY, first=first, after=after, last=last, before=before
+    )
     page_loader, count_loader, other = {
         "followers": (loaders.follower_page, loaders.follower_count, "follower_id"),
         "following": (loaders.following_page, loaders.following_count, "followee_id"),
@@ -244,8 +254,9 @@ async def _follow_connection(
     page = await page_loader.load((account_id, request))
     people = await loaders.account.load_many([getattr(f, other) for f in page.items])
     by_follow = {f.id: a for f, a in zip(page.items, people, strict=True)}
-    return connection(page, lambda f: Account.from_model(by_follow[f.id]),
-                      lambda: count_loader.load(account_id))
+    return connection(
+        page, lambda f: Account.from_model(by_follow[f.id]), lambda: count_loader.load(account_id)
+    )
 
 
 @strawberry.type(description="What switching account type would change, or did change.")

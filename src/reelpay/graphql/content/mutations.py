@@ -112,8 +112,11 @@ class ContentMutations:
         )
 
         async def work() -> VideoPayload:
-            video = await ctx.write(lambda s, viewer: content.publish_video(
-                s, logged_in(viewer), draft, now=ctx.now, rules=ctx.settings.rules))
+            video = await ctx.write(
+                lambda s, viewer: content.publish_video(
+                    s, logged_in(viewer), draft, now=ctx.now, rules=ctx.settings.rules
+                )
+            )
             return VideoPayload(video=Video.from_model(video))
 
         return await as_user_errors(VideoPayload, work)
@@ -132,8 +135,11 @@ class ContentMutations:
 
         async def work() -> VideoPayload:
             video_id = decode_id_of(input.video_id, "Video", VIDEO_ID)
-            video = await ctx.write(lambda s, viewer: content.update_video(
-                s, logged_in(viewer), video_id, changes, now=ctx.now, rules=ctx.settings.rules))
+            video = await ctx.write(
+                lambda s, viewer: content.update_video(
+                    s, logged_in(viewer), video_id, changes, now=ctx.now, rules=ctx.settings.rules
+                )
+            )
             return VideoPayload(video=Video.from_model(video))
 
         return await as_user_errors(VideoPayload, work)
@@ -146,8 +152,9 @@ class ContentMutations:
 
         async def work() -> DeleteVideoPayload:
             video_id = decode_id_of(input.video_id, "Video", VIDEO_ID)
-            await ctx.write(lambda s, viewer: content.delete_video(
-                s, logged_in(viewer), video_id, now=ctx.now))
+            await ctx.write(
+                lambda s, viewer: content.delete_video(s, logged_in(viewer), video_id, now=ctx.now)
+            )
             return DeleteVideoPayload(deleted_video_id=encode_id("Video", video_id))
 
         return await as_user_errors(DeleteVideoPayload, work)
@@ -159,8 +166,10 @@ class ContentMutations:
         ctx = info.context
 
         async def work() -> SetPinnedVideosPayload:
-            ids = [decode_id_of(gid, "Video", ("input", "videoIds", str(i)))
-                   for i, gid in enumerate(input.video_ids)]
+            ids = [
+                decode_id_of(gid, "Video", ("input", "videoIds", str(i)))
+                for i, gid in enumerate(input.video_ids)
+            ]
 
             async def pin(session: Any, viewer: Any) -> Any:
                 account = logged_in(viewer)
@@ -180,8 +189,9 @@ class ContentMutations:
 
         async def work() -> FollowPayload:
             account_id = decode_id_of(input.account_id, "Account", ACCOUNT_ID)
-            row = await ctx.write(lambda s, viewer: content.follow(
-                s, logged_in(viewer), account_id, now=ctx.now))
+            row = await ctx.write(
+                lambda s, viewer: content.follow(s, logged_in(viewer), account_id, now=ctx.now)
+            )
             followee = await ctx.loaders.account.load(row.followee_id)
             return FollowPayload(account=Account.from_model(followee), status=row.status)
 
@@ -193,8 +203,9 @@ class ContentMutations:
 
         async def work() -> AccountPayload:
             account_id = decode_id_of(input.account_id, "Account", ACCOUNT_ID)
-            account = await ctx.write(lambda s, viewer: content.unfollow(
-                s, logged_in(viewer), account_id, now=ctx.now))
+            account = await ctx.write(
+                lambda s, viewer: content.unfollow(s, logged_in(viewer), account_id, now=ctx.now)
+            )
             return AccountPayload(account=Account.from_model(account))
 
         return await as_user_errors(AccountPayload, work)
@@ -207,8 +218,11 @@ class ContentMutations:
 
         async def work() -> AccountPayload:
             follower_id = decode_id_of(input.account_id, "Account", ACCOUNT_ID)
-            await ctx.write(lambda s, viewer: content.approve_follow_request(
-                s, logged_in(viewer), follower_id, now=ctx.now))
+            await ctx.write(
+                lambda s, viewer: content.approve_follow_request(
+                    s, logged_in(viewer), follower_id, now=ctx.now
+                )
+            )
             follower = await ctx.loaders.account.load(follower_id)
             return AccountPayload(account=Account.from_model(follower))
 
@@ -222,8 +236,9 @@ class ContentMutations:
 
         async def work() -> AccountPayload:
             follower_id = decode_id_of(input.account_id, "Account", ACCOUNT_ID)
-            await ctx.write(lambda s, viewer: content.decline_follow_request(
-                s, logged_in(viewer), follower_id))
+            await ctx.write(
+                lambda s, viewer: content.decline_follow_request(s, logged_in(viewer), follower_id)
+            )
             follower = await ctx.loaders.account.load(follower_id)
             return AccountPayload(account=Account.from_model(follower))
 
@@ -233,15 +248,14 @@ class ContentMutations:
         description="Count a view of a video you can see (anonymous viewers too), on today's "
         "UTC day."
     )
-    async def record_view(
-        self, info: Info[Context, None], input: RecordViewInput
-    ) -> VideoPayload:
+    async def record_view(self, info: Info[Context, None], input: RecordViewInput) -> VideoPayload:
         ctx = info.context
 
         async def work() -> VideoPayload:
             video_id = decode_id_of(input.video_id, "Video", VIDEO_ID)
-            video = await ctx.write(lambda s, viewer: content.record_view(
-                s, viewer, video_id, now=ctx.now))
+            video = await ctx.write(
+                lambda s, viewer: content.record_view(s, viewer, video_id, now=ctx.now)
+            )
             return VideoPayload(video=Video.from_model(video))
 
         return await as_user_errors(VideoPayload, work)
