@@ -202,7 +202,7 @@ async def video_counts(
         sa.select(visible.c.owner_id, sa.func.count()).group_by(visible.c.owner_id)
     )
     counts = dict.fromkeys(access_by_owner, 0)
-    counts.update({owner: n for owner, n in rows.tuples()})
+    counts.update({owner: n for owner, n in rows})
     return counts
 
 
@@ -272,7 +272,7 @@ async def pinned_video_ids_by_account(
         .order_by(PinnedVideo.account_id, PinnedVideo.position)
     )
     pins: dict[int, list[int]] = {account_id: [] for account_id in account_ids}
-    for account_id, video_id in rows.tuples():
+    for account_id, video_id in rows:
         pins[account_id].append(video_id)
     return pins
 
@@ -336,7 +336,7 @@ async def views_in_window(
         .group_by(Video.owner_id)
     )
     totals = dict.fromkeys(account_ids, 0)
-    totals.update({owner: int(n) for owner, n in rows.tuples()})
+    totals.update({owner: int(n) for owner, n in rows})
     return totals
 
 
@@ -353,7 +353,7 @@ async def public_posts_in_window(
         .group_by(Video.owner_id)
     )
     counts = dict.fromkeys(account_ids, 0)
-    counts.update({owner: n for owner, n in rows.tuples()})
+    counts.update({owner: n for owner, n in rows})
     return counts
 
 
@@ -456,7 +456,7 @@ async def follow_statuses(
             Follow.follower_id == follower_id, Follow.followee_id.in_(set(followee_ids))
         )
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 async def follower_counts(session: AsyncSession, account_ids: Sequence[int]) -> dict[int, int]:
@@ -508,7 +508,7 @@ async def _count_follows(
         .group_by(column)
     )
     counts = dict.fromkeys(account_ids, 0)
-    counts.update({account_id: n for account_id, n in rows.tuples()})
+    counts.update({account_id: n for account_id, n in rows})
     return counts
 
 
@@ -609,7 +609,7 @@ async def analytics(
                 .order_by(VideoDailyViews.video_id, VideoDailyViews.day)
             )
         )
-        .tuples()
+        
         .all()
     )
     change_rows = {
@@ -622,7 +622,7 @@ async def analytics(
                 .where(DailyFollowerChange.account_id == account.id)
                 .where(DailyFollowerChange.day >= start, DailyFollowerChange.day <= end)
             )
-        ).tuples()
+        )
     }
     net_after_end = int(
         await session.scalar(
