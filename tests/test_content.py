@@ -500,7 +500,7 @@ async def test_making_a_video_private_hides_it_from_others(api):
     assert (await update_video(api, alice, video, visibility="PRIVATE"))["userErrors"] == []
     assert await visible_video_ids(api, alice, bob.token) == []
     assert await node(api, video, bob.token) is None
-    assert await update_video(api, alice, video, visibility="PUBLIC")
+    assert (await update_video(api, alice, video, visibility="PUBLIC"))["userErrors"] == []
     assert await visible_video_ids(api, alice, bob.token) == [video]
 
 
@@ -989,3 +989,53 @@ async def test_analytics_counts_a_private_accounts_followers_when_approved(api, 
         ("2026-06-14", 1, 0, 1),
         ("2026-06-15", 0, 0, 1),
     ]
+
+
+async def test_pagination_handles_sub_second_publish_times(api, clock):
+    alice = await sign_up(api, "alice")
+    ids = []
+    for i in range(5):
+        clock.advance(timedelta(microseconds=250_000 if i % 2 else 1))
+        ids.append(await publish(api, alice, f"V{i}"))
+    newest_first = list(reversed(ids))
+    forward, after = [], None
+    while True:
+        page = await videos_page(api, alice, first=2, after=after)
+        forward += [e["node"]["id"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    backward, before = [], None
+    while True:
+        page = await videos_page(api, alice, last=2, before=before)
+        backward = [e["node"]["id"] for e in page["edges"]] + backward
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+    assert forward == backward == newest_first
+
+
+async def test_analytics_going_public_gains_every_pending_requester_and_declines_gain_none(
+        api, clock):
+    clock.set(datetime(2026, 6, 13, 8, 0, tzinfo=UTC))
+    alice = await sign_up(api, "alice")
+    a, b, c = [await sign_up(api, n) for n in ("asker1", "asker2", "asker3")]
+    await go_business(api, alice)
+    await set_account(api, alice, visibility="PRIVATE")
+    for asker in (a, b, c):
+        await follow(api, asker, alice)
+    payload = await api.mutate("declineFollowRequest", {"accountId": c.id}, "account { id }",
+                               token=alice.token, input_type="AccountRefInput")
+    assert payload["userErrors"] == []
+    clock.set(datetime(2026, 6, 14, 8, 0, tzinfo=UTC))
+    await set_account(api, alice, visibility="PUBLIC")
+    clock.set(START)
+
+    result = await analytics(api, alice, date(2026, 6, 13), date(2026, 6, 15))
+    assert [(d["date"], d["followersGained"], d["followersLost"], d["followersTotal"])
+            for d in result["days"]] == [
+        ("2026-06-13", 0, 0, 0),
+        ("2026-06-14", 2, 0, 2),
+        ("2026-06-15", 0, 0, 2),
+    ]
+    assert await visible_video_ids(api, alice, c.token) == []
