@@ -3,7 +3,7 @@ switching and staff actions. The clock starts at 2026-06-15T12:00Z (see conftest
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -246,7 +246,7 @@ async def test_sign_up_accepts_boundary_values(api, overrides, stored_field, sto
 
     me = await viewer(api, payload["token"], "handle displayName birthDate country email")
 
-    assert me[stored_field] == stored
+    assert me is not None and me[stored_field] == stored
     assert await account_count(api) == 1
 
 
@@ -256,6 +256,24 @@ async def test_sign_up_age_is_computed_from_the_clock(api, clock):
         ("TOO_YOUNG", ["input", "birthDate"])]
     clock.advance(timedelta(days=1))
     assert (await sign_up_raw(api, birthDate="2013-06-16"))["userErrors"] == []
+
+
+async def test_sign_up_someone_born_on_29_february_turns_13_on_1_march(api, clock):
+    clock.set(datetime(2021, 2, 28, 23, 59, tzinfo=UTC))
+    assert problems(await sign_up_raw(api, birthDate="2008-02-29")) == [
+        ("TOO_YOUNG", ["input", "birthDate"])]
+
+    clock.set(datetime(2021, 3, 1, 0, 0, tzinfo=UTC))
+
+    assert (await sign_up_raw(api, birthDate="2008-02-29"))["userErrors"] == []
+
+
+async def test_sign_up_rejects_an_email_longer_than_254_characters(api):
+    too_long = "x" * 243 + "@example.com"  # 255 characters
+    assert problems(await sign_up_raw(api, email=too_long)) == [
+        ("INVALID_EMAIL", ["input", "email"])]
+    longest = "x" * 242 + "@example.com"  # 254 characters
+    assert (await sign_up_raw(api, email=longest))["userErrors"] == []
 
 
 async def test_sign_up_email_taken_ignores_case(api):
@@ -277,7 +295,7 @@ async def test_sign_up_handle_taken_ignores_case(api):
     assert problems(payload) == [("HANDLE_TAKEN", ["input", "handle"])]
     assert payload["token"] is None
     await assert_not_created(api, "newbie@example.com", "newbie", 1)
-    assert (await account(api, "ALICE"))["handle"] == "alice"
+    assert await account(api, "ALICE") == {"handle": "alice"}
 
 
 async def test_sign_up_reports_every_bad_field_at_once(api):
@@ -547,6 +565,30 @@ async def test_update_profile_may_change_the_case_of_ones_own_handle(api):
     assert await account(api, "alice") == {"handle": "ALICE"}
 
 
+async def test_account_lookup_ignores_case_and_a_leading_at(api):
+    await sign_up(api, "Alice.B")
+    for handle in ("Alice.B", "alice.b", "@ALICE.B"):
+        assert await account(api, handle) == {"handle": "Alice.B"}
+    assert await account(api, "alice") is None
+
+
+async def test_update_profile_reports_every_bad_field_at_once(api):
+    alice = await sign_up(api, "alice")
+
+    payload = await update_profile(api, alice.token, handle="-", displayName="",
+                                   avatarUrl="ftp://x.io", country="XX",
+                                   websiteUrl="https://alice.example")
+
+    assert problems(payload) == [
+        ("INVALID_HANDLE", ["input", "handle"]),
+        ("INVALID_INPUT", ["input", "displayName"]),
+        ("INVALID_URL", ["input", "avatarUrl"]),
+        ("INVALID_COUNTRY", ["input", "country"]),
+        ("BUSINESS_ACCOUNT_REQUIRED", ["input", "websiteUrl"]),
+    ]
+    assert await profile(api, alice.token) == ALICE_PROFILE
+
+
 async def test_a_released_handle_can_be_taken_by_someone_else(api):
     alice = await sign_up(api, "alice")
     await update_profile(api, alice.token, handle="alice2")
@@ -665,12 +707,18 @@ async def test_update_profile_anonymous_is_unauthenticated(api):
 # --- privacy of fields ---------------------------------------------------------------------
 
 
-async def _private_fields(api, how: str, target, token: str | None) -> dict[str, Any]:
+async def _private_fields(api, how: str, target, token: str | None
+                          ) -> dict[str, Any] | None:
     if how == "account":
         return await account(api, target.handle, PRIVATE_FIELDS, token=token)
     if how == "node":
         query = f"query($id: ID!) {{ node(id: $id) {{ ... on Account {{ {PRIVATE_FIELDS} }} }} }}"
         return (await api.data(query, {"id": target.id}, token=token))["node"]
+    if how == "nodes":
+        query = (f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Account "
+                 f"{{ {PRIVATE_FIELDS} }} }} }}")
+        [node] = (await api.data(query, {"ids": [target.id]}, token=token))["nodes"]
+        return node
     query = f"{{ accounts(first: 100) {{ edges {{ node {{ handle {PRIVATE_FIELDS} }} }} }} }}"
     edges = (await api.data(query, token=token))["accounts"]["edges"]
     [node] = [e["node"] for e in edges if e["node"]["handle"] == target.handle]
@@ -689,7 +737,7 @@ async def alice_with_history(api):
 
 ALICE_PRIVATE = {"email": "alice@example.com", "birthDate": "1995-05-05", "standing": "GOOD",
                  "role": "USER", "viewsInLast30Days": 7, "publicPostsInLast30Days": 1}
-WAYS = ["account", "node", "accounts"]
+WAYS = ["account", "node", "nodes", "accounts"]
 
 
 @pytest.mark.parametrize("how", WAYS)
@@ -804,8 +852,40 @@ async def test_pins_are_hidden_while_personal_and_restored_in_order(api):
 
     assert ids(to_business["changes"]["pinnedVideos"]) == [v3, v1, v2]
     assert ids(to_business["account"]["pinnedVideos"]) == [v3, v1, v2]
-    public = await account(api, "alice", "pinnedVideos { id }")
-    assert ids(public["pinnedVideos"]) == [v3, v1, v2]
+    assert await account(api, "alice", "pinnedVideos { id }") == {
+        "pinnedVideos": [{"id": v3}, {"id": v1}, {"id": v2}]}
+
+
+async def test_preview_to_business_shows_the_remembered_pins(api):
+    alice = await sign_up(api, "alice")
+    v1, v2 = [await publish(api, alice, f"Video {n}") for n in (1, 2)]
+    await go_business(api, alice.token)
+    await pin(api, alice.token, [v2, v1])
+    await switch(api, alice.token, "PERSONAL")
+
+    result = await preview(api, alice.token, "BUSINESS")
+
+    assert ids(result["pinnedVideos"]) == [v2, v1]
+    assert await viewer(api, alice.token, "accountType pinnedVideos { id }") == {
+        "accountType": "PERSONAL", "pinnedVideos": []}
+
+
+async def test_pins_deleted_or_made_private_while_personal_do_not_come_back(api):
+    alice = await sign_up(api, "alice")
+    v1, v2, v3 = [await publish(api, alice, f"Video {n}") for n in range(1, 4)]
+    await go_business(api, alice.token)
+    await pin(api, alice.token, [v3, v2, v1])
+    await switch(api, alice.token, "PERSONAL")
+    deleted = await api.mutate("deleteVideo", {"videoId": v2}, "deletedVideoId",
+                               token=alice.token)
+    hidden = await api.mutate("updateVideo", {"videoId": v3, "visibility": "PRIVATE"},
+                              "video { id }", token=alice.token)
+    assert deleted["userErrors"] == [] and hidden["userErrors"] == []
+
+    payload = await switch(api, alice.token, "BUSINESS")
+
+    assert ids(payload["changes"]["pinnedVideos"]) == [v1]
+    assert ids(payload["account"]["pinnedVideos"]) == [v1]
 
 
 async def test_personal_accounts_cannot_pin(api):
