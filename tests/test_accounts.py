@@ -1050,3 +1050,31 @@ async def test_staff_actions_report_a_bad_account_id(api, kind, code, action):
 
     assert problems(payload) == [(code, ["input", "accountId"])]
     assert payload["account"] is None
+
+
+async def test_a_stale_token_does_not_stop_logging_in_or_signing_up(api):
+    user = await sign_up(api, "stale")
+    await api.mutate("logOut", {}, "revokedSessions", token=user.token)
+    login = await api.mutate("logIn", {"email": user.email, "password": user.password},
+                             "token", token=user.token)
+    assert login["userErrors"] == [] and login["token"]
+    fresh = await api.mutate(
+        "signUp",
+        {"email": "fresh@example.com", "password": "long enough pw", "handle": "fresh",
+         "displayName": "Fresh", "birthDate": "1990-01-01", "country": "US"},
+        "token account { handle email }", token=user.token)
+    assert fresh["userErrors"] == []
+    assert fresh["account"] == {"handle": "fresh", "email": "fresh@example.com"}
+
+
+@pytest.mark.parametrize("mutation", ["setAccountStanding", "setAccountPolitical"])
+async def test_staff_mutations_check_the_caller_before_the_input(api, mutation):
+    user = await sign_up(api, "notstaff")
+    value = {"standing": "BANNED"} if mutation == "setAccountStanding" else {"isPolitical": True}
+    query = (f"mutation($input: {mutation[0].upper()}{mutation[1:]}Input!) "
+             f"{{ {mutation}(input: $input) {{ userErrors {{ code }} }} }}")
+    variables = {"input": {"accountId": "junk", **value}}
+    anonymous = await api.error(query, variables)
+    forbidden = await api.error(query, variables, token=user.token)
+    assert anonymous["extensions"]["code"] == "UNAUTHENTICATED"
+    assert forbidden["extensions"]["code"] == "FORBIDDEN"

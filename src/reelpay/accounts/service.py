@@ -341,15 +341,16 @@ async def switch_account_type(
 # --- staff ---------------------------------------------------------------------------------
 
 
-def _require_staff(actor: Account) -> None:
+def require_staff(actor: Account) -> Account:
     if not actor.is_staff:
         raise PermissionDenied("Only staff can do this.")
+    return actor
 
 
 async def set_standing(
     session: AsyncSession, actor: Account, account_id: int, standing: Standing
 ) -> Account:
-    _require_staff(actor)
+    require_staff(actor)
     account = await get_account_or_raise(session, account_id)
     account.standing = standing
     await session.flush()
@@ -359,7 +360,7 @@ async def set_standing(
 async def set_political(
     session: AsyncSession, actor: Account, account_id: int, is_political: bool
 ) -> Account:
-    _require_staff(actor)
+    require_staff(actor)
     account = await get_account_or_raise(session, account_id)
     account.is_political = is_political
     await session.flush()

@@ -317,9 +317,7 @@ async def add_views(session: AsyncSession, video_id: int, views_by_day: Mapping[
         )
     )
     await session.execute(
-        sa.update(Video)
-        .where(Video.id == video_id)
-        .values(view_count=Video.view_count + added)
+        sa.update(Video).where(Video.id == video_id).values(view_count=Video.view_count + added)
     )
 
 
@@ -600,18 +598,14 @@ async def analytics(
         )
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     view_rows = (
-        (
-            await session.execute(
-                sa.select(VideoDailyViews.video_id, VideoDailyViews.day, VideoDailyViews.views)
-                .join(Video, Video.id == VideoDailyViews.video_id)
-                .where(Video.owner_id == account.id, Video.deleted_at.is_(None))
-                .where(VideoDailyViews.day >= start, VideoDailyViews.day <= end)
-                .order_by(VideoDailyViews.video_id, VideoDailyViews.day)
-            )
+        await session.execute(
+            sa.select(VideoDailyViews.video_id, VideoDailyViews.day, VideoDailyViews.views)
+            .join(Video, Video.id == VideoDailyViews.video_id)
+            .where(Video.owner_id == account.id, Video.deleted_at.is_(None))
+            .where(VideoDailyViews.day >= start, VideoDailyViews.day <= end)
+            .order_by(VideoDailyViews.video_id, VideoDailyViews.day)
         )
-        
-        .all()
-    )
+    ).all()
     change_rows = {
         day: (gained, lost)
         for day, gained, lost in (

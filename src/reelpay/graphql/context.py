@@ -80,15 +80,21 @@ class Context:
         async with self._lock:
             yield self._session_now()
 
-    async def write(self, work: Callable[[AsyncSession, Account | None], Awaitable[T]]) -> T:
+    async def write(
+        self,
+        work: Callable[[AsyncSession, Account | None], Awaitable[T]],
+        *,
+        anonymous: bool = False,
+    ) -> T:
         """Run `work` in its own write transaction with the viewer loaded inside it.
 
         Committed when it returns, rolled back when it raises (retried on conflicts).
+        `anonymous` ignores any token: signing up or logging in must work with a stale one.
         """
         async with self._locked() as session:
 
             async def attempt() -> T:
-                viewer = await self._authenticate(session)
+                viewer = None if anonymous else await self._authenticate(session)
                 self._set_viewer(viewer)
                 return await work(session, viewer)
 

@@ -142,7 +142,8 @@ class AccountMutations:
             account, token = await ctx.write(
                 lambda s, _viewer: accounts.sign_up(
                     s, data, now=ctx.now, rules=ctx.settings.rules, passwords=ctx.services.passwords
-                )
+                ),
+                anonymous=True,
             )
             ctx.act_as(account)
             return SignUpPayload(token=token, account=Account.from_model(account))
@@ -162,7 +163,8 @@ class AccountMutations:
                     now=ctx.now,
                     rules=ctx.settings.rules,
                     passwords=ctx.services.passwords,
-                )
+                ),
+                anonymous=True,
             )
             ctx.act_as(account)
             return LogInPayload(token=token, account=Account.from_model(account))
@@ -241,10 +243,12 @@ class AccountMutations:
         ctx = info.context
 
         async def work() -> StaffAccountPayload:
-            account_id = decode_id_of(input.account_id, "Account", ACCOUNT_ID)
             account = await ctx.write(
                 lambda s, viewer: accounts.set_standing(
-                    s, logged_in(viewer), account_id, input.standing
+                    s,
+                    _staff(viewer),
+                    decode_id_of(input.account_id, "Account", ACCOUNT_ID),
+                    input.standing,
                 )
             )
             return StaffAccountPayload(account=Account.from_model(account))
@@ -258,12 +262,19 @@ class AccountMutations:
         ctx = info.context
 
         async def work() -> StaffAccountPayload:
-            account_id = decode_id_of(input.account_id, "Account", ACCOUNT_ID)
             account = await ctx.write(
                 lambda s, viewer: accounts.set_political(
-                    s, logged_in(viewer), account_id, input.is_political
+                    s,
+                    _staff(viewer),
+                    decode_id_of(input.account_id, "Account", ACCOUNT_ID),
+                    input.is_political,
                 )
             )
             return StaffAccountPayload(account=Account.from_model(account))
 
         return await as_user_errors(StaffAccountPayload, work)
+
+
+def _staff(viewer: Any) -> Any:
+    """Who may act at all comes before what they sent: UNAUTHENTICATED, FORBIDDEN, then input."""
+    return accounts.require_staff(logged_in(viewer))
