@@ -13,31 +13,49 @@ REF = "AccountRefInput"
 
 
 async def follow(api: Any, user: User, target: str) -> dict[str, Any]:
-    return await api.mutate("follow", {"accountId": target},
-                            f"status account {{ {ACCOUNT_FIELDS} }}", token=user.token,
-                            input_type=REF)
+    return await api.mutate(
+        "follow",
+        {"accountId": target},
+        f"status account {{ {ACCOUNT_FIELDS} }}",
+        token=user.token,
+        input_type=REF,
+    )
 
 
 async def unfollow(api: Any, user: User, target: str) -> dict[str, Any]:
-    return await api.mutate("unfollow", {"accountId": target},
-                            f"account {{ {ACCOUNT_FIELDS} }}", token=user.token, input_type=REF)
+    return await api.mutate(
+        "unfollow",
+        {"accountId": target},
+        f"account {{ {ACCOUNT_FIELDS} }}",
+        token=user.token,
+        input_type=REF,
+    )
 
 
 async def approve(api: Any, owner: User, follower: str) -> dict[str, Any]:
-    return await api.mutate("approveFollowRequest", {"accountId": follower},
-                            "account { id handle }", token=owner.token, input_type=REF)
+    return await api.mutate(
+        "approveFollowRequest",
+        {"accountId": follower},
+        "account { id handle }",
+        token=owner.token,
+        input_type=REF,
+    )
 
 
 async def decline(api: Any, owner: User, follower: str) -> dict[str, Any]:
-    return await api.mutate("declineFollowRequest", {"accountId": follower},
-                            "account { id handle }", token=owner.token, input_type=REF)
+    return await api.mutate(
+        "declineFollowRequest",
+        {"accountId": follower},
+        "account { id handle }",
+        token=owner.token,
+        input_type=REF,
+    )
 
 
 async def profile(api: Any, handle: str, viewer: User | None = None) -> dict[str, Any]:
     """Counts and the viewer's relation to `handle`, as `viewer` sees them."""
     query = f"query($h: String!) {{ account(handle: $h) {{ {ACCOUNT_FIELDS} }} }}"
-    return (await api.data(query, {"h": handle}, token=viewer.token if viewer else None)
-            )["account"]
+    return (await api.data(query, {"h": handle}, token=viewer.token if viewer else None))["account"]
 
 
 def counts(account: dict[str, Any]) -> tuple[int, int]:
@@ -51,9 +69,10 @@ def codes(payload: dict[str, Any]) -> list[str]:
 LIST = "totalCount edges { cursor node { handle } } pageInfo { hasNextPage endCursor }"
 
 
-async def follow_list(api: Any, handle: str, field: str, viewer: User | None = None,
-                      args: str = "") -> dict[str, Any] | None:
-    """`followers`, `following` or `followRequests` of `handle`, as `viewer` sees it."""
+async def follow_list(
+    api: Any, handle: str, field: str, viewer: User | None = None, args: str = ""
+) -> Any:
+    """`followers`, `following` or `followRequests` of `handle`, as `viewer` sees it (or None)."""
     selection = f"{field}{args} {{ {LIST} }}"
     query = f"query($h: String!) {{ account(handle: $h) {{ {selection} }} }}"
     data = await api.data(query, {"h": handle}, token=viewer.token if viewer else None)
@@ -76,8 +95,13 @@ async def test_following_a_public_account_is_accepted_and_counted(api):
 
     assert payload["userErrors"] == []
     assert payload["status"] == "ACCEPTED"
-    assert payload["account"] == {"id": bob.id, "handle": "bob", "followerCount": 1,
-                                  "followingCount": 0, "viewerFollowStatus": "ACCEPTED"}
+    assert payload["account"] == {
+        "id": bob.id,
+        "handle": "bob",
+        "followerCount": 1,
+        "followingCount": 0,
+        "viewerFollowStatus": "ACCEPTED",
+    }
     assert counts(await profile(api, "alice")) == (0, 1)
     assert counts(await profile(api, "bob")) == (1, 0)
     assert (await profile(api, "bob", alice))["viewerFollowStatus"] == "ACCEPTED"
@@ -92,8 +116,13 @@ async def test_you_cannot_follow_yourself(api):
     payload = await follow(api, alice, alice.id)
 
     assert payload["status"] is None and payload["account"] is None
-    assert payload["userErrors"] == [{"code": "CANNOT_FOLLOW_SELF", "field": ["input", "accountId"],
-                                      "message": "You cannot follow yourself."}]
+    assert payload["userErrors"] == [
+        {
+            "code": "CANNOT_FOLLOW_SELF",
+            "field": ["input", "accountId"],
+            "message": "You cannot follow yourself.",
+        }
+    ]
     assert counts(await profile(api, "alice")) == (0, 0)
 
 
@@ -152,7 +181,8 @@ async def test_follow_with_a_bad_token_is_unauthenticated(api):
 
     error = await api.error(
         "mutation($input: AccountRefInput!) { follow(input: $input) { status } }",
-        {"input": {"accountId": bob.id}}, token="not-a-real-token",
+        {"input": {"accountId": bob.id}},
+        token="not-a-real-token",
     )
 
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
@@ -173,8 +203,13 @@ async def test_unfollow_drops_both_counts_by_one(api):
     payload = await unfollow(api, alice, bob.id)
 
     assert payload["userErrors"] == []
-    assert payload["account"] == {"id": bob.id, "handle": "bob", "followerCount": 1,
-                                  "followingCount": 0, "viewerFollowStatus": None}
+    assert payload["account"] == {
+        "id": bob.id,
+        "handle": "bob",
+        "followerCount": 1,
+        "followingCount": 0,
+        "viewerFollowStatus": None,
+    }
     assert counts(await profile(api, "bob")) == (1, 0)
     assert counts(await profile(api, "alice")) == (0, 1)
     assert counts(await profile(api, "carol")) == (1, 1)
@@ -229,8 +264,13 @@ async def test_following_a_private_account_is_a_pending_request(api):
 
     assert payload["userErrors"] == []
     assert payload["status"] == "PENDING"
-    assert payload["account"] == {"id": owner.id, "handle": "priv", "followerCount": 0,
-                                  "followingCount": 0, "viewerFollowStatus": "PENDING"}
+    assert payload["account"] == {
+        "id": owner.id,
+        "handle": "priv",
+        "followerCount": 0,
+        "followingCount": 0,
+        "viewerFollowStatus": "PENDING",
+    }
     assert counts(await profile(api, "priv")) == (0, 0)
     assert counts(await profile(api, "alice")) == (0, 0)
     assert (await profile(api, "priv", alice))["viewerFollowStatus"] == "PENDING"
@@ -302,13 +342,15 @@ async def test_approve_or_decline_without_a_request_is_refused(api):
     for act in (approve, decline):
         payload = await act(api, owner, alice.id)
         assert payload["account"] is None
-        assert payload["userErrors"] == [{
-            "code": "NO_FOLLOW_REQUEST", "field": ["input", "accountId"],
-            "message": "This account has not asked to follow you.",
-        }]
+        assert payload["userErrors"] == [
+            {
+                "code": "NO_FOLLOW_REQUEST",
+                "field": ["input", "accountId"],
+                "message": "This account has not asked to follow you.",
+            }
+        ]
         assert codes(await act(api, owner, bob.id)) == ["NO_FOLLOW_REQUEST"]
-        assert codes(await act(api, owner, encode_id("Account", 987654))) == [
-            "NO_FOLLOW_REQUEST"]
+        assert codes(await act(api, owner, encode_id("Account", 987654))) == ["NO_FOLLOW_REQUEST"]
         assert codes(await act(api, owner, "junk")) == ["INVALID_ID"]
     # Only the account that was asked may answer: bob cannot approve alice's request.
     await follow(api, alice, owner.id)
@@ -322,7 +364,8 @@ async def test_anonymous_approve_is_unauthenticated(api):
 
     error = await api.error(
         "mutation($input: AccountRefInput!) { approveFollowRequest(input: $input) { "
-        "userErrors { code } } }", {"input": {"accountId": alice.id}},
+        "userErrors { code } } }",
+        {"input": {"accountId": alice.id}},
     )
 
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
@@ -384,8 +427,9 @@ async def test_going_private_keeps_existing_followers(api):
 # --- followers and following lists ----------------------------------------------------------
 
 
-async def walk(api: Any, handle: str, field: str, page_size: int,
-               viewer: User | None = None) -> tuple[list[str], int, int]:
+async def walk(
+    api: Any, handle: str, field: str, page_size: int, viewer: User | None = None
+) -> tuple[list[str], int, int]:
     """Every handle of a list read page by page: (handles, totalCount, pages)."""
     seen: list[str] = []
     after: str | None = None
@@ -462,8 +506,11 @@ async def test_an_empty_follow_list(api):
 
     followers = await follow_list(api, "alone", "followers")
 
-    assert followers == {"totalCount": 0, "edges": [],
-                         "pageInfo": {"hasNextPage": False, "endCursor": None}}
+    assert followers == {
+        "totalCount": 0,
+        "edges": [],
+        "pageInfo": {"hasNextPage": False, "endCursor": None},
+    }
 
 
 async def test_a_private_accounts_lists_are_hidden_from_unapproved_viewers(api):
@@ -521,21 +568,25 @@ TODAY = "2026-06-15"  # the frozen clock's day
 
 async def follower_figures(api: Any, owner: User) -> list[dict[str, Any]]:
     """The owner's follower analytics for yesterday and today (BUSINESS accounts only)."""
-    query = ('{ viewer { analytics(from: "2026-06-14", to: "2026-06-15") { days { '
-             "date followersGained followersLost followersTotal } } } }")
+    query = (
+        '{ viewer { analytics(from: "2026-06-14", to: "2026-06-15") { days { '
+        "date followersGained followersLost followersTotal } } } }"
+    )
     return (await api.data(query, token=owner.token))["viewer"]["analytics"]["days"]
 
 
 async def test_concurrent_requests_to_a_private_account_then_approvals_count_once(api):
     owner = await private_account(api)
-    await api.mutate("switchAccountType", {"accountType": "BUSINESS"}, "account { id }",
-                     token=owner.token)
+    await api.mutate(
+        "switchAccountType", {"accountType": "BUSINESS"}, "account { id }", token=owner.token
+    )
     alice = await sign_up(api, "alice")
 
     payloads = await asyncio.gather(*(follow(api, alice, owner.id) for _ in range(10)))
 
     assert sorted(p["status"] or codes(p)[0] for p in payloads) == (
-        ["ALREADY_FOLLOWING"] * 9 + ["PENDING"])
+        ["ALREADY_FOLLOWING"] * 9 + ["PENDING"]
+    )
     assert (await follow_list(api, "priv", "followRequests", owner))["totalCount"] == 1
 
     approvals = await asyncio.gather(*(approve(api, owner, alice.id) for _ in range(5)))
@@ -551,8 +602,9 @@ async def test_concurrent_requests_to_a_private_account_then_approvals_count_onc
 
 async def test_concurrent_unfollows_count_one_loss(api):
     owner = await sign_up(api, "star")
-    await api.mutate("switchAccountType", {"accountType": "BUSINESS"}, "account { id }",
-                     token=owner.token)
+    await api.mutate(
+        "switchAccountType", {"accountType": "BUSINESS"}, "account { id }", token=owner.token
+    )
     alice = await sign_up(api, "alice")
     bob = await sign_up(api, "bob")
     await follow(api, alice, owner.id)

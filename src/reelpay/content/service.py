@@ -398,36 +398,62 @@ async def unfollow(
     session: AsyncSession, follower: Account, followee_id: int, *, now: datetime
 ) -> Account:
     """Stop following, or withdraw a pending request."""
-    followee = await session.get(Account, followee_id)
-    row = await _follow_row(session, follower.id, followee_id) if followee else None
-    if followee is None or row is None:
+    # One conditional DELETE: of two concurrent unfollows only one removes the row and counts.
+    removed = await session.scalar(
+        sa.delete(Follow)
+        .where(Follow.follower_id == follower.id, Follow.followee_id == followee_id)
+        .returning(Follow.status)
+    )
+    followee = await session.get(Account, followee_id) if removed is not None else None
+    if followee is None:
         raise DomainError(
             "You do not follow this account.",
             code=ErrorCode.NOT_FOLLOWING,
             field=("input", "accountId"),
         )
-    await session.delete(row)
-    if row.status is FollowStatus.ACCEPTED:
+    if removed is FollowStatus.ACCEPTED:
         await _count_follower_change(session, followee_id, now.date(), lost=1)
-    await session.flush()
     return followee
 
 
 async def approve_follow_request(
     session: AsyncSession, account: Account, follower_id: int, *, now: datetime
-) -> Follow:
-    row = await _pending_request(session, account, follower_id)
-    row.status = FollowStatus.ACCEPTED
-    row.accepted_at = now
+) -> None:
+    # Conditional on PENDING, so concurrent approvals accept (and count) the follower once.
+    approved = await session.scalar(
+        sa.update(Follow)
+        .where(*_pending(account, follower_id))
+        .values(status=FollowStatus.ACCEPTED, accepted_at=now)
+        .returning(Follow.id)
+        .execution_options(synchronize_session=False)
+    )
+    if approved is None:
+        raise _no_follow_request()
     await _count_follower_change(session, account.id, now.date(), gained=1)
-    await session.flush()
-    return row
 
 
 async def decline_follow_request(session: AsyncSession, account: Account, follower_id: int) -> None:
-    row = await _pending_request(session, account, follower_id)
-    await session.delete(row)
-    await session.flush()
+    declined = await session.scalar(
+        sa.delete(Follow).where(*_pending(account, follower_id)).returning(Follow.id)
+    )
+    if declined is None:
+        raise _no_follow_request()
+
+
+def _pending(account: Account, follower_id: int) -> list[sa.ColumnElement[bool]]:
+    return [
+        Follow.follower_id == follower_id,
+        Follow.followee_id == account.id,
+        Follow.status == FollowStatus.PENDING,
+    ]
+
+
+def _no_follow_request() -> DomainError:
+    return DomainError(
+        "This account has not asked to follow you.",
+        code=ErrorCode.NO_FOLLOW_REQUEST,
+        field=("input", "accountId"),
+    )
 
 
 async def accept_all_follow_requests(
@@ -516,17 +542,6 @@ async def _follow_row(session: AsyncSession, follower_id: int, followee_id: int)
             Follow.follower_id == follower_id, Follow.followee_id == followee_id
         )
     )
-
-
-async def _pending_request(session: AsyncSession, account: Account, follower_id: int) -> Follow:
-    row = await _follow_row(session, follower_id, account.id)
-    if row is None or row.status is not FollowStatus.PENDING:
-        raise DomainError(
-            "This account has not asked to follow you.",
-            code=ErrorCode.NO_FOLLOW_REQUEST,
-            field=("input", "accountId"),
-        )
-    return row
 
 
 async def _count_follower_change(

@@ -31,6 +31,10 @@ class InvalidCursor(DomainError):
     code = ErrorCode.INVALID_CURSOR
 
 
+# Primary keys are 32-bit integers; larger numbers cannot name anything.
+MAX_PK = 2**31 - 1
+
+
 def _b64encode(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -50,9 +54,12 @@ def decode_id(value: str, field: Sequence[str] = ("id",)) -> tuple[str, int]:
     """(type name, primary key) of a global ID, or InvalidId."""
     try:
         type_name, _, raw_pk = _b64decode(value).partition(":")
-        if not (type_name.isalpha() and raw_pk.isdigit() and len(raw_pk) <= 18):
+        if not (type_name.isalpha() and raw_pk.isdigit() and len(raw_pk) <= 10):
             raise ValueError("bad shape")
-        return type_name, int(raw_pk)
+        pk = int(raw_pk)
+        if not 1 <= pk <= MAX_PK:
+            raise ValueError("out of range")
+        return type_name, pk
     except ValueError:
         raise InvalidId(f"{value[:64]!r} is not a valid ID.", field=field) from None
 
