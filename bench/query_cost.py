@@ -39,8 +39,9 @@ async def main(iterations: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         await asyncio.to_thread(upgrade, url)
-        settings = Settings(database_url=url, password_hash_time_cost=1,
-                            password_hash_memory_kib=64)
+        settings = Settings(
+            database_url=url, password_hash_time_cost=1, password_hash_memory_kib=64
+        )
         engine = create_engine(url)
         async with create_sessionmaker(engine)() as session:
             await run_write(session, lambda: seed(session, settings=settings, now=now))
@@ -52,8 +53,9 @@ async def main(iterations: int) -> None:
 
         event.listen(engine.sync_engine, "before_cursor_execute", count)
         app = create_app(settings, clock=FrozenClock(now), engine=engine)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://bench") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bench"
+        ) as client:
             for name, query in QUERIES.items():
                 timings = []
                 for _ in range(iterations):
@@ -63,9 +65,11 @@ async def main(iterations: int) -> None:
                     timings.append((time.perf_counter() - started) * 1000)
                     assert "errors" not in response.json(), response.text
                 timings.sort()
-                print(f"{name}: p50 {statistics.median(timings):.1f} ms, "
-                      f"p95 {timings[int(len(timings) * 0.95) - 1]:.1f} ms, "
-                      f"{statements} SQL statements, {len(response.content)} bytes")
+                print(
+                    f"{name}: p50 {statistics.median(timings):.1f} ms, "
+                    f"p95 {timings[int(len(timings) * 0.95) - 1]:.1f} ms, "
+                    f"{statements} SQL statements, {len(response.content)} bytes"
+                )
         await engine.dispose()
 
 

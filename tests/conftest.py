@@ -41,8 +41,9 @@ def _postgres_database() -> Iterator[str]:
     server = make_url(POSTGRES_URL).set(drivername="postgresql+asyncpg")
 
     async def admin(statement: str) -> None:
-        engine = create_engine(server.render_as_string(hide_password=False),
-                               isolation_level="AUTOCOMMIT")
+        engine = create_engine(
+            server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+        )
         try:
             async with engine.connect() as connection:
                 await connection.execute(sa.text(statement))
@@ -57,8 +58,9 @@ def _postgres_database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated database per backend for the whole run."""
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("db") / "reelpay.db"
@@ -101,8 +103,9 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     # Cheap password hashing keeps the suite fast; production uses the argon2 defaults.
-    return Settings(database_url=database_url, password_hash_time_cost=1,
-                    password_hash_memory_kib=64)
+    return Settings(
+        database_url=database_url, password_hash_time_cost=1, password_hash_memory_kib=64
+    )
 
 
 @pytest.fixture
@@ -111,8 +114,7 @@ def backend(engine: AsyncEngine) -> str:
 
 
 @pytest.fixture
-async def api(settings: Settings, clock: FrozenClock, clean_db: AsyncEngine
-              ) -> AsyncIterator[Api]:
+async def api(settings: Settings, clock: FrozenClock, clean_db: AsyncEngine) -> AsyncIterator[Api]:
     app = create_app(settings, clock=clock, engine=clean_db)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -133,9 +135,13 @@ class Api:
         self.client = client
         self.engine = engine
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None,
-                   token: str | None = None, headers: dict[str, str] | None = None
-                   ) -> httpx.Response:
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         all_headers = dict(headers or {})
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
@@ -143,33 +149,43 @@ class Api:
             "/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers
         )
 
-    async def execute(self, query: str, variables: dict[str, Any] | None = None,
-                      token: str | None = None) -> dict[str, Any]:
+    async def execute(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         """The whole response body (data and errors)."""
         response = await self.post(query, variables, token)
         assert response.status_code == 200, response.text
         return response.json()
 
-    async def data(self, query: str, variables: dict[str, Any] | None = None,
-                   token: str | None = None) -> dict[str, Any]:
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         """`data` of a response that must have no errors."""
         body = await self.execute(query, variables, token)
         assert "errors" not in body, body["errors"]
         return body["data"]
 
-    async def error(self, query: str, variables: dict[str, Any] | None = None,
-                    token: str | None = None) -> dict[str, Any]:
+    async def error(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         """The single top-level error of a response that must fail."""
         body = await self.execute(query, variables, token)
         assert body.get("errors"), body
         assert len(body["errors"]) == 1, body["errors"]
         return body["errors"][0]
 
-    async def mutate(self, name: str, input: dict[str, Any], selection: str,
-                     token: str | None = None, input_type: str | None = None
-                     ) -> dict[str, Any]:
+    async def mutate(
+        self,
+        name: str,
+        input: dict[str, Any],
+        selection: str,
+        token: str | None = None,
+        input_type: str | None = None,
+    ) -> dict[str, Any]:
         """Run mutation `name(input:)`; returns its payload (userErrors always selected)."""
         input_type = input_type or name[0].upper() + name[1:] + "Input"
-        query = (f"mutation($input: {input_type}!) {{ {name}(input: $input) "
-                 f"{{ {selection} userErrors {{ code field message }} }} }}")
+        query = (
+            f"mutation($input: {input_type}!) {{ {name}(input: $input) "
+            f"{{ {selection} userErrors {{ code field message }} }} }}"
+        )
         return (await self.data(query, {"input": input}, token))[name]

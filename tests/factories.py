@@ -48,8 +48,14 @@ async def sign_up(api: Any, handle: str | None = None, **fields: Any) -> User:
     payload = await api.mutate("signUp", input, "token account { id handle }")
     assert payload["userErrors"] == [], payload["userErrors"]
     account = payload["account"]
-    return User(id=account["id"], pk=decode_pk(account["id"]), handle=account["handle"],
-                email=input["email"], token=payload["token"], password=input["password"])
+    return User(
+        id=account["id"],
+        pk=decode_pk(account["id"]),
+        handle=account["handle"],
+        email=input["email"],
+        token=payload["token"],
+        password=input["password"],
+    )
 
 
 async def make_staff(api: Any, engine: AsyncEngine, handle: str = "staff") -> User:
@@ -70,8 +76,9 @@ async def publish(api: Any, user: User, title: str = "A video", **fields: Any) -
 async def add_views(engine: AsyncEngine, video_id: str, views_by_day: dict[date, int]) -> None:
     """Load view history through the service (not thousands of mutations)."""
     async with create_sessionmaker(engine)() as session:
-        await run_write(session,
-                        lambda: content.add_views(session, decode_pk(video_id), views_by_day))
+        await run_write(
+            session, lambda: content.add_views(session, decode_pk(video_id), views_by_day)
+        )
 
 
 async def set_account(api: Any, user: User, **changes: Any) -> dict[str, Any]:

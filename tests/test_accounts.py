@@ -17,10 +17,12 @@ RULES = Rules()
 PRO_FEATURES = ["PINNED_VIDEOS", "ADVANCED_ANALYTICS", "WEBSITE_AND_CONTACT_EMAIL"]
 PRIVATE_FIELDS = "email birthDate standing role viewsInLast30Days publicPostsInLast30Days"
 HIDDEN = dict.fromkeys(PRIVATE_FIELDS.split())
-PROFILE_FIELDS = ("handle displayName bio avatarUrl country visibility accountType "
-                  "websiteUrl contactEmail")
-SWITCH_CHANGES = ("changes { fromType toType featuresLost featuresGained clearedFields "
-                  "pinnedVideos { id } }")
+PROFILE_FIELDS = (
+    "handle displayName bio avatarUrl country visibility accountType websiteUrl contactEmail"
+)
+SWITCH_CHANGES = (
+    "changes { fromType toType featuresLost featuresGained clearedFields pinnedVideos { id } }"
+)
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -40,8 +42,9 @@ def sign_up_input(**overrides: Any) -> dict[str, Any]:
 
 async def sign_up_raw(api, **overrides: Any) -> dict[str, Any]:
     """The `signUp` payload for `sign_up_input(**overrides)`."""
-    return await api.mutate("signUp", sign_up_input(**overrides),
-                            "token account { handle country email }")
+    return await api.mutate(
+        "signUp", sign_up_input(**overrides), "token account { handle country email }"
+    )
 
 
 def problems(payload: dict[str, Any]) -> list[tuple[str, list[str] | None]]:
@@ -53,16 +56,18 @@ async def viewer(api, token: str | None, selection: str = "handle") -> dict[str,
     return (await api.data(f"{{ viewer {{ {selection} }} }}", token=token))["viewer"]
 
 
-async def unauthenticated(api, query: str, variables: dict[str, Any] | None = None,
-                          token: str | None = None) -> dict[str, Any]:
+async def unauthenticated(
+    api, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+) -> dict[str, Any]:
     """The single top-level error of a request that must be UNAUTHENTICATED."""
     error = await api.error(query, variables, token=token)
     assert error["extensions"]["code"] == "UNAUTHENTICATED", error
     return error
 
 
-async def account(api, handle: str, selection: str = "handle",
-                  token: str | None = None) -> dict[str, Any] | None:
+async def account(
+    api, handle: str, selection: str = "handle", token: str | None = None
+) -> dict[str, Any] | None:
     query = f"query($h: String!) {{ account(handle: $h) {{ {selection} }} }}"
     return (await api.data(query, {"h": handle}, token=token))["account"]
 
@@ -72,8 +77,9 @@ async def account_count(api) -> int:
 
 
 async def log_in(api, email: str, password: str = "correct horse battery") -> dict[str, Any]:
-    return await api.mutate("logIn", {"email": email, "password": password},
-                            "token account { handle }")
+    return await api.mutate(
+        "logIn", {"email": email, "password": password}, "token account { handle }"
+    )
 
 
 async def assert_not_created(api, email: str, handle: str, accounts_before: int) -> None:
@@ -88,8 +94,9 @@ async def log_out(api, token: str | None, everywhere: bool = False) -> dict[str,
 
 
 async def update_profile(api, token: str, **changes: Any) -> dict[str, Any]:
-    return await api.mutate("updateProfile", changes, f"account {{ {PROFILE_FIELDS} }}",
-                            token=token)
+    return await api.mutate(
+        "updateProfile", changes, f"account {{ {PROFILE_FIELDS} }}", token=token
+    )
 
 
 async def profile(api, token: str) -> dict[str, Any]:
@@ -99,9 +106,12 @@ async def profile(api, token: str) -> dict[str, Any]:
 
 
 async def switch(api, token: str, to: str) -> dict[str, Any]:
-    return await api.mutate("switchAccountType", {"accountType": to},
-                            f"account {{ accountType websiteUrl contactEmail "
-                            f"pinnedVideos {{ id }} }} {SWITCH_CHANGES}", token=token)
+    return await api.mutate(
+        "switchAccountType",
+        {"accountType": to},
+        f"account {{ accountType websiteUrl contactEmail pinnedVideos {{ id }} }} {SWITCH_CHANGES}",
+        token=token,
+    )
 
 
 async def go_business(api, token: str) -> None:
@@ -109,14 +119,17 @@ async def go_business(api, token: str) -> None:
 
 
 async def preview(api, token: str | None, to: str) -> dict[str, Any]:
-    query = ("query($to: AccountType!) { accountTypeSwitchPreview(to: $to) { fromType toType "
-             "featuresLost featuresGained clearedFields pinnedVideos { id } } }")
+    query = (
+        "query($to: AccountType!) { accountTypeSwitchPreview(to: $to) { fromType toType "
+        "featuresLost featuresGained clearedFields pinnedVideos { id } } }"
+    )
     return (await api.data(query, {"to": to}, token=token))["accountTypeSwitchPreview"]
 
 
 async def pin(api, token: str, video_ids: list[str]) -> None:
-    payload = await api.mutate("setPinnedVideos", {"videoIds": video_ids}, "account { id }",
-                               token=token)
+    payload = await api.mutate(
+        "setPinnedVideos", {"videoIds": video_ids}, "account { id }", token=token
+    )
     assert payload["userErrors"] == [], payload["userErrors"]
 
 
@@ -125,33 +138,47 @@ def ids(videos: list[dict[str, str]]) -> list[str]:
 
 
 async def set_standing(api, token: str | None, account_id: str, standing: str) -> dict[str, Any]:
-    return await api.mutate("setAccountStanding", {"accountId": account_id, "standing": standing},
-                            "account { handle standing }", token=token)
+    return await api.mutate(
+        "setAccountStanding",
+        {"accountId": account_id, "standing": standing},
+        "account { handle standing }",
+        token=token,
+    )
 
 
 async def set_political(api, token: str | None, account_id: str, value: bool) -> dict[str, Any]:
-    return await api.mutate("setAccountPolitical", {"accountId": account_id, "isPolitical": value},
-                            "account { handle isPolitical }", token=token)
+    return await api.mutate(
+        "setAccountPolitical",
+        {"accountId": account_id, "isPolitical": value},
+        "account { handle isPolitical }",
+        token=token,
+    )
 
 
-SET_STANDING = ("mutation($input: SetAccountStandingInput!) { setAccountStanding(input: $input) "
-                "{ account { handle } userErrors { code } } }")
-SET_POLITICAL = ("mutation($input: SetAccountPoliticalInput!) { setAccountPolitical(input: "
-                 "$input) { account { handle } userErrors { code } } }")
+SET_STANDING = (
+    "mutation($input: SetAccountStandingInput!) { setAccountStanding(input: $input) "
+    "{ account { handle } userErrors { code } } }"
+)
+SET_POLITICAL = (
+    "mutation($input: SetAccountPoliticalInput!) { setAccountPolitical(input: "
+    "$input) { account { handle } userErrors { code } } }"
+)
 
 
 # --- signUp --------------------------------------------------------------------------------
 
 
 async def test_sign_up_creates_a_personal_account_and_logs_it_in(api):
-    payload = await api.mutate("signUp", sign_up_input(),
-                               "token account { id handle displayName }")
+    payload = await api.mutate("signUp", sign_up_input(), "token account { id handle displayName }")
     assert payload["userErrors"] == []
     assert payload["account"]["handle"] == "newbie"
-    me = await viewer(api, payload["token"],
-                      "id handle displayName bio avatarUrl country visibility accountType "
-                      "isPolitical createdAt websiteUrl contactEmail followerCount "
-                      f"followingCount {PRIVATE_FIELDS}")
+    me = await viewer(
+        api,
+        payload["token"],
+        "id handle displayName bio avatarUrl country visibility accountType "
+        "isPolitical createdAt websiteUrl contactEmail followerCount "
+        f"followingCount {PRIVATE_FIELDS}",
+    )
     assert me == {
         "id": payload["account"]["id"],
         "handle": "newbie",
@@ -192,12 +219,11 @@ INVALID_SIGN_UPS = [
     pytest.param({"handle": "newbie."}, "INVALID_HANDLE", "handle", id="handle-trailing-dot"),
     pytest.param({"handle": "new..bie"}, "INVALID_HANDLE", "handle", id="handle-double-dot"),
     pytest.param({"displayName": ""}, "INVALID_INPUT", "displayName", id="display-name-empty"),
-    pytest.param({"displayName": "   "}, "INVALID_INPUT", "displayName",
-                 id="display-name-blank"),
-    pytest.param({"displayName": "x" * 51}, "INVALID_INPUT", "displayName",
-                 id="display-name-51"),
-    pytest.param({"birthDate": "2026-06-16"}, "INVALID_BIRTH_DATE", "birthDate",
-                 id="born-tomorrow"),
+    pytest.param({"displayName": "   "}, "INVALID_INPUT", "displayName", id="display-name-blank"),
+    pytest.param({"displayName": "x" * 51}, "INVALID_INPUT", "displayName", id="display-name-51"),
+    pytest.param(
+        {"birthDate": "2026-06-16"}, "INVALID_BIRTH_DATE", "birthDate", id="born-tomorrow"
+    ),
     # 13th birthday tomorrow: 12 years old today.
     pytest.param({"birthDate": "2013-06-16"}, "TOO_YOUNG", "birthDate", id="age-12"),
     pytest.param({"birthDate": "2026-06-15"}, "TOO_YOUNG", "birthDate", id="born-today"),
@@ -234,8 +260,12 @@ VALID_SIGN_UPS = [
     pytest.param({"birthDate": "2013-06-15"}, "birthDate", "2013-06-15", id="age-13-today"),
     pytest.param({"country": "us"}, "country", "US", id="country-lowercase"),
     pytest.param({"country": "KR"}, "country", "KR", id="country-KR"),
-    pytest.param({"email": "New.Bie+tag@Example.COM"}, "email", "new.bie+tag@example.com",
-                 id="email-lowercased"),
+    pytest.param(
+        {"email": "New.Bie+tag@Example.COM"},
+        "email",
+        "new.bie+tag@example.com",
+        id="email-lowercased",
+    ),
 ]
 
 
@@ -253,7 +283,8 @@ async def test_sign_up_accepts_boundary_values(api, overrides, stored_field, sto
 async def test_sign_up_age_is_computed_from_the_clock(api, clock):
     # 12 today; a day later the same person turns 13 and may sign up.
     assert problems(await sign_up_raw(api, birthDate="2013-06-16")) == [
-        ("TOO_YOUNG", ["input", "birthDate"])]
+        ("TOO_YOUNG", ["input", "birthDate"])
+    ]
     clock.advance(timedelta(days=1))
     assert (await sign_up_raw(api, birthDate="2013-06-16"))["userErrors"] == []
 
@@ -261,7 +292,8 @@ async def test_sign_up_age_is_computed_from_the_clock(api, clock):
 async def test_sign_up_someone_born_on_29_february_turns_13_on_1_march(api, clock):
     clock.set(datetime(2021, 2, 28, 23, 59, tzinfo=UTC))
     assert problems(await sign_up_raw(api, birthDate="2008-02-29")) == [
-        ("TOO_YOUNG", ["input", "birthDate"])]
+        ("TOO_YOUNG", ["input", "birthDate"])
+    ]
 
     clock.set(datetime(2021, 3, 1, 0, 0, tzinfo=UTC))
 
@@ -271,7 +303,8 @@ async def test_sign_up_someone_born_on_29_february_turns_13_on_1_march(api, cloc
 async def test_sign_up_rejects_an_email_longer_than_254_characters(api):
     too_long = "x" * 243 + "@example.com"  # 255 characters
     assert problems(await sign_up_raw(api, email=too_long)) == [
-        ("INVALID_EMAIL", ["input", "email"])]
+        ("INVALID_EMAIL", ["input", "email"])
+    ]
     longest = "x" * 242 + "@example.com"  # 254 characters
     assert (await sign_up_raw(api, email=longest))["userErrors"] == []
 
@@ -299,8 +332,15 @@ async def test_sign_up_handle_taken_ignores_case(api):
 
 
 async def test_sign_up_reports_every_bad_field_at_once(api):
-    payload = await sign_up_raw(api, email="nope", password="short", handle=".x.",
-                                displayName="", birthDate="2020-01-01", country="ZZZ")
+    payload = await sign_up_raw(
+        api,
+        email="nope",
+        password="short",
+        handle=".x.",
+        displayName="",
+        birthDate="2020-01-01",
+        country="ZZZ",
+    )
 
     assert problems(payload) == [
         ("INVALID_EMAIL", ["input", "email"]),
@@ -317,14 +357,15 @@ async def test_sign_up_reports_every_bad_field_at_once(api):
 async def test_sign_up_reports_taken_email_and_handle_together(api):
     await sign_up(api, "alice", email="alice@example.com")
 
-    payload = await sign_up_raw(api, email="alice@example.com", handle="Alice",
-                                country="XX")
+    payload = await sign_up_raw(api, email="alice@example.com", handle="Alice", country="XX")
 
-    assert sorted(problems(payload)) == sorted([
-        ("EMAIL_TAKEN", ["input", "email"]),
-        ("HANDLE_TAKEN", ["input", "handle"]),
-        ("INVALID_COUNTRY", ["input", "country"]),
-    ])
+    assert sorted(problems(payload)) == sorted(
+        [
+            ("EMAIL_TAKEN", ["input", "email"]),
+            ("HANDLE_TAKEN", ["input", "handle"]),
+            ("INVALID_COUNTRY", ["input", "country"]),
+        ]
+    )
     assert await account_count(api) == 1
 
 
@@ -339,7 +380,9 @@ async def test_log_in_with_the_right_password_returns_a_working_token(api):
     assert payload["userErrors"] == []
     assert payload["account"] == {"handle": "alice"}
     assert await viewer(api, payload["token"], "handle email") == {
-        "handle": "alice", "email": "alice@example.com"}
+        "handle": "alice",
+        "email": "alice@example.com",
+    }
 
 
 async def test_log_in_wrong_password_and_unknown_email_fail_alike(api):
@@ -350,8 +393,13 @@ async def test_log_in_wrong_password_and_unknown_email_fail_alike(api):
 
     for payload in (wrong_password, unknown_email):
         assert payload["token"] is None and payload["account"] is None
-        assert payload["userErrors"] == [{"code": "INVALID_CREDENTIALS", "field": None,
-                                          "message": "The email or password is wrong."}]
+        assert payload["userErrors"] == [
+            {
+                "code": "INVALID_CREDENTIALS",
+                "field": None,
+                "message": "The email or password is wrong.",
+            }
+        ]
     assert wrong_password == unknown_email
 
 
@@ -426,8 +474,9 @@ async def test_log_out_revokes_only_the_current_token(api):
 async def test_log_out_twice_with_the_same_token_is_unauthenticated(api):
     alice = await sign_up(api, "alice")
     await log_out(api, alice.token)
-    await unauthenticated(api, "mutation { logOut(input: {}) { revokedSessions } }",
-                          token=alice.token)
+    await unauthenticated(
+        api, "mutation { logOut(input: {}) { revokedSessions } }", token=alice.token
+    )
 
 
 async def test_log_out_everywhere_revokes_every_live_session_of_the_account(api):
@@ -448,12 +497,12 @@ async def test_log_out_everywhere_revokes_every_live_session_of_the_account(api)
 
 async def test_log_out_anonymous_is_unauthenticated(api):
     error = await unauthenticated(
-        api, "mutation { logOut(input: {everywhere: true}) { revokedSessions } }")
+        api, "mutation { logOut(input: {everywhere: true}) { revokedSessions } }"
+    )
     assert error["path"] == ["logOut"]
 
 
-@pytest.mark.parametrize("header", ["Basic abc", "Bearer ", "Bearer", "Token rps_abc",
-                                    "bearer"])
+@pytest.mark.parametrize("header", ["Basic abc", "Bearer ", "Bearer", "Token rps_abc", "bearer"])
 async def test_a_malformed_authorization_header_is_unauthenticated(api, header):
     await sign_up(api, "alice")
     response = await api.post("{ viewer { handle } }", headers={"Authorization": header})
@@ -475,8 +524,9 @@ async def test_no_authorization_header_means_anonymous(api):
 
 async def test_the_bearer_scheme_ignores_case(api):
     alice = await sign_up(api, "alice")
-    response = await api.post("{ viewer { handle } }",
-                              headers={"Authorization": f"bearer {alice.token}"})
+    response = await api.post(
+        "{ viewer { handle } }", headers={"Authorization": f"bearer {alice.token}"}
+    )
     assert response.json() == {"data": {"viewer": {"handle": "alice"}}}
 
 
@@ -502,8 +552,12 @@ async def test_update_profile_changes_only_the_fields_sent(api):
 
     payload = await update_profile(api, alice.token, displayName="Alice A.")
 
-    expected = {**ALICE_PROFILE, "displayName": "Alice A.", "bio": "Hello",
-                "avatarUrl": "https://img.example/a.png"}
+    expected = {
+        **ALICE_PROFILE,
+        "displayName": "Alice A.",
+        "bio": "Hello",
+        "avatarUrl": "https://img.example/a.png",
+    }
     assert payload == {"account": expected, "userErrors": []}
     assert await profile(api, alice.token) == expected
 
@@ -511,13 +565,26 @@ async def test_update_profile_changes_only_the_fields_sent(api):
 async def test_update_profile_sets_every_personal_field(api):
     alice = await sign_up(api, "alice")
 
-    payload = await update_profile(api, alice.token, handle="alice.b", displayName="Alice B",
-                                   bio="Bio", avatarUrl="http://img.example/b.png",
-                                   country="fr", visibility="PRIVATE")
+    payload = await update_profile(
+        api,
+        alice.token,
+        handle="alice.b",
+        displayName="Alice B",
+        bio="Bio",
+        avatarUrl="http://img.example/b.png",
+        country="fr",
+        visibility="PRIVATE",
+    )
 
-    expected = {**ALICE_PROFILE, "handle": "alice.b", "displayName": "Alice B", "bio": "Bio",
-                "avatarUrl": "http://img.example/b.png", "country": "FR",
-                "visibility": "PRIVATE"}
+    expected = {
+        **ALICE_PROFILE,
+        "handle": "alice.b",
+        "displayName": "Alice B",
+        "bio": "Bio",
+        "avatarUrl": "http://img.example/b.png",
+        "country": "FR",
+        "visibility": "PRIVATE",
+    }
     assert payload["userErrors"] == []
     assert await profile(api, alice.token) == expected
     assert await account(api, "alice") is None
@@ -575,9 +642,15 @@ async def test_account_lookup_ignores_case_and_a_leading_at(api):
 async def test_update_profile_reports_every_bad_field_at_once(api):
     alice = await sign_up(api, "alice")
 
-    payload = await update_profile(api, alice.token, handle="-", displayName="",
-                                   avatarUrl="ftp://x.io", country="XX",
-                                   websiteUrl="https://alice.example")
+    payload = await update_profile(
+        api,
+        alice.token,
+        handle="-",
+        displayName="",
+        avatarUrl="ftp://x.io",
+        country="XX",
+        websiteUrl="https://alice.example",
+    )
 
     assert problems(payload) == [
         ("INVALID_HANDLE", ["input", "handle"]),
@@ -598,20 +671,22 @@ async def test_a_released_handle_can_be_taken_by_someone_else(api):
     assert await viewer(api, bob.token) == {"handle": "Alice"}
 
 
-@pytest.mark.parametrize(("changes", "code", "field"), [
-    ({"handle": "a..b"}, "INVALID_HANDLE", "handle"),
-    ({"handle": "x"}, "INVALID_HANDLE", "handle"),
-    ({"displayName": "x" * 51}, "INVALID_INPUT", "displayName"),
-    ({"bio": "x" * 301}, "INVALID_INPUT", "bio"),
-    ({"country": "XX"}, "INVALID_COUNTRY", "country"),
-    ({"avatarUrl": "ftp://img.example/a.png"}, "INVALID_URL", "avatarUrl"),
-    ({"avatarUrl": "img.example/a.png"}, "INVALID_URL", "avatarUrl"),
-    ({"avatarUrl": "javascript:alert(1)"}, "INVALID_URL", "avatarUrl"),
-    ({"avatarUrl": "https://"}, "INVALID_URL", "avatarUrl"),
-    ({"avatarUrl": "https://img.example/" + "a" * 2048}, "INVALID_URL", "avatarUrl"),
-])
-async def test_update_profile_rejects_invalid_values_and_changes_nothing(api, changes, code,
-                                                                          field):
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        ({"handle": "a..b"}, "INVALID_HANDLE", "handle"),
+        ({"handle": "x"}, "INVALID_HANDLE", "handle"),
+        ({"displayName": "x" * 51}, "INVALID_INPUT", "displayName"),
+        ({"bio": "x" * 301}, "INVALID_INPUT", "bio"),
+        ({"country": "XX"}, "INVALID_COUNTRY", "country"),
+        ({"avatarUrl": "ftp://img.example/a.png"}, "INVALID_URL", "avatarUrl"),
+        ({"avatarUrl": "img.example/a.png"}, "INVALID_URL", "avatarUrl"),
+        ({"avatarUrl": "javascript:alert(1)"}, "INVALID_URL", "avatarUrl"),
+        ({"avatarUrl": "https://"}, "INVALID_URL", "avatarUrl"),
+        ({"avatarUrl": "https://img.example/" + "a" * 2048}, "INVALID_URL", "avatarUrl"),
+    ],
+)
+async def test_update_profile_rejects_invalid_values_and_changes_nothing(api, changes, code, field):
     alice = await sign_up(api, "alice")
 
     also_valid = {} if "bio" in changes else {"bio": "new bio"}
@@ -637,8 +712,10 @@ async def test_update_profile_accepts_a_300_character_bio(api):
     assert (await profile(api, alice.token))["bio"] == "x" * 300
 
 
-@pytest.mark.parametrize(("field", "value"), [("websiteUrl", "https://alice.example"),
-                                              ("contactEmail", "hi@alice.example")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("websiteUrl", "https://alice.example"), ("contactEmail", "hi@alice.example")],
+)
 async def test_pro_fields_need_a_business_account(api, field, value):
     alice = await sign_up(api, "alice")
 
@@ -651,28 +728,37 @@ async def test_pro_fields_need_a_business_account(api, field, value):
 
 async def test_both_pro_fields_on_personal_are_both_reported(api):
     alice = await sign_up(api, "alice")
-    payload = await update_profile(api, alice.token, websiteUrl="https://alice.example",
-                                   contactEmail="hi@alice.example")
-    assert problems(payload) == [("BUSINESS_ACCOUNT_REQUIRED", ["input", "websiteUrl"]),
-                                 ("BUSINESS_ACCOUNT_REQUIRED", ["input", "contactEmail"])]
+    payload = await update_profile(
+        api, alice.token, websiteUrl="https://alice.example", contactEmail="hi@alice.example"
+    )
+    assert problems(payload) == [
+        ("BUSINESS_ACCOUNT_REQUIRED", ["input", "websiteUrl"]),
+        ("BUSINESS_ACCOUNT_REQUIRED", ["input", "contactEmail"]),
+    ]
 
 
 async def test_business_accounts_set_website_and_contact_email_shown_to_everyone(api):
     alice = await sign_up(api, "alice")
     await go_business(api, alice.token)
 
-    payload = await update_profile(api, alice.token, websiteUrl="https://alice.example",
-                                   contactEmail="Hi@Alice.Example")
+    payload = await update_profile(
+        api, alice.token, websiteUrl="https://alice.example", contactEmail="Hi@Alice.Example"
+    )
 
     assert payload["userErrors"] == []
     assert await account(api, "alice", "websiteUrl contactEmail") == {
-        "websiteUrl": "https://alice.example", "contactEmail": "hi@alice.example"}
+        "websiteUrl": "https://alice.example",
+        "contactEmail": "hi@alice.example",
+    }
 
 
-@pytest.mark.parametrize(("changes", "code", "field"), [
-    ({"websiteUrl": "ftp://alice.example"}, "INVALID_URL", "websiteUrl"),
-    ({"contactEmail": "not-an-email"}, "INVALID_EMAIL", "contactEmail"),
-])
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        ({"websiteUrl": "ftp://alice.example"}, "INVALID_URL", "websiteUrl"),
+        ({"contactEmail": "not-an-email"}, "INVALID_EMAIL", "contactEmail"),
+    ],
+)
 async def test_business_pro_fields_are_validated(api, changes, code, field):
     alice = await sign_up(api, "alice")
     await go_business(api, alice.token)
@@ -681,42 +767,49 @@ async def test_business_pro_fields_are_validated(api, changes, code, field):
 
     assert problems(payload) == [(code, ["input", field])]
     assert await account(api, "alice", "websiteUrl contactEmail") == {
-        "websiteUrl": None, "contactEmail": None}
+        "websiteUrl": None,
+        "contactEmail": None,
+    }
 
 
 async def test_business_null_clears_the_website(api):
     alice = await sign_up(api, "alice")
     await go_business(api, alice.token)
-    await update_profile(api, alice.token, websiteUrl="https://alice.example",
-                         contactEmail="hi@alice.example")
+    await update_profile(
+        api, alice.token, websiteUrl="https://alice.example", contactEmail="hi@alice.example"
+    )
 
     payload = await update_profile(api, alice.token, websiteUrl=None)
 
     assert payload["userErrors"] == []
     assert await account(api, "alice", "websiteUrl contactEmail") == {
-        "websiteUrl": None, "contactEmail": "hi@alice.example"}
+        "websiteUrl": None,
+        "contactEmail": "hi@alice.example",
+    }
 
 
 async def test_update_profile_anonymous_is_unauthenticated(api):
     await sign_up(api, "alice")
     await unauthenticated(
-        api, "mutation { updateProfile(input: {bio: \"x\"}) { account { handle } } }")
+        api, 'mutation { updateProfile(input: {bio: "x"}) { account { handle } } }'
+    )
     assert await account(api, "alice", "bio") == {"bio": ""}
 
 
 # --- privacy of fields ---------------------------------------------------------------------
 
 
-async def _private_fields(api, how: str, target, token: str | None
-                          ) -> dict[str, Any] | None:
+async def _private_fields(api, how: str, target, token: str | None) -> dict[str, Any] | None:
     if how == "account":
         return await account(api, target.handle, PRIVATE_FIELDS, token=token)
     if how == "node":
         query = f"query($id: ID!) {{ node(id: $id) {{ ... on Account {{ {PRIVATE_FIELDS} }} }} }}"
         return (await api.data(query, {"id": target.id}, token=token))["node"]
     if how == "nodes":
-        query = (f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Account "
-                 f"{{ {PRIVATE_FIELDS} }} }} }}")
+        query = (
+            f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Account "
+            f"{{ {PRIVATE_FIELDS} }} }} }}"
+        )
         [node] = (await api.data(query, {"ids": [target.id]}, token=token))["nodes"]
         return node
     query = f"{{ accounts(first: 100) {{ edges {{ node {{ handle {PRIVATE_FIELDS} }} }} }} }}"
@@ -735,8 +828,14 @@ async def alice_with_history(api):
     return alice
 
 
-ALICE_PRIVATE = {"email": "alice@example.com", "birthDate": "1995-05-05", "standing": "GOOD",
-                 "role": "USER", "viewsInLast30Days": 7, "publicPostsInLast30Days": 1}
+ALICE_PRIVATE = {
+    "email": "alice@example.com",
+    "birthDate": "1995-05-05",
+    "standing": "GOOD",
+    "role": "USER",
+    "viewsInLast30Days": 7,
+    "publicPostsInLast30Days": 1,
+}
 WAYS = ["account", "node", "nodes", "accounts"]
 
 
@@ -777,10 +876,20 @@ async def test_switch_to_business_gains_the_pro_features(api):
     payload = await switch(api, alice.token, "BUSINESS")
 
     assert payload == {
-        "account": {"accountType": "BUSINESS", "websiteUrl": None, "contactEmail": None,
-                    "pinnedVideos": []},
-        "changes": {"fromType": "PERSONAL", "toType": "BUSINESS", "featuresLost": [],
-                    "featuresGained": PRO_FEATURES, "clearedFields": [], "pinnedVideos": []},
+        "account": {
+            "accountType": "BUSINESS",
+            "websiteUrl": None,
+            "contactEmail": None,
+            "pinnedVideos": [],
+        },
+        "changes": {
+            "fromType": "PERSONAL",
+            "toType": "BUSINESS",
+            "featuresLost": [],
+            "featuresGained": PRO_FEATURES,
+            "clearedFields": [],
+            "pinnedVideos": [],
+        },
         "userErrors": [],
     }
     assert (await profile(api, alice.token))["accountType"] == "BUSINESS"
@@ -789,17 +898,27 @@ async def test_switch_to_business_gains_the_pro_features(api):
 async def test_switch_to_personal_loses_features_and_erases_pro_fields(api):
     alice = await sign_up(api, "alice")
     await go_business(api, alice.token)
-    await update_profile(api, alice.token, websiteUrl="https://alice.example",
-                         contactEmail="hi@alice.example")
+    await update_profile(
+        api, alice.token, websiteUrl="https://alice.example", contactEmail="hi@alice.example"
+    )
 
     payload = await switch(api, alice.token, "PERSONAL")
 
     assert payload == {
-        "account": {"accountType": "PERSONAL", "websiteUrl": None, "contactEmail": None,
-                    "pinnedVideos": []},
-        "changes": {"fromType": "BUSINESS", "toType": "PERSONAL",
-                    "featuresLost": PRO_FEATURES, "featuresGained": [],
-                    "clearedFields": ["websiteUrl", "contactEmail"], "pinnedVideos": []},
+        "account": {
+            "accountType": "PERSONAL",
+            "websiteUrl": None,
+            "contactEmail": None,
+            "pinnedVideos": [],
+        },
+        "changes": {
+            "fromType": "BUSINESS",
+            "toType": "PERSONAL",
+            "featuresLost": PRO_FEATURES,
+            "featuresGained": [],
+            "clearedFields": ["websiteUrl", "contactEmail"],
+            "pinnedVideos": [],
+        },
         "userErrors": [],
     }
 
@@ -807,8 +926,9 @@ async def test_switch_to_personal_loses_features_and_erases_pro_fields(api):
 async def test_pro_fields_stay_empty_after_switching_back_to_business(api):
     alice = await sign_up(api, "alice")
     await go_business(api, alice.token)
-    await update_profile(api, alice.token, websiteUrl="https://alice.example",
-                         contactEmail="hi@alice.example")
+    await update_profile(
+        api, alice.token, websiteUrl="https://alice.example", contactEmail="hi@alice.example"
+    )
     await switch(api, alice.token, "PERSONAL")
 
     payload = await switch(api, alice.token, "BUSINESS")
@@ -817,14 +937,20 @@ async def test_pro_fields_stay_empty_after_switching_back_to_business(api):
     assert payload["account"]["websiteUrl"] is None
     assert payload["account"]["contactEmail"] is None
     assert await account(api, "alice", "accountType websiteUrl contactEmail") == {
-        "accountType": "BUSINESS", "websiteUrl": None, "contactEmail": None}
+        "accountType": "BUSINESS",
+        "websiteUrl": None,
+        "contactEmail": None,
+    }
 
 
-@pytest.mark.parametrize(("fields", "cleared"), [
-    ({}, []),
-    ({"websiteUrl": "https://alice.example"}, ["websiteUrl"]),
-    ({"contactEmail": "hi@alice.example"}, ["contactEmail"]),
-])
+@pytest.mark.parametrize(
+    ("fields", "cleared"),
+    [
+        ({}, []),
+        ({"websiteUrl": "https://alice.example"}, ["websiteUrl"]),
+        ({"contactEmail": "hi@alice.example"}, ["contactEmail"]),
+    ],
+)
 async def test_cleared_fields_lists_only_fields_that_had_a_value(api, fields, cleared):
     alice = await sign_up(api, "alice")
     await go_business(api, alice.token)
@@ -853,7 +979,8 @@ async def test_pins_are_hidden_while_personal_and_restored_in_order(api):
     assert ids(to_business["changes"]["pinnedVideos"]) == [v3, v1, v2]
     assert ids(to_business["account"]["pinnedVideos"]) == [v3, v1, v2]
     assert await account(api, "alice", "pinnedVideos { id }") == {
-        "pinnedVideos": [{"id": v3}, {"id": v1}, {"id": v2}]}
+        "pinnedVideos": [{"id": v3}, {"id": v1}, {"id": v2}]
+    }
 
 
 async def test_preview_to_business_shows_the_remembered_pins(api):
@@ -867,7 +994,9 @@ async def test_preview_to_business_shows_the_remembered_pins(api):
 
     assert ids(result["pinnedVideos"]) == [v2, v1]
     assert await viewer(api, alice.token, "accountType pinnedVideos { id }") == {
-        "accountType": "PERSONAL", "pinnedVideos": []}
+        "accountType": "PERSONAL",
+        "pinnedVideos": [],
+    }
 
 
 async def test_pins_deleted_or_made_private_while_personal_do_not_come_back(api):
@@ -876,10 +1005,10 @@ async def test_pins_deleted_or_made_private_while_personal_do_not_come_back(api)
     await go_business(api, alice.token)
     await pin(api, alice.token, [v3, v2, v1])
     await switch(api, alice.token, "PERSONAL")
-    deleted = await api.mutate("deleteVideo", {"videoId": v2}, "deletedVideoId",
-                               token=alice.token)
-    hidden = await api.mutate("updateVideo", {"videoId": v3, "visibility": "PRIVATE"},
-                              "video { id }", token=alice.token)
+    deleted = await api.mutate("deleteVideo", {"videoId": v2}, "deletedVideoId", token=alice.token)
+    hidden = await api.mutate(
+        "updateVideo", {"videoId": v3, "visibility": "PRIVATE"}, "video { id }", token=alice.token
+    )
     assert deleted["userErrors"] == [] and hidden["userErrors"] == []
 
     payload = await switch(api, alice.token, "BUSINESS")
@@ -891,8 +1020,9 @@ async def test_pins_deleted_or_made_private_while_personal_do_not_come_back(api)
 async def test_personal_accounts_cannot_pin(api):
     alice = await sign_up(api, "alice")
     video = await publish(api, alice)
-    payload = await api.mutate("setPinnedVideos", {"videoIds": [video]}, "account { id }",
-                               token=alice.token)
+    payload = await api.mutate(
+        "setPinnedVideos", {"videoIds": [video]}, "account { id }", token=alice.token
+    )
     assert problems(payload) == [("BUSINESS_ACCOUNT_REQUIRED", None)]
 
 
@@ -905,12 +1035,20 @@ async def test_preview_describes_the_switch_without_making_it(api):
 
     result = await preview(api, alice.token, "PERSONAL")
 
-    assert result == {"fromType": "BUSINESS", "toType": "PERSONAL",
-                      "featuresLost": PRO_FEATURES, "featuresGained": [],
-                      "clearedFields": ["websiteUrl"], "pinnedVideos": [{"id": v2}, {"id": v1}]}
+    assert result == {
+        "fromType": "BUSINESS",
+        "toType": "PERSONAL",
+        "featuresLost": PRO_FEATURES,
+        "featuresGained": [],
+        "clearedFields": ["websiteUrl"],
+        "pinnedVideos": [{"id": v2}, {"id": v1}],
+    }
     after = await viewer(api, alice.token, "accountType websiteUrl pinnedVideos { id }")
-    assert after == {"accountType": "BUSINESS", "websiteUrl": "https://alice.example",
-                     "pinnedVideos": [{"id": v2}, {"id": v1}]}
+    assert after == {
+        "accountType": "BUSINESS",
+        "websiteUrl": "https://alice.example",
+        "pinnedVideos": [{"id": v2}, {"id": v1}],
+    }
 
 
 async def test_preview_to_business_from_personal(api):
@@ -918,8 +1056,14 @@ async def test_preview_to_business_from_personal(api):
 
     result = await preview(api, alice.token, "BUSINESS")
 
-    assert result == {"fromType": "PERSONAL", "toType": "BUSINESS", "featuresLost": [],
-                      "featuresGained": PRO_FEATURES, "clearedFields": [], "pinnedVideos": []}
+    assert result == {
+        "fromType": "PERSONAL",
+        "toType": "BUSINESS",
+        "featuresLost": [],
+        "featuresGained": PRO_FEATURES,
+        "clearedFields": [],
+        "pinnedVideos": [],
+    }
     assert (await profile(api, alice.token))["accountType"] == "PERSONAL"
 
 
@@ -942,7 +1086,8 @@ async def test_switching_to_the_current_type_is_refused(api, account_type):
 
 async def test_switch_anonymous_is_unauthenticated(api):
     await unauthenticated(
-        api, "mutation { switchAccountType(input: {accountType: BUSINESS}) { account { id } } }")
+        api, "mutation { switchAccountType(input: {accountType: BUSINESS}) { account { id } } }"
+    )
 
 
 # --- staff actions -------------------------------------------------------------------------
@@ -987,9 +1132,11 @@ async def test_staff_mark_and_unmark_a_political_account(api):
     assert await account(api, "alice", "isPolitical") == {"isPolitical": False}
 
 
-@pytest.mark.parametrize(("query", "extra"), [(SET_STANDING, {"standing": "BANNED"}),
-                                              (SET_POLITICAL, {"isPolitical": True})],
-                         ids=["standing", "political"])
+@pytest.mark.parametrize(
+    ("query", "extra"),
+    [(SET_STANDING, {"standing": "BANNED"}), (SET_POLITICAL, {"isPolitical": True})],
+    ids=["standing", "political"],
+)
 async def test_non_staff_are_forbidden_and_nothing_changes(api, query, extra):
     alice = await sign_up(api, "alice")
     bob = await sign_up(api, "bob")
@@ -998,33 +1145,42 @@ async def test_non_staff_are_forbidden_and_nothing_changes(api, query, extra):
 
     assert error["extensions"]["code"] == "FORBIDDEN"
     assert await viewer(api, bob.token, "standing isPolitical") == {
-        "standing": "GOOD", "isPolitical": False}
+        "standing": "GOOD",
+        "isPolitical": False,
+    }
 
 
-@pytest.mark.parametrize(("query", "extra"), [(SET_STANDING, {"standing": "BANNED"}),
-                                              (SET_POLITICAL, {"isPolitical": True})],
-                         ids=["standing", "political"])
+@pytest.mark.parametrize(
+    ("query", "extra"),
+    [(SET_STANDING, {"standing": "BANNED"}), (SET_POLITICAL, {"isPolitical": True})],
+    ids=["standing", "political"],
+)
 async def test_non_staff_cannot_act_on_themselves(api, query, extra):
     alice = await sign_up(api, "alice")
 
-    error = await api.error(query, {"input": {"accountId": alice.id, **extra}},
-                            token=alice.token)
+    error = await api.error(query, {"input": {"accountId": alice.id, **extra}}, token=alice.token)
 
     assert error["extensions"]["code"] == "FORBIDDEN"
     assert await viewer(api, alice.token, "standing isPolitical") == {
-        "standing": "GOOD", "isPolitical": False}
+        "standing": "GOOD",
+        "isPolitical": False,
+    }
 
 
-@pytest.mark.parametrize(("query", "extra"), [(SET_STANDING, {"standing": "BANNED"}),
-                                              (SET_POLITICAL, {"isPolitical": True})],
-                         ids=["standing", "political"])
+@pytest.mark.parametrize(
+    ("query", "extra"),
+    [(SET_STANDING, {"standing": "BANNED"}), (SET_POLITICAL, {"isPolitical": True})],
+    ids=["standing", "political"],
+)
 async def test_staff_actions_anonymous_are_unauthenticated(api, query, extra):
     bob = await sign_up(api, "bob")
 
     await unauthenticated(api, query, {"input": {"accountId": bob.id, **extra}})
 
     assert await viewer(api, bob.token, "standing isPolitical") == {
-        "standing": "GOOD", "isPolitical": False}
+        "standing": "GOOD",
+        "isPolitical": False,
+    }
 
 
 async def _bad_account_ids(api, kind: str) -> str:
@@ -1036,8 +1192,10 @@ async def _bad_account_ids(api, kind: str) -> str:
     return encode_id("Account", 999_999)
 
 
-@pytest.mark.parametrize(("kind", "code"), [("malformed", "INVALID_ID"), ("video", "INVALID_ID"),
-                                            ("unknown", "NOT_FOUND")])
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [("malformed", "INVALID_ID"), ("video", "INVALID_ID"), ("unknown", "NOT_FOUND")],
+)
 @pytest.mark.parametrize("action", ["standing", "political"])
 async def test_staff_actions_report_a_bad_account_id(api, kind, code, action):
     staff = await make_staff(api, api.engine)
@@ -1055,14 +1213,23 @@ async def test_staff_actions_report_a_bad_account_id(api, kind, code, action):
 async def test_a_stale_token_does_not_stop_logging_in_or_signing_up(api):
     user = await sign_up(api, "stale")
     await api.mutate("logOut", {}, "revokedSessions", token=user.token)
-    login = await api.mutate("logIn", {"email": user.email, "password": user.password},
-                             "token", token=user.token)
+    login = await api.mutate(
+        "logIn", {"email": user.email, "password": user.password}, "token", token=user.token
+    )
     assert login["userErrors"] == [] and login["token"]
     fresh = await api.mutate(
         "signUp",
-        {"email": "fresh@example.com", "password": "long enough pw", "handle": "fresh",
-         "displayName": "Fresh", "birthDate": "1990-01-01", "country": "US"},
-        "token account { handle email }", token=user.token)
+        {
+            "email": "fresh@example.com",
+            "password": "long enough pw",
+            "handle": "fresh",
+            "displayName": "Fresh",
+            "birthDate": "1990-01-01",
+            "country": "US",
+        },
+        "token account { handle email }",
+        token=user.token,
+    )
     assert fresh["userErrors"] == []
     assert fresh["account"] == {"handle": "fresh", "email": "fresh@example.com"}
 
@@ -1071,8 +1238,10 @@ async def test_a_stale_token_does_not_stop_logging_in_or_signing_up(api):
 async def test_staff_mutations_check_the_caller_before_the_input(api, mutation):
     user = await sign_up(api, "notstaff")
     value = {"standing": "BANNED"} if mutation == "setAccountStanding" else {"isPolitical": True}
-    query = (f"mutation($input: {mutation[0].upper()}{mutation[1:]}Input!) "
-             f"{{ {mutation}(input: $input) {{ userErrors {{ code }} }} }}")
+    query = (
+        f"mutation($input: {mutation[0].upper()}{mutation[1:]}Input!) "
+        f"{{ {mutation}(input: $input) {{ userErrors {{ code }} }} }}"
+    )
     variables = {"input": {"accountId": "junk", **value}}
     anonymous = await api.error(query, variables)
     forbidden = await api.error(query, variables, token=user.token)

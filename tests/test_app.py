@@ -20,11 +20,11 @@ async def test_healthz_and_readyz_answer_ok(api):
 
 
 async def test_readyz_is_503_when_the_database_is_unreachable(settings, clock):
-    broken = dataclasses.replace(settings,
-                                 database_url="sqlite+aiosqlite:////nonexistent/dir/x.db")
+    broken = dataclasses.replace(settings, database_url="sqlite+aiosqlite:////nonexistent/dir/x.db")
     app = create_app(broken, clock=clock)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "unreachable"}
@@ -40,11 +40,11 @@ async def test_development_serves_graphiql_and_introspection(api):
 
 @pytest.fixture
 async def production_client(settings, clock, clean_db):
-    prod = dataclasses.replace(settings, environment=Environment.PRODUCTION,
-                               secret_key="x" * 40)
+    prod = dataclasses.replace(settings, environment=Environment.PRODUCTION, secret_key="x" * 40)
     app = create_app(prod, clock=clock, engine=clean_db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
         yield client
 
 
@@ -52,7 +52,8 @@ async def test_production_hides_graphiql_introspection_and_suggestions(productio
     page = await production_client.get("/graphql", headers={"Accept": "text/html"})
     assert "graphiql" not in page.text.lower()
     introspection = await production_client.post(
-        "/graphql", json={"query": "{ __schema { queryType { name } } }"})
+        "/graphql", json={"query": "{ __schema { queryType { name } } }"}
+    )
     assert introspection.json()["errors"][0]["message"].startswith("GraphQL introspection")
     typo = await production_client.post("/graphql", json={"query": "{ viewr { handle } }"})
     message = typo.json()["errors"][0]["message"]
@@ -76,8 +77,7 @@ def test_production_requires_a_long_secret_key():
 
 
 def test_settings_read_rules_and_limits_from_the_environment():
-    settings = Settings.from_env({"REELPAY_MAX_PINNED_VIDEOS": "5",
-                                  "REELPAY_MAX_PAGE_SIZE": "50"})
+    settings = Settings.from_env({"REELPAY_MAX_PINNED_VIDEOS": "5", "REELPAY_MAX_PAGE_SIZE": "50"})
     assert settings.rules.max_pinned_videos == 5
     assert settings.limits.max_page_size == 50
     assert Settings.from_env({}).rules.max_pinned_videos == 3

@@ -45,7 +45,8 @@ def test_migrate_seed_and_create_staff(scratch_db, capsys):
 
     assert main(["create-staff", "--email", "Ops@Example.com", "--password", "ops-password-1"]) == 0
     assert _scalar(scratch_db, "SELECT role FROM accounts WHERE email = 'ops@example.com'") == (
-        "STAFF")
+        "STAFF"
+    )
     assert main(["create-staff", "--email", "fan01@demo.reelpay.dev"]) == 0
     assert _scalar(scratch_db, "SELECT role FROM accounts WHERE handle = 'fan01'") == "STAFF"
     out = capsys.readouterr().out

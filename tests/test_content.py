@@ -12,8 +12,10 @@ from tests.conftest import START
 from tests.factories import User, add_views, make_staff, publish, set_account, sign_up
 
 TODAY = START.date()  # 2026-06-15
-VIDEO_FIELDS = ("id title description durationSeconds visibility isOriginal publishedAt "
-                "updatedAt viewCount owner { handle }")
+VIDEO_FIELDS = (
+    "id title description durationSeconds visibility isOriginal publishedAt "
+    "updatedAt viewCount owner { handle }"
+)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -35,65 +37,98 @@ def day(offset: int) -> date:
 
 async def publish_payload(api, user: User | None, **input: Any) -> dict[str, Any]:
     input = {"title": "Title", "durationSeconds": 30, **input}
-    return await api.mutate("publishVideo", input, f"video {{ {VIDEO_FIELDS} }}",
-                            token=user.token if user else None)
+    return await api.mutate(
+        "publishVideo", input, f"video {{ {VIDEO_FIELDS} }}", token=user.token if user else None
+    )
 
 
 async def update_video(api, user: User, video_id: str, **changes: Any) -> dict[str, Any]:
-    return await api.mutate("updateVideo", {"videoId": video_id, **changes},
-                            f"video {{ {VIDEO_FIELDS} }}", token=user.token)
+    return await api.mutate(
+        "updateVideo",
+        {"videoId": video_id, **changes},
+        f"video {{ {VIDEO_FIELDS} }}",
+        token=user.token,
+    )
 
 
 async def delete_video(api, user: User, video_id: str) -> dict[str, Any]:
-    return await api.mutate("deleteVideo", {"videoId": video_id}, "deletedVideoId",
-                            token=user.token)
+    return await api.mutate(
+        "deleteVideo", {"videoId": video_id}, "deletedVideoId", token=user.token
+    )
 
 
 async def record_view(api, video_id: str, token: str | None = None) -> dict[str, Any]:
-    return await api.mutate("recordView", {"videoId": video_id}, "video { id viewCount }",
-                            token=token)
+    return await api.mutate(
+        "recordView", {"videoId": video_id}, "video { id viewCount }", token=token
+    )
 
 
 async def set_pins(api, user: User, video_ids: list[str]) -> dict[str, Any]:
-    return await api.mutate("setPinnedVideos", {"videoIds": video_ids},
-                            "account { pinnedVideos { id } }", token=user.token)
+    return await api.mutate(
+        "setPinnedVideos",
+        {"videoIds": video_ids},
+        "account { pinnedVideos { id } }",
+        token=user.token,
+    )
 
 
 async def pinned_ids(api, user: User, token: str | None = None) -> list[str]:
-    data = await api.data("query($h: String!) { account(handle: $h) { pinnedVideos { id } } }",
-                          {"h": user.handle}, token)
+    data = await api.data(
+        "query($h: String!) { account(handle: $h) { pinnedVideos { id } } }",
+        {"h": user.handle},
+        token,
+    )
     return [v["id"] for v in data["account"]["pinnedVideos"]]
 
 
 async def go_business(api, user: User) -> None:
-    payload = await api.mutate("switchAccountType", {"accountType": "BUSINESS"},
-                               "account { accountType }", token=user.token)
+    payload = await api.mutate(
+        "switchAccountType",
+        {"accountType": "BUSINESS"},
+        "account { accountType }",
+        token=user.token,
+    )
     assert payload["userErrors"] == [], payload["userErrors"]
     assert payload["account"]["accountType"] == "BUSINESS"
 
 
 async def follow(api, follower: User, target: User) -> str:
-    payload = await api.mutate("follow", {"accountId": target.id}, "status",
-                               token=follower.token, input_type="AccountRefInput")
+    payload = await api.mutate(
+        "follow",
+        {"accountId": target.id},
+        "status",
+        token=follower.token,
+        input_type="AccountRefInput",
+    )
     assert payload["userErrors"] == [], payload["userErrors"]
     return payload["status"]
 
 
 async def unfollow(api, follower: User, target: User) -> None:
-    payload = await api.mutate("unfollow", {"accountId": target.id}, "account { id }",
-                               token=follower.token, input_type="AccountRefInput")
+    payload = await api.mutate(
+        "unfollow",
+        {"accountId": target.id},
+        "account { id }",
+        token=follower.token,
+        input_type="AccountRefInput",
+    )
     assert payload["userErrors"] == [], payload["userErrors"]
 
 
 async def approve(api, owner: User, follower: User) -> None:
-    payload = await api.mutate("approveFollowRequest", {"accountId": follower.id},
-                               "account { id }", token=owner.token,
-                               input_type="AccountRefInput")
+    payload = await api.mutate(
+        "approveFollowRequest",
+        {"accountId": follower.id},
+        "account { id }",
+        token=owner.token,
+        input_type="AccountRefInput",
+    )
     assert payload["userErrors"] == [], payload["userErrors"]
 
 
-async def videos_page(api, owner: User, token: str | None = None, **args: Any
-                      ) -> dict[str, Any] | None:
+async def videos_page(
+    api, owner: User, token: str | None = None, **args: Any
+) -> dict[str, Any] | None:
     query = """query($h: String!, $first: Int, $after: String, $last: Int, $before: String) {
       account(handle: $h) {
         videos(first: $first, after: $after, last: $last, before: $before) {
@@ -117,15 +152,19 @@ async def visible_video_ids(api, owner: User, token: str | None = None) -> list[
 
 
 async def node(api, global_id: str, token: str | None = None) -> dict[str, Any] | None:
-    data = await api.data("query($id: ID!) { node(id: $id) { id ... on Video { viewCount } } }",
-                          {"id": global_id}, token)
+    data = await api.data(
+        "query($id: ID!) { node(id: $id) { id ... on Video { viewCount } } }",
+        {"id": global_id},
+        token,
+    )
     return data["node"]
 
 
 async def figures(api, user: User) -> tuple[int, int]:
     """(viewsInLast30Days, publicPostsInLast30Days) the owner sees."""
-    data = await api.data("{ viewer { viewsInLast30Days publicPostsInLast30Days } }",
-                          token=user.token)
+    data = await api.data(
+        "{ viewer { viewsInLast30Days publicPostsInLast30Days } }", token=user.token
+    )
     return data["viewer"]["viewsInLast30Days"], data["viewer"]["publicPostsInLast30Days"]
 
 
@@ -145,17 +184,23 @@ ANALYTICS = """query($h: String!, $from: Date!, $to: Date!) {
 }"""
 
 
-async def analytics(api, owner: User, start: date, end: date, token: str | None = None
-                    ) -> dict[str, Any]:
-    data = await api.data(ANALYTICS, {"h": owner.handle, "from": start.isoformat(),
-                                      "to": end.isoformat()}, token or owner.token)
+async def analytics(
+    api, owner: User, start: date, end: date, token: str | None = None
+) -> dict[str, Any]:
+    data = await api.data(
+        ANALYTICS,
+        {"h": owner.handle, "from": start.isoformat(), "to": end.isoformat()},
+        token or owner.token,
+    )
     return data["account"]["analytics"]
 
 
-async def analytics_error(api, owner: User, start: date, end: date, token: str | None
-                          ) -> dict[str, Any]:
-    return await api.error(ANALYTICS, {"h": owner.handle, "from": start.isoformat(),
-                                       "to": end.isoformat()}, token)
+async def analytics_error(
+    api, owner: User, start: date, end: date, token: str | None
+) -> dict[str, Any]:
+    return await api.error(
+        ANALYTICS, {"h": owner.handle, "from": start.isoformat(), "to": end.isoformat()}, token
+    )
 
 
 REACH = """query($h: String!, $id: ID!, $sibling: ID!) {
@@ -166,11 +211,11 @@ REACH = """query($h: String!, $id: ID!, $sibling: ID!) {
 }"""
 
 
-async def reach(api, owner: User, video_id: str, sibling_id: str, token: str | None
-                ) -> dict[str, bool]:
+async def reach(
+    api, owner: User, video_id: str, sibling_id: str, token: str | None
+) -> dict[str, bool]:
     """Which paths lead `token`'s holder to the video (recordView counts a view)."""
-    data = await api.data(REACH, {"h": owner.handle, "id": video_id, "sibling": sibling_id},
-                          token)
+    data = await api.data(REACH, {"h": owner.handle, "id": video_id, "sibling": sibling_id}, token)
     videos = data["account"]["videos"]
     sibling = data["sibling"]
     return {
@@ -178,14 +223,15 @@ async def reach(api, owner: User, video_id: str, sibling_id: str, token: str | N
         "pinnedVideos": video_id in [v["id"] for v in data["account"]["pinnedVideos"]],
         "node": data["node"] == {"id": video_id},
         "nodes": data["nodes"] == [{"id": video_id}],
-        "ownerVideos": sibling is not None and video_id in [
-            e["node"]["id"] for e in sibling["owner"]["videos"]["edges"]],
+        "ownerVideos": sibling is not None
+        and video_id in [e["node"]["id"] for e in sibling["owner"]["videos"]["edges"]],
         "recordView": (await record_view(api, video_id, token))["userErrors"] == [],
     }
 
 
 ALL_PATHS = dict.fromkeys(
-    ["videos", "pinnedVideos", "node", "nodes", "ownerVideos", "recordView"], True)
+    ["videos", "pinnedVideos", "node", "nodes", "ownerVideos", "recordView"], True
+)
 NO_PATH = dict.fromkeys(ALL_PATHS, False)
 
 
@@ -194,15 +240,27 @@ NO_PATH = dict.fromkeys(ALL_PATHS, False)
 
 async def test_publish_video_returns_every_field(api):
     alice = await sign_up(api, "alice")
-    payload = await publish_payload(api, alice, title="First", durationSeconds=61,
-                                    description="About it", visibility="PRIVATE",
-                                    isOriginal=False)
+    payload = await publish_payload(
+        api,
+        alice,
+        title="First",
+        durationSeconds=61,
+        description="About it",
+        visibility="PRIVATE",
+        isOriginal=False,
+    )
     assert payload["userErrors"] == []
     video = payload["video"]
     assert video == {
-        "id": video["id"], "title": "First", "description": "About it",
-        "durationSeconds": 61, "visibility": "PRIVATE", "isOriginal": False,
-        "publishedAt": iso(START), "updatedAt": iso(START), "viewCount": 0,
+        "id": video["id"],
+        "title": "First",
+        "description": "About it",
+        "durationSeconds": 61,
+        "visibility": "PRIVATE",
+        "isOriginal": False,
+        "publishedAt": iso(START),
+        "updatedAt": iso(START),
+        "viewCount": 0,
         "owner": {"handle": "alice"},
     }
     assert await visible_video_ids(api, alice, alice.token) == [video["id"]]
@@ -211,8 +269,7 @@ async def test_publish_video_returns_every_field(api):
 async def test_publish_video_defaults(api):
     alice = await sign_up(api, "alice")
     video = (await publish_payload(api, alice, title="T", durationSeconds=1))["video"]
-    assert (video["description"], video["visibility"], video["isOriginal"]) == ("", "PUBLIC",
-                                                                                True)
+    assert (video["description"], video["visibility"], video["isOriginal"]) == ("", "PUBLIC", True)
 
 
 async def test_published_at_is_the_clock_time(api, clock):
@@ -268,8 +325,7 @@ async def test_publish_rejects_2201_character_description(api):
 async def test_publish_reports_every_problem_at_once_and_creates_nothing(api):
     alice = await sign_up(api, "alice")
     await publish(api, alice)
-    payload = await publish_payload(api, alice, title="", description="d" * 2201,
-                                    durationSeconds=0)
+    payload = await publish_payload(api, alice, title="", description="d" * 2201, durationSeconds=0)
     assert payload["video"] is None
     assert sorted(problems(payload)) == [
         ("INVALID_INPUT", ["input", "description"]),
@@ -280,8 +336,10 @@ async def test_publish_reports_every_problem_at_once_and_creates_nothing(api):
 
 
 async def test_publish_anonymously_is_unauthenticated(api):
-    query = ('mutation { publishVideo(input: {title: "T", durationSeconds: 5}) '
-             '{ video { id } userErrors { code } } }')
+    query = (
+        'mutation { publishVideo(input: {title: "T", durationSeconds: 5}) '
+        "{ video { id } userErrors { code } } }"
+    )
     error = await api.error(query)
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
     assert error["path"] == ["publishVideo"]
@@ -298,7 +356,11 @@ async def test_owner_updates_only_the_fields_sent(api, clock):
     assert payload["userErrors"] == []
     video = payload["video"]
     assert (video["title"], video["description"], video["isOriginal"], video["visibility"]) == (
-        "New", "Keep me", False, "PUBLIC")
+        "New",
+        "Keep me",
+        False,
+        "PUBLIC",
+    )
     assert video["publishedAt"] == iso(START)
     assert video["updatedAt"] == iso(START + timedelta(hours=1))
 
@@ -306,13 +368,17 @@ async def test_owner_updates_only_the_fields_sent(api, clock):
 async def test_update_rejects_bad_title_and_description_and_changes_nothing(api):
     alice = await sign_up(api, "alice")
     video_id = await publish(api, alice, "Old")
-    payload = await update_video(api, alice, video_id, title="t" * 151,
-                                 description="d" * 2201, visibility="PRIVATE")
+    payload = await update_video(
+        api, alice, video_id, title="t" * 151, description="d" * 2201, visibility="PRIVATE"
+    )
     assert payload["video"] is None
-    assert sorted(problems(payload)) == [("INVALID_INPUT", ["input", "description"]),
-                                         ("INVALID_INPUT", ["input", "title"])]
-    data = await api.data("query($id: ID!) { node(id: $id) { ... on Video { title visibility } } }",
-                          {"id": video_id})
+    assert sorted(problems(payload)) == [
+        ("INVALID_INPUT", ["input", "description"]),
+        ("INVALID_INPUT", ["input", "title"]),
+    ]
+    data = await api.data(
+        "query($id: ID!) { node(id: $id) { ... on Video { title visibility } } }", {"id": video_id}
+    )
     assert data["node"] == {"title": "Old", "visibility": "PUBLIC"}
 
 
@@ -322,8 +388,9 @@ async def test_another_user_cannot_update_a_video(api):
     payload = await update_video(api, bob, video_id, title="Stolen")
     assert payload["video"] is None
     assert problems(payload) == [("NOT_FOUND", ["input", "videoId"])]
-    data = await api.data("query($id: ID!) { node(id: $id) { ... on Video { title } } }",
-                          {"id": video_id})
+    data = await api.data(
+        "query($id: ID!) { node(id: $id) { ... on Video { title } } }", {"id": video_id}
+    )
     assert data["node"] == {"title": "Mine"}
 
 
@@ -366,11 +433,13 @@ async def test_deleted_video_disappears_everywhere(api, engine):
     for token in [None, alice.token, bob.token, staff.token]:
         assert await visible_video_ids(api, alice, token) == [kept]
         assert await node(api, gone, token) is None
-        data = await api.data("query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
-                              {"ids": [gone, kept]}, token)
+        data = await api.data(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [gone, kept]}, token
+        )
         assert data["nodes"] == [None, {"id": kept}]
         assert problems(await record_view(api, gone, token)) == [
-            ("NOT_FOUND", ["input", "videoId"])]
+            ("NOT_FOUND", ["input", "videoId"])
+        ]
     assert await figures(api, alice) == (2, 1)
 
 
@@ -379,9 +448,11 @@ async def test_deleted_video_cannot_be_updated_or_deleted_again(api):
     video_id = await publish(api, alice)
     await delete_video(api, alice, video_id)
     assert problems(await delete_video(api, alice, video_id)) == [
-        ("NOT_FOUND", ["input", "videoId"])]
+        ("NOT_FOUND", ["input", "videoId"])
+    ]
     assert problems(await update_video(api, alice, video_id, title="Back")) == [
-        ("NOT_FOUND", ["input", "videoId"])]
+        ("NOT_FOUND", ["input", "videoId"])
+    ]
 
 
 async def test_deleted_video_views_leave_analytics(api, engine):
@@ -406,7 +477,8 @@ async def test_private_video_is_reached_by_its_owner_and_staff_only(api, engine)
     public = await publish(api, alice, "Public")
     private = await publish(api, alice, "Private", visibility="PRIVATE")
     assert problems(await set_pins(api, alice, [private])) == [
-        ("VIDEO_NOT_PINNABLE", ["input", "videoIds", "0"])]
+        ("VIDEO_NOT_PINNABLE", ["input", "videoIds", "0"])
+    ]
 
     pinned_never = {**ALL_PATHS, "pinnedVideos": False}
     assert await reach(api, alice, private, public, alice.token) == pinned_never
@@ -428,10 +500,14 @@ async def test_public_video_of_a_public_account_is_reached_by_everyone(api):
 
 
 async def test_private_accounts_public_videos_reach_itself_staff_and_approved_followers(
-        api, engine):
+    api, engine
+):
     alice = await sign_up(api, "alice")
-    fan, asker, stranger = (await sign_up(api, "fan"), await sign_up(api, "asker"),
-                            await sign_up(api, "stranger"))
+    fan, asker, stranger = (
+        await sign_up(api, "fan"),
+        await sign_up(api, "asker"),
+        await sign_up(api, "stranger"),
+    )
     staff = await make_staff(api, engine)
     await go_business(api, alice)
     video = await publish(api, alice, "Pinned")
@@ -451,21 +527,28 @@ async def test_private_accounts_public_videos_reach_itself_staff_and_approved_fo
 
 async def test_private_account_hides_its_videos_list_but_not_its_follower_count(api):
     alice = await sign_up(api, "alice")
-    fan, asker, stranger = (await sign_up(api, "fan"), await sign_up(api, "asker"),
-                            await sign_up(api, "stranger"))
+    fan, asker, stranger = (
+        await sign_up(api, "fan"),
+        await sign_up(api, "asker"),
+        await sign_up(api, "stranger"),
+    )
     public = await publish(api, alice, "Public")
     await set_account(api, alice, visibility="PRIVATE")
     await follow(api, fan, alice)
     await follow(api, asker, alice)
     await approve(api, alice, fan)
-    query = ("query($h: String!) { account(handle: $h) { followerCount "
-             "videos { totalCount edges { node { id } } } } }")
+    query = (
+        "query($h: String!) { account(handle: $h) { followerCount "
+        "videos { totalCount edges { node { id } } } } }"
+    )
     for token in [None, stranger.token, asker.token]:
         data = await api.data(query, {"h": "alice"}, token)
         assert data["account"] == {"followerCount": 1, "videos": None}
     data = await api.data(query, {"h": "alice"}, fan.token)
-    assert data["account"] == {"followerCount": 1, "videos": {
-        "totalCount": 1, "edges": [{"node": {"id": public}}]}}
+    assert data["account"] == {
+        "followerCount": 1,
+        "videos": {"totalCount": 1, "edges": [{"node": {"id": public}}]},
+    }
 
 
 async def test_approved_follower_of_a_private_account_does_not_see_private_videos(api, engine):
@@ -523,8 +606,7 @@ async def test_business_account_pins_up_to_three_in_chosen_order(api, count):
     videos = [await publish(api, alice, f"V{i}") for i in range(3)]
     chosen = [videos[2], videos[0], videos[1]][:count]
     payload = await set_pins(api, alice, chosen)
-    assert payload == {"account": {"pinnedVideos": [{"id": v} for v in chosen]},
-                       "userErrors": []}
+    assert payload == {"account": {"pinnedVideos": [{"id": v} for v in chosen]}, "userErrors": []}
     assert await pinned_ids(api, alice) == chosen
 
 
@@ -560,8 +642,10 @@ async def test_unpinnable_videos_are_each_reported_and_change_nothing(api):
     await set_pins(api, alice, [mine])
 
     payload = await set_pins(api, alice, [bobs, mine, private])
-    assert problems(payload) == [("VIDEO_NOT_PINNABLE", ["input", "videoIds", "0"]),
-                                 ("VIDEO_NOT_PINNABLE", ["input", "videoIds", "2"])]
+    assert problems(payload) == [
+        ("VIDEO_NOT_PINNABLE", ["input", "videoIds", "0"]),
+        ("VIDEO_NOT_PINNABLE", ["input", "videoIds", "2"]),
+    ]
     for video in [deleted, encode_id("Video", 999_999)]:
         payload = await set_pins(api, alice, [video])
         assert problems(payload) == [("VIDEO_NOT_PINNABLE", ["input", "videoIds", "0"])]
@@ -623,8 +707,9 @@ async def test_pins_are_hidden_on_personal_and_come_back_on_business(api):
     await go_business(api, alice)
     a, b = await publish(api, alice, "A"), await publish(api, alice, "B")
     await set_pins(api, alice, [b, a])
-    await api.mutate("switchAccountType", {"accountType": "PERSONAL"}, "account { id }",
-                     token=alice.token)
+    await api.mutate(
+        "switchAccountType", {"accountType": "PERSONAL"}, "account { id }", token=alice.token
+    )
     assert await pinned_ids(api, alice, bob.token) == []
     await go_business(api, alice)
     assert await pinned_ids(api, alice, bob.token) == [b, a]
@@ -636,12 +721,18 @@ async def test_pins_are_hidden_on_personal_and_come_back_on_business(api):
 async def test_record_view_counts_exactly_one_per_call(api):
     alice, bob = await sign_up(api, "alice"), await sign_up(api, "bob")
     video = await publish(api, alice)
-    assert await record_view(api, video) == {"video": {"id": video, "viewCount": 1},
-                                             "userErrors": []}
-    assert await record_view(api, video, bob.token) == {"video": {"id": video, "viewCount": 2},
-                                                        "userErrors": []}
+    assert await record_view(api, video) == {
+        "video": {"id": video, "viewCount": 1},
+        "userErrors": [],
+    }
+    assert await record_view(api, video, bob.token) == {
+        "video": {"id": video, "viewCount": 2},
+        "userErrors": [],
+    }
     assert await record_view(api, video, alice.token) == {
-        "video": {"id": video, "viewCount": 3}, "userErrors": []}
+        "video": {"id": video, "viewCount": 3},
+        "userErrors": [],
+    }
     assert (await node(api, video))["viewCount"] == 3
     assert await figures(api, alice) == (3, 1)
 
@@ -651,7 +742,8 @@ async def test_record_view_rejects_bad_ids(api):
     assert problems(await record_view(api, "junk")) == [("INVALID_ID", ["input", "videoId"])]
     assert problems(await record_view(api, alice.id)) == [("INVALID_ID", ["input", "videoId"])]
     assert problems(await record_view(api, encode_id("Video", 999_999))) == [
-        ("NOT_FOUND", ["input", "videoId"])]
+        ("NOT_FOUND", ["input", "videoId"])
+    ]
 
 
 async def test_views_are_bucketed_per_utc_day(api, clock):
@@ -664,17 +756,25 @@ async def test_views_are_bucketed_per_utc_day(api, clock):
     clock.set(datetime(2026, 6, 16, 0, 0, 0, tzinfo=UTC))
     await record_view(api, video)
     result = await analytics(api, alice, date(2026, 6, 15), date(2026, 6, 16))
-    assert [(d["date"], d["views"]) for d in result["days"]] == [("2026-06-15", 2),
-                                                                ("2026-06-16", 1)]
-    assert result["videos"] == [{"totalViews": 3, "video": {"id": video}, "dailyViews": [
-        {"date": "2026-06-15", "count": 2}, {"date": "2026-06-16", "count": 1}]}]
+    assert [(d["date"], d["views"]) for d in result["days"]] == [
+        ("2026-06-15", 2),
+        ("2026-06-16", 1),
+    ]
+    assert result["videos"] == [
+        {
+            "totalViews": 3,
+            "video": {"id": video},
+            "dailyViews": [{"date": "2026-06-15", "count": 2}, {"date": "2026-06-16", "count": 1}],
+        }
+    ]
 
 
 async def test_views_window_is_today_and_the_29_previous_days(api, engine, clock):
     alice = await sign_up(api, "alice")
     video = await publish(api, alice)
-    await add_views(engine, video, {day(0): 1, day(-1): 10, day(-29): 100, day(-30): 1000,
-                                    day(1): 10000})
+    await add_views(
+        engine, video, {day(0): 1, day(-1): 10, day(-29): 100, day(-30): 1000, day(1): 10000}
+    )
     assert (await figures(api, alice))[0] == 111
 
     clock.advance(timedelta(days=1))  # day(-29) is now 30 days ago; day(1) is today
@@ -710,9 +810,13 @@ async def test_audience_figures_are_for_the_owner_and_staff_only(api, engine):
     staff = await make_staff(api, engine)
     video = await publish(api, alice)
     await add_views(engine, video, {TODAY: 4})
-    query = ('{ account(handle: "alice") { viewsInLast30Days publicPostsInLast30Days } }')
-    for token, expected in [(alice.token, (4, 1)), (staff.token, (4, 1)),
-                            (bob.token, (None, None)), (None, (None, None))]:
+    query = '{ account(handle: "alice") { viewsInLast30Days publicPostsInLast30Days } }'
+    for token, expected in [
+        (alice.token, (4, 1)),
+        (staff.token, (4, 1)),
+        (bob.token, (None, None)),
+        (None, (None, None)),
+    ]:
         account = (await api.data(query, token=token))["account"]
         assert (account["viewsInLast30Days"], account["publicPostsInLast30Days"]) == expected
 
@@ -760,8 +864,9 @@ async def test_videos_are_newest_first(api, clock):
     alice = await sign_up(api, "alice")
     newest_first = await _seven_videos(api, clock, alice)
     assert await visible_video_ids(api, alice) == newest_first
-    data = await api.data('{ account(handle: "alice") { videos(first: 7) '
-                          '{ edges { node { publishedAt } } } } }')
+    data = await api.data(
+        '{ account(handle: "alice") { videos(first: 7) { edges { node { publishedAt } } } } }'
+    )
     times = [e["node"]["publishedAt"] for e in data["account"]["videos"]["edges"]]
     assert times == sorted(times, reverse=True)
 
@@ -775,8 +880,9 @@ async def test_forward_pagination_walks_every_video_once(api, clock):
         assert page["totalCount"] == 7
         ids = [e["node"]["id"] for e in page["edges"]]
         seen += ids
-        pages.append((len(ids), page["pageInfo"]["hasNextPage"],
-                      page["pageInfo"]["hasPreviousPage"]))
+        pages.append(
+            (len(ids), page["pageInfo"]["hasNextPage"], page["pageInfo"]["hasPreviousPage"])
+        )
         assert page["pageInfo"]["startCursor"] == page["edges"][0]["cursor"]
         assert page["pageInfo"]["endCursor"] == page["edges"][-1]["cursor"]
         if not page["pageInfo"]["hasNextPage"]:
@@ -794,8 +900,9 @@ async def test_backward_pagination_walks_every_video_once(api, clock):
         page = await videos_page(api, alice, last=3, before=before)
         ids = [e["node"]["id"] for e in page["edges"]]
         seen = ids + seen
-        pages.append((len(ids), page["pageInfo"]["hasNextPage"],
-                      page["pageInfo"]["hasPreviousPage"]))
+        pages.append(
+            (len(ids), page["pageInfo"]["hasNextPage"], page["pageInfo"]["hasPreviousPage"])
+        )
         if not page["pageInfo"]["hasPreviousPage"]:
             break
         before = page["pageInfo"]["startCursor"]
@@ -828,16 +935,24 @@ async def test_pagination_skips_videos_the_viewer_cannot_see(api, clock):
 async def test_empty_videos_connection(api):
     alice = await sign_up(api, "alice")
     page = await videos_page(api, alice, first=5)
-    assert page == {"totalCount": 0, "edges": [], "pageInfo": {
-        "hasNextPage": False, "hasPreviousPage": False, "startCursor": None,
-        "endCursor": None}}
+    assert page == {
+        "totalCount": 0,
+        "edges": [],
+        "pageInfo": {
+            "hasNextPage": False,
+            "hasPreviousPage": False,
+            "startCursor": None,
+            "endCursor": None,
+        },
+    }
 
 
 async def test_a_bad_cursor_is_a_clean_error(api):
     alice = await sign_up(api, "alice")
     await publish(api, alice)
     body = await api.execute(
-        'query { account(handle: "alice") { videos(first: 2, after: "junk") { totalCount } } }')
+        'query { account(handle: "alice") { videos(first: 2, after: "junk") { totalCount } } }'
+    )
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert body["errors"][0]["extensions"]["reason"] == "INVALID_CURSOR"
 
@@ -875,12 +990,15 @@ async def test_analytics_of_a_personal_account_requires_business(api):
     assert error["extensions"]["reason"] == "BUSINESS_ACCOUNT_REQUIRED"
 
 
-@pytest.mark.parametrize(("start", "end", "field"), [
-    (day(0), day(-1), ["to"]),           # ends before it starts
-    (day(-2), day(1), ["to"]),           # ends after today
-    (day(-92), day(0), ["from"]),        # 93 days
-    (day(-100), day(-8), ["from"]),      # 93 days in the past
-])
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [
+        (day(0), day(-1), ["to"]),  # ends before it starts
+        (day(-2), day(1), ["to"]),  # ends after today
+        (day(-92), day(0), ["from"]),  # 93 days
+        (day(-100), day(-8), ["from"]),  # 93 days in the past
+    ],
+)
 async def test_analytics_rejects_bad_ranges(api, start, end, field):
     alice = await sign_up(api, "alice")
     await go_business(api, alice)
@@ -890,14 +1008,14 @@ async def test_analytics_rejects_bad_ranges(api, start, end, field):
     assert error["extensions"]["field"] == field
 
 
-@pytest.mark.parametrize(("start", "end"), [(day(-91), day(0)), (day(0), day(0)),
-                                             (day(-200), day(-109))])
+@pytest.mark.parametrize(
+    ("start", "end"), [(day(-91), day(0)), (day(0), day(0)), (day(-200), day(-109))]
+)
 async def test_analytics_accepts_up_to_92_days(api, start, end):
     alice = await sign_up(api, "alice")
     await go_business(api, alice)
     result = await analytics(api, alice, start, end)
-    expected_days = [(start + timedelta(days=i)).isoformat()
-                     for i in range((end - start).days + 1)]
+    expected_days = [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
     assert (result["from"], result["to"]) == (start.isoformat(), end.isoformat())
     assert [d["date"] for d in result["days"]] == expected_days
     assert len(expected_days) <= 92
@@ -918,16 +1036,37 @@ async def test_analytics_views_per_day_and_per_video(api, engine):
 
     result = await analytics(api, alice, day(-4), day(0))
     assert [(d["date"], d["views"]) for d in result["days"]] == [
-        ("2026-06-11", 2), ("2026-06-12", 7), ("2026-06-13", 5), ("2026-06-14", 0),
-        ("2026-06-15", 1)]
-    series = {s["video"]["id"]: (s["totalViews"], [(d["date"], d["count"])
-                                                   for d in s["dailyViews"]])
-              for s in result["videos"]}
+        ("2026-06-11", 2),
+        ("2026-06-12", 7),
+        ("2026-06-13", 5),
+        ("2026-06-14", 0),
+        ("2026-06-15", 1),
+    ]
+    series = {
+        s["video"]["id"]: (s["totalViews"], [(d["date"], d["count"]) for d in s["dailyViews"]])
+        for s in result["videos"]
+    }
     assert series == {
-        a: (8, [("2026-06-11", 2), ("2026-06-12", 0), ("2026-06-13", 5), ("2026-06-14", 0),
-                ("2026-06-15", 1)]),
-        b: (7, [("2026-06-11", 0), ("2026-06-12", 7), ("2026-06-13", 0), ("2026-06-14", 0),
-                ("2026-06-15", 0)]),
+        a: (
+            8,
+            [
+                ("2026-06-11", 2),
+                ("2026-06-12", 0),
+                ("2026-06-13", 5),
+                ("2026-06-14", 0),
+                ("2026-06-15", 1),
+            ],
+        ),
+        b: (
+            7,
+            [
+                ("2026-06-11", 0),
+                ("2026-06-12", 7),
+                ("2026-06-13", 0),
+                ("2026-06-14", 0),
+                ("2026-06-15", 0),
+            ],
+        ),
     }
     assert len(result["videos"]) == 2
 
@@ -937,20 +1076,22 @@ async def test_analytics_follower_growth_per_day(api, clock):
     alice = await sign_up(api, "alice")
     u1, u2, u3, u4 = [await sign_up(api, f"fan{i}") for i in range(1, 5)]
     await go_business(api, alice)
-    await follow(api, u1, alice)                                     # 06-10 +1
-    await follow(api, u2, alice)                                     # 06-10 +1
+    await follow(api, u1, alice)  # 06-10 +1
+    await follow(api, u2, alice)  # 06-10 +1
     clock.set(datetime(2026, 6, 11, 23, 59, 59, tzinfo=UTC))
-    await unfollow(api, u1, alice)                                   # 06-11 -1
+    await unfollow(api, u1, alice)  # 06-11 -1
     clock.set(datetime(2026, 6, 12, 0, 0, 0, tzinfo=UTC))
-    await follow(api, u3, alice)                                     # 06-12 +1
-    await unfollow(api, u3, alice)                                   # 06-12 -1
-    await follow(api, u3, alice)                                     # 06-12 +1
+    await follow(api, u3, alice)  # 06-12 +1
+    await unfollow(api, u3, alice)  # 06-12 -1
+    await follow(api, u3, alice)  # 06-12 +1
     clock.set(START)
-    await follow(api, u4, alice)                                     # 06-15 +1
+    await follow(api, u4, alice)  # 06-15 +1
 
     result = await analytics(api, alice, date(2026, 6, 9), date(2026, 6, 15))
-    assert [(d["date"], d["followersGained"], d["followersLost"], d["followersTotal"])
-            for d in result["days"]] == [
+    assert [
+        (d["date"], d["followersGained"], d["followersLost"], d["followersTotal"])
+        for d in result["days"]
+    ] == [
         ("2026-06-09", 0, 0, 0),
         ("2026-06-10", 2, 0, 2),
         ("2026-06-11", 0, 1, 1),
@@ -965,25 +1106,32 @@ async def test_analytics_follower_growth_per_day(api, clock):
     # A range ending in the past still knows the followers at the end of each of its days.
     past = await analytics(api, alice, date(2026, 6, 10), date(2026, 6, 11))
     assert [(d["date"], d["followersTotal"]) for d in past["days"]] == [
-        ("2026-06-10", 2), ("2026-06-11", 1)]
+        ("2026-06-10", 2),
+        ("2026-06-11", 1),
+    ]
 
 
 async def test_analytics_counts_a_private_accounts_followers_when_approved(api, clock):
     clock.set(datetime(2026, 6, 12, 10, 0, tzinfo=UTC))
-    alice, fan, asker = (await sign_up(api, "alice"), await sign_up(api, "fan"),
-                         await sign_up(api, "asker"))
+    alice, fan, asker = (
+        await sign_up(api, "alice"),
+        await sign_up(api, "fan"),
+        await sign_up(api, "asker"),
+    )
     await go_business(api, alice)
     await set_account(api, alice, visibility="PRIVATE")
-    await follow(api, fan, alice)                                    # request on 06-12
-    await follow(api, asker, alice)                                  # never approved
+    await follow(api, fan, alice)  # request on 06-12
+    await follow(api, asker, alice)  # never approved
     clock.set(datetime(2026, 6, 14, 10, 0, tzinfo=UTC))
-    await approve(api, alice, fan)                                   # gained on 06-14
+    await approve(api, alice, fan)  # gained on 06-14
     clock.set(START)
-    await unfollow(api, asker, alice)                                # withdrawing: no loss
+    await unfollow(api, asker, alice)  # withdrawing: no loss
 
     result = await analytics(api, alice, date(2026, 6, 12), date(2026, 6, 15))
-    assert [(d["date"], d["followersGained"], d["followersLost"], d["followersTotal"])
-            for d in result["days"]] == [
+    assert [
+        (d["date"], d["followersGained"], d["followersLost"], d["followersTotal"])
+        for d in result["days"]
+    ] == [
         ("2026-06-12", 0, 0, 0),
         ("2026-06-13", 0, 0, 0),
         ("2026-06-14", 1, 0, 1),
@@ -1016,7 +1164,8 @@ async def test_pagination_handles_sub_second_publish_times(api, clock):
 
 
 async def test_analytics_going_public_gains_every_pending_requester_and_declines_gain_none(
-        api, clock):
+    api, clock
+):
     clock.set(datetime(2026, 6, 13, 8, 0, tzinfo=UTC))
     alice = await sign_up(api, "alice")
     a, b, c = [await sign_up(api, n) for n in ("asker1", "asker2", "asker3")]
@@ -1024,16 +1173,23 @@ async def test_analytics_going_public_gains_every_pending_requester_and_declines
     await set_account(api, alice, visibility="PRIVATE")
     for asker in (a, b, c):
         await follow(api, asker, alice)
-    payload = await api.mutate("declineFollowRequest", {"accountId": c.id}, "account { id }",
-                               token=alice.token, input_type="AccountRefInput")
+    payload = await api.mutate(
+        "declineFollowRequest",
+        {"accountId": c.id},
+        "account { id }",
+        token=alice.token,
+        input_type="AccountRefInput",
+    )
     assert payload["userErrors"] == []
     clock.set(datetime(2026, 6, 14, 8, 0, tzinfo=UTC))
     await set_account(api, alice, visibility="PUBLIC")
     clock.set(START)
 
     result = await analytics(api, alice, date(2026, 6, 13), date(2026, 6, 15))
-    assert [(d["date"], d["followersGained"], d["followersLost"], d["followersTotal"])
-            for d in result["days"]] == [
+    assert [
+        (d["date"], d["followersGained"], d["followersLost"], d["followersTotal"])
+        for d in result["days"]
+    ] == [
         ("2026-06-13", 0, 0, 0),
         ("2026-06-14", 2, 0, 2),
         ("2026-06-15", 0, 0, 2),

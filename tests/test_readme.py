@@ -20,8 +20,9 @@ def tour_operations() -> list[str]:
     operations = []
     for block in blocks:
         document = parse(block)
-        operations += [print_ast(d) for d in document.definitions
-                       if isinstance(d, OperationDefinitionNode)]
+        operations += [
+            print_ast(d) for d in document.definitions if isinstance(d, OperationDefinitionNode)
+        ]
     return operations
 
 
@@ -35,8 +36,11 @@ async def test_every_tour_operation_runs_without_errors(api, settings, clock, cl
     assert "mia.dances@demo.reelpay.dev" in login and DEMO_PASSWORD in login
     token = (await api.data(login))["logIn"]["token"]
     assert token
-    leo = (await api.data('{ account(handle: "chef.leo") { id videos(first: 1) '
-                          "{ edges { node { id } } } } }"))["account"]
+    leo = (
+        await api.data(
+            '{ account(handle: "chef.leo") { id videos(first: 1) { edges { node { id } } } } }'
+        )
+    )["account"]
     ids = {"<an Account id>": leo["id"], "<a Video id>": leo["videos"]["edges"][0]["node"]["id"]}
     for operation in rest:
         for placeholder, value in ids.items():

@@ -37,10 +37,20 @@ def test_age_on(born, on, age):
 @pytest.mark.parametrize(
     ("handle", "ok"),
     [
-        ("ab", True), ("a", False), ("a" * 24, True), ("a" * 25, False),
-        ("mia.dances", True), ("mia_dances_2", True), ("@mia", True),
-        (".mia", False), ("mia.", False), ("mi..a", False), ("mi a", False),
-        ("mia-dances", False), ("mía", False), ("", False),
+        ("ab", True),
+        ("a", False),
+        ("a" * 24, True),
+        ("a" * 25, False),
+        ("mia.dances", True),
+        ("mia_dances_2", True),
+        ("@mia", True),
+        (".mia", False),
+        ("mia.", False),
+        ("mi..a", False),
+        ("mi a", False),
+        ("mia-dances", False),
+        ("mía", False),
+        ("", False),
     ],
 )
 def test_handle(handle, ok):
@@ -75,10 +85,15 @@ def test_birth_date(born, ok, code):
 @pytest.mark.parametrize(
     ("url", "ok"),
     [
-        ("https://example.com", True), ("http://example.com/a?b=c", True),
-        ("ftp://example.com", False), ("example.com", False), ("https://", False),
-        ("https://exa mple.com", False), ("javascript:alert(1)", False),
-        ("https://e.com/" + "a" * 2034, True), ("https://e.com/" + "a" * 2035, False),
+        ("https://example.com", True),
+        ("http://example.com/a?b=c", True),
+        ("ftp://example.com", False),
+        ("example.com", False),
+        ("https://", False),
+        ("https://exa mple.com", False),
+        ("javascript:alert(1)", False),
+        ("https://e.com/" + "a" * 2034, True),
+        ("https://e.com/" + "a" * 2035, False),
     ],
 )
 def test_url(url, ok):
@@ -89,8 +104,10 @@ def test_url(url, ok):
             validation.url(url, RULES, F)
 
 
-@pytest.mark.parametrize(("code", "ok"), [("US", True), ("us", True), ("KR", True),
-                                          ("XX", False), ("USA", False), ("", False)])
+@pytest.mark.parametrize(
+    ("code", "ok"),
+    [("US", True), ("us", True), ("KR", True), ("XX", False), ("USA", False), ("", False)],
+)
 def test_country(code, ok):
     if ok:
         assert validation.country(code, F) == code.upper()
@@ -100,26 +117,43 @@ def test_country(code, ok):
 
 
 def test_switch_to_personal_loses_pro_features_and_clears_filled_fields_only():
-    preview = preview_switch(AccountType.BUSINESS, AccountType.PERSONAL,
-                             website_url="https://x.io", contact_email=None,
-                             pinned_video_ids=(3, 1))
+    preview = preview_switch(
+        AccountType.BUSINESS,
+        AccountType.PERSONAL,
+        website_url="https://x.io",
+        contact_email=None,
+        pinned_video_ids=(3, 1),
+    )
     assert preview.features_lost == PRO_FEATURES and preview.features_gained == ()
     assert preview.cleared_fields == ("websiteUrl",)
     assert preview.pinned_video_ids == (3, 1)
 
 
 def test_switch_to_business_gains_features_and_restores_pins():
-    preview = preview_switch(AccountType.PERSONAL, AccountType.BUSINESS, website_url=None,
-                             contact_email=None, pinned_video_ids=(2,))
+    preview = preview_switch(
+        AccountType.PERSONAL,
+        AccountType.BUSINESS,
+        website_url=None,
+        contact_email=None,
+        pinned_video_ids=(2,),
+    )
     assert preview.features_gained == PRO_FEATURES and preview.features_lost == ()
     assert preview.cleared_fields == () and preview.pinned_video_ids == (2,)
 
 
 def test_switch_to_the_same_type_changes_nothing():
-    preview = preview_switch(AccountType.PERSONAL, AccountType.PERSONAL, website_url=None,
-                             contact_email=None, pinned_video_ids=(2,))
+    preview = preview_switch(
+        AccountType.PERSONAL,
+        AccountType.PERSONAL,
+        website_url=None,
+        contact_email=None,
+        pinned_video_ids=(2,),
+    )
     assert (preview.features_lost, preview.features_gained, preview.pinned_video_ids) == (
-        (), (), ())
+        (),
+        (),
+        (),
+    )
 
 
 def _account(id_: int, visibility=Visibility.PUBLIC, role=Role.USER):
@@ -157,12 +191,14 @@ def test_content_access(viewer, owner, follow, access):
     ],
 )
 def test_can_see_video(access, visibility, deleted, seen):
-    video = SimpleNamespace(visibility=visibility,
-                            deleted_at=datetime(2026, 1, 1, tzinfo=UTC) if deleted else None)
+    video = SimpleNamespace(
+        visibility=visibility, deleted_at=datetime(2026, 1, 1, tzinfo=UTC) if deleted else None
+    )
     assert can_see_video(access, video) is seen
 
 
 def test_views_window_is_today_and_the_29_days_before():
     assert audience.views_window_start(date(2026, 6, 15), 30) == date(2026, 5, 17)
     assert audience.posts_window_start(datetime(2026, 6, 15, 12, tzinfo=UTC), 30) == datetime(
-        2026, 5, 16, 12, tzinfo=UTC)
+        2026, 5, 16, 12, tzinfo=UTC
+    )
