@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import strawberry
@@ -18,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, Info
 
+from reelpay.errors import DomainError
 from reelpay.graphql.accounts.mutations import AccountMutations
 from reelpay.graphql.accounts.queries import AccountQueries
 from reelpay.graphql.accounts.types import Account
@@ -28,8 +28,6 @@ from reelpay.graphql.extensions import CloseSession, NodeLimit
 from reelpay.graphql.node import resolve_node
 from reelpay.graphql.relay import Node
 from reelpay.settings import Settings
-
-log = logging.getLogger("reelpay.graphql")
 
 
 @strawberry.type
@@ -42,8 +40,6 @@ class NodeQueries:
     async def nodes(self, info: Info[Context, None], ids: list[strawberry.ID]) -> list[Node | None]:
         limit = info.context.settings.limits.max_nodes_ids
         if len(ids) > limit:
-            from reelpay.errors import DomainError
-
             raise DomainError(f"Ask for at most {limit} IDs at once.", field=("ids",))
         return [await resolve_node(info, gid, "ids") for gid in ids]
 
