@@ -72,8 +72,34 @@ def test_production_requires_a_long_secret_key():
         Settings.from_env({"REELPAY_ENV": "production"})
     with pytest.raises(ConfigurationError):
         Settings.from_env({"REELPAY_ENV": "production", "REELPAY_SECRET_KEY": "short"})
-    ok = Settings.from_env({"REELPAY_ENV": "production", "REELPAY_SECRET_KEY": "k" * 32})
+    ok = Settings.from_env(
+        {
+            "REELPAY_ENV": "production",
+            "REELPAY_SECRET_KEY": "k" * 32,
+            "REELPAY_PAYMENT_PROVIDER": "sandbox",
+        }
+    )
     assert ok.is_production and ok.secret_key == "k" * 32
+
+
+def test_production_names_its_payment_provider():
+    prod = {"REELPAY_ENV": "production", "REELPAY_SECRET_KEY": "k" * 32}
+    with pytest.raises(ConfigurationError, match="REELPAY_PAYMENT_PROVIDER is required"):
+        Settings.from_env(prod)
+    with pytest.raises(ConfigurationError, match="must be one of sandbox"):
+        Settings.from_env({**prod, "REELPAY_PAYMENT_PROVIDER": "stripe"})
+    assert Settings.from_env({}).payment_provider == "sandbox"
+
+
+def test_coin_packages_come_from_the_environment():
+    assert [p.coins for p in Settings.from_env({}).coin_packages] == [
+        70, 350, 700, 1400, 3500, 7000
+    ]
+    custom = Settings.from_env({"REELPAY_COIN_PACKAGES": "350:499, 70:99"})
+    assert [(p.coins, p.price_cents) for p in custom.coin_packages] == [(70, 99), (350, 499)]
+    for bad in ("70", "70:0", "0:99", "x:99", "70:99,70:199"):
+        with pytest.raises(ConfigurationError, match="REELPAY_COIN_PACKAGES"):
+            Settings.from_env({"REELPAY_COIN_PACKAGES": bad})
 
 
 def test_settings_read_rules_and_limits_from_the_environment():

@@ -16,9 +16,11 @@ from starlette.routing import Route, WebSocketRoute
 from reelpay.accounts.passwords import Passwords
 from reelpay.clock import Clock, SystemClock
 from reelpay.db import create_engine, create_sessionmaker
+from reelpay.events.broker import create_broker
 from reelpay.graphql.context import AppServices
 from reelpay.graphql.schema import build_schema
 from reelpay.graphql.view import ReelpayGraphQL
+from reelpay.payments.sandbox import create_provider
 from reelpay.settings import Settings
 
 log = logging.getLogger("reelpay")
@@ -38,6 +40,8 @@ def create_app(
         clock=clock or SystemClock(),
         sessionmaker=create_sessionmaker(engine),
         passwords=Passwords(settings),
+        payments=create_provider(settings.payment_provider),
+        broker=create_broker(settings.database_url),
     )
     graphql = ReelpayGraphQL(
         build_schema(settings),
@@ -63,6 +67,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
+        await services.broker.close()
         await engine.dispose()
 
     app = Starlette(

@@ -1,4 +1,4 @@
-"""The `reelpay` command: serve, migrate, seed-demo, create-staff."""
+"""The `reelpay` command: serve, migrate, seed-demo, create-staff, ledger verify."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from reelpay.db import create_engine, create_sessionmaker, run_write, session_sc
 from reelpay.enums import Role
 from reelpay.errors import DomainError
 from reelpay.settings import ConfigurationError, Settings
+from reelpay.wallet import audit
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     staff.add_argument("--birth-date", type=date.fromisoformat, default=date(1990, 1, 1))
     staff.add_argument("--country", default="US")
     staff.add_argument("--password", help="for a new account; asked for when omitted")
+    ledger_cmd = commands.add_parser("ledger", help="ledger maintenance")
+    ledger_actions = ledger_cmd.add_subparsers(dest="action", required=True)
+    ledger_actions.add_parser(
+        "verify", help="check every ledger invariant; exit 1 when one is violated"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -52,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "seed-demo":
         return asyncio.run(_seed(settings, args.if_empty))
+    if args.command == "ledger":
+        return asyncio.run(_verify_ledger(settings))
     return asyncio.run(_create_staff(settings, args))
 
 
@@ -91,6 +99,22 @@ async def _seed(settings: Settings, if_empty: bool) -> int:
         return 0
     finally:
         await engine.dispose()
+
+
+async def _verify_ledger(settings: Settings) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_scope(create_sessionmaker(engine)) as session:
+            problems = await audit.verify(session)
+    finally:
+        await engine.dispose()
+    for problem in problems:
+        print(f"violation: {problem}", file=sys.stderr)
+    if problems:
+        print(f"ledger verify: {len(problems)} violation(s)", file=sys.stderr)
+        return 1
+    print("ledger verify: every invariant holds")
+    return 0
 
 
 async def _create_staff(settings: Settings, args: argparse.Namespace) -> int:

@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from reelpay import events
+
 WRITE_OPTION = "reelpay_write"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -131,16 +133,19 @@ async def run_write(
     """Run `work` in a write transaction and commit; roll back on any error.
 
     Retries a bounded number of times when the database reports a conflict that a fresh attempt
-    can resolve; `work` must therefore be safe to run again from the start.
+    can resolve; `work` must therefore be safe to run again from the start. Events the work
+    queued (`reelpay.events.emit`) stay on the session only when it commits.
     """
     for attempt in range(1, attempts + 1):
         await begin_write(session)
+        events.discard(session)
         try:
             result = await work()
             await session.commit()
             return result
         except BaseException as error:
             await session.rollback()
+            events.discard(session)
             if attempt < attempts and is_retryable(error):
                 await asyncio.sleep(0.01 * attempt)
                 continue

@@ -34,14 +34,14 @@ class FollowStatus(StrEnum):
     ACCEPTED = "ACCEPTED"
 
 
-def enum_column_type(enum: type[StrEnum], name: str) -> sa.Enum:
+def enum_column_type(enum: type[StrEnum], name: str, length: int = 16) -> sa.Enum:
     """A portable enum column: VARCHAR plus a named CHECK constraint on every backend."""
     return sa.Enum(
         enum,
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=16,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )

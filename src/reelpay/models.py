@@ -3,6 +3,9 @@
 from reelpay.accounts.models import Account, AuthSession
 from reelpay.content.models import DailyFollowerChange, Follow, PinnedVideo, Video, VideoDailyViews
 from reelpay.db import Base
+from reelpay.gifting.models import Gift, GiftSend, LiveStream, LiveViewer, Tip
+from reelpay.payments.models import Payment
+from reelpay.wallet.models import IdempotencyKey, LedgerAccount, LedgerPosting, LedgerTransaction
 
 __all__ = [
     "Account",
@@ -10,7 +13,17 @@ __all__ = [
     "Base",
     "DailyFollowerChange",
     "Follow",
+    "Gift",
+    "GiftSend",
+    "IdempotencyKey",
+    "LedgerAccount",
+    "LedgerPosting",
+    "LedgerTransaction",
+    "LiveStream",
+    "LiveViewer",
+    "Payment",
     "PinnedVideo",
+    "Tip",
     "Video",
     "VideoDailyViews",
 ]

@@ -50,6 +50,22 @@ class Rules:
     posts_window_days: int = 30
     analytics_max_range_days: int = 92
     session_ttl_days: int = 30
+    # Money (domain.md "Money"). Amounts of real money are USD cents.
+    min_spender_age: int = 18
+    min_spender_age_kr: int = 19
+    base_rate_coins: int = 70  # paying USD with coins: coins = ceil(cents * 70 / 99)
+    base_rate_cents: int = 99
+    gift_diamonds_per_coin: int = 1
+    diamonds_per_cent: int = 2  # 0.5 US cent per diamond; an odd diamond stays
+    gift_max_quantity: int = 99
+    gift_receiver_min_age: int = 18
+    live_gifts_min_followers: int = 1_000
+    tips_min_followers: int = 100_000
+    tip_min_cents: int = 100
+    tip_max_cents: int = 10_000
+    tip_daily_max_cents: int = 50_000
+    tip_daily_max_count: int = 100
+    idempotency_key_max_length: int = 128
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,27 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class CoinPackage:
+    """A pack of coins sold for real money (`price_cents` in USD cents)."""
+
+    coins: int
+    price_cents: int
+    currency: str = "USD"
+
+
+DEFAULT_COIN_PACKAGES: tuple[CoinPackage, ...] = (
+    CoinPackage(70, 99),
+    CoinPackage(350, 499),
+    CoinPackage(700, 999),
+    CoinPackage(1_400, 1_999),
+    CoinPackage(3_500, 4_999),
+    CoinPackage(7_000, 9_999),
+)
+
+PAYMENT_PROVIDERS = ("sandbox",)
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite+aiosqlite:///./reelpay.db"
     environment: Environment = Environment.DEVELOPMENT
@@ -77,6 +114,9 @@ class Settings:
     password_hash_memory_kib: int = 65536
     rules: Rules = field(default_factory=Rules)
     limits: Limits = field(default_factory=Limits)
+    coin_packages: tuple[CoinPackage, ...] = DEFAULT_COIN_PACKAGES
+    # Which payment provider takes real money; only the sandbox ships today (see README).
+    payment_provider: str = "sandbox"
 
     @property
     def is_production(self) -> bool:
@@ -95,6 +135,15 @@ class Settings:
             raise ConfigurationError(
                 "REELPAY_SECRET_KEY is required in production (at least 32 characters)"
             )
+        provider = env.get("REELPAY_PAYMENT_PROVIDER", "")
+        if environment is Environment.PRODUCTION and not provider:
+            # Never hand out free coins by accident: production names its provider explicitly.
+            raise ConfigurationError("REELPAY_PAYMENT_PROVIDER is required in production")
+        provider = provider or cls.payment_provider
+        if provider not in PAYMENT_PROVIDERS:
+            raise ConfigurationError(
+                f"REELPAY_PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}"
+            )
         settings = cls(
             database_url=env.get("REELPAY_DATABASE_URL", cls.database_url),
             environment=environment,
@@ -109,6 +158,8 @@ class Settings:
             ),
             rules=_overridden(Rules(), env),
             limits=_overridden(Limits(), env),
+            coin_packages=_coin_packages(env.get("REELPAY_COIN_PACKAGES")),
+            payment_provider=provider,
         )
         return settings
 
@@ -132,3 +183,20 @@ def _overridden(defaults: _R, env: Mapping[str, str]) -> _R:
         for f in dataclasses.fields(defaults)
     }
     return dataclasses.replace(defaults, **changes)
+
+
+def _coin_packages(raw: str | None) -> tuple[CoinPackage, ...]:
+    """`REELPAY_COIN_PACKAGES="70:99,350:499"`: coins:price-in-cents pairs."""
+    if raw is None or not raw.strip():
+        return DEFAULT_COIN_PACKAGES
+    packages = []
+    for item in raw.split(","):
+        coins, sep, cents = item.strip().partition(":")
+        if not (sep and coins.isdigit() and cents.isdigit() and int(coins) > 0 and int(cents) > 0):
+            raise ConfigurationError(
+                f"REELPAY_COIN_PACKAGES items are coins:cents (e.g. 70:99), got {item.strip()!r}"
+            )
+        packages.append(CoinPackage(int(coins), int(cents)))
+    if len({p.coins for p in packages}) != len(packages):
+        raise ConfigurationError("REELPAY_COIN_PACKAGES has two packages with the same coins")
+    return tuple(sorted(packages, key=lambda p: p.coins))

@@ -288,18 +288,34 @@ async def record_view(
     session: AsyncSession, viewer: Account | None, video_id: int, *, now: datetime
 ) -> Video:
     """Count one view of a video the viewer may see, on today's UTC day."""
-    video = await session.get(Video, video_id)
-    owner = await session.get(Account, video.owner_id) if video else None
-    if video is None or owner is None:
-        raise NotFound("No such video.", field=("input", "videoId"))
-    status = (
-        (await follow_statuses(session, viewer.id, [owner.id])).get(owner.id) if viewer else None
-    )
-    if not can_see_video(content_access(viewer, owner, status), video):
-        raise NotFound("No such video.", field=("input", "videoId"))
+    video, _ = await get_visible_video_or_raise(session, viewer, video_id)
     await add_views(session, video.id, {now.date(): 1})
     await session.refresh(video, ["view_count"])
     return video
+
+
+async def access_to(session: AsyncSession, viewer: Account | None, owner: Account) -> ContentAccess:
+    """How much of `owner`'s content `viewer` may see."""
+    status = (
+        (await follow_statuses(session, viewer.id, [owner.id])).get(owner.id) if viewer else None
+    )
+    return content_access(viewer, owner, status)
+
+
+async def get_visible_video_or_raise(
+    session: AsyncSession,
+    viewer: Account | None,
+    video_id: int,
+    field: Sequence[str] = ("input", "videoId"),
+) -> tuple[Video, Account]:
+    """The video and its owner, or NOT_FOUND when it is missing or hidden from the viewer."""
+    video = await session.get(Video, video_id)
+    owner = await session.get(Account, video.owner_id) if video else None
+    if video is None or owner is None:
+        raise NotFound("No such video.", field=field)
+    if not can_see_video(await access_to(session, viewer, owner), video):
+        raise NotFound("No such video.", field=field)
+    return video, owner
 
 
 async def add_views(session: AsyncSession, video_id: int, views_by_day: Mapping[date, int]) -> None:

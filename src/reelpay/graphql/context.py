@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from reelpay import db
+from reelpay import db, events
 from reelpay.accounts import service as accounts
 from reelpay.accounts.models import Account
 from reelpay.accounts.passwords import Passwords
 from reelpay.clock import Clock
 from reelpay.errors import Unauthenticated
+from reelpay.events.broker import Broker
+from reelpay.payments.provider import PaymentProvider
 from reelpay.settings import Settings
 
 if TYPE_CHECKING:
@@ -33,6 +35,8 @@ class AppServices:
     clock: Clock
     sessionmaker: async_sessionmaker[AsyncSession]
     passwords: Passwords
+    payments: PaymentProvider
+    broker: Broker
 
 
 @dataclass
@@ -42,6 +46,8 @@ class Context:
     malformed_auth: bool
     request: Any = None
     response: Any = None
+    # graphql-transport-ws: the `connection_init` payload (strawberry sets it)
+    connection_params: dict[str, Any] | None = None
     now: datetime = field(init=False)
     _session: AsyncSession | None = field(default=None, init=False)
     # One AsyncSession allows one statement at a time, but GraphQL resolves sibling fields
@@ -52,6 +58,24 @@ class Context:
 
     def __post_init__(self) -> None:
         self.now = self.services.clock.now()
+
+    def for_operation(self) -> Context:
+        """A fresh context for one operation: its own session, clock reading and loaders.
+
+        Over a WebSocket strawberry shares one context between every operation of the
+        connection; each operation still gets its own (see `OperationScope`).
+        """
+        token, malformed = self.token, self.malformed_auth
+        if self.connection_params is not None:
+            token, malformed = token_from_params(self.connection_params)
+        return Context(
+            self.services,
+            token=token,
+            malformed_auth=malformed,
+            request=self.request,
+            response=self.response,
+            connection_params=self.connection_params,
+        )
 
     @property
     def settings(self) -> Settings:
@@ -99,9 +123,11 @@ class Context:
                 return await work(session, viewer)
 
             try:
-                return await db.run_write(session, attempt)
+                result = await db.run_write(session, attempt)
             finally:
                 self._loaders = None  # what the loaders cached may have changed
+            await self.services.broker.publish(events.take(session))
+            return result
 
     async def viewer(self) -> Account | None:
         """The logged-in account (None when anonymous); a bad token is UNAUTHENTICATED."""
@@ -131,6 +157,15 @@ class Context:
             raise Unauthenticated("The session token is invalid, expired or revoked.")
         return account
 
+    async def release(self) -> None:
+        """Give the connection back between events of a long subscription; keep the viewer."""
+        async with self._lock:
+            if self._session is not None:
+                await self._session.close()
+                self._session = None
+        self._loaders = None
+        self.now = self.services.clock.now()
+
     async def close(self) -> None:
         if self._viewer is not None and not self._viewer.done():
             self._viewer.cancel()
@@ -144,3 +179,19 @@ def logged_in(viewer: Account | None) -> Account:
     if viewer is None:
         raise Unauthenticated("Log in first: send `Authorization: Bearer <token>`.")
     return viewer
+
+
+def token_from_params(params: dict[str, Any]) -> tuple[str | None, bool]:
+    """The bearer token in a WebSocket `connection_init` payload: `{"authorization": "Bearer
+    <token>"}` (as an HTTP header) or `{"token": "<token>"}`."""
+    from reelpay.graphql.view import bearer
+
+    header = params.get("authorization", params.get("Authorization"))
+    if isinstance(header, str):
+        return bearer(header)
+    token = params.get("token")
+    if token is None:
+        return None, False
+    if not isinstance(token, str) or not token.strip():
+        return None, True
+    return token.strip(), False

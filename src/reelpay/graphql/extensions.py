@@ -23,20 +23,33 @@ from graphql import (
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
-from reelpay.graphql.errors import BAD_USER_INPUT
+from reelpay.graphql.context import Context
+from reelpay.graphql.errors import BAD_USER_INPUT, shape
 
 
-class CloseSession(SchemaExtension):
-    """The operation's database session is closed however the operation ends."""
+class OperationScope(SchemaExtension):
+    """Each operation gets its own Context, closed however the operation ends.
+
+    Over HTTP that is one per request anyway; over a WebSocket strawberry hands every operation
+    of the connection the same context object, so we fork it here, before execution reads it.
+    Errors of streamed results (subscriptions) are shaped here: they bypass the HTTP view.
+    """
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        shared = self.execution_context.context
+        context = shared.for_operation() if isinstance(shared, Context) else shared
+        self.execution_context.context = context
         try:
             yield
         finally:
-            context = self.execution_context.context
             close = getattr(context, "close", None)
             if close is not None:
                 await close()
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:  # type: ignore[override]
+        if getattr(result, "errors", None):
+            result.errors = [shape(error) for error in result.errors]
+        yield None
 
 
 class NodeLimit(SchemaExtension):

@@ -15,6 +15,8 @@ from reelpay.content import service as content
 from reelpay.content.models import Follow, Video
 from reelpay.content.visibility import ContentAccess, content_access
 from reelpay.enums import FollowStatus
+from reelpay.gifting import live as lives
+from reelpay.gifting import service as gifting
 from reelpay.pagination import Page, PageRequest
 
 if TYPE_CHECKING:
@@ -44,6 +46,11 @@ class Loaders:
         self.follower_page = self._follow_pages("followee", FollowStatus.ACCEPTED)
         self.following_page = self._follow_pages("follower", FollowStatus.ACCEPTED)
         self.follow_request_page = self._follow_pages("followee", FollowStatus.PENDING)
+        self.live = self._by_id(lives.lives_by_ids)
+        self.current_live_id = self._by_id(lives.current_live_ids)
+        self.live_viewer_count = self._by_id(lives.viewer_counts)
+        self.live_gift_totals = self._by_id(lives.gift_totals)
+        self.gift = self._by_id(gifting.gifts_by_ids)
         settings, ctx = context.settings, context
         self.views_in_window = self._by_id(
             lambda s, ids: content.views_in_window(

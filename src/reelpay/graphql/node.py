@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from strawberry.types import Info
 
-from reelpay.content.visibility import can_see_video
+from reelpay.content.visibility import ContentAccess, can_see_video
 from reelpay.graphql.accounts.types import Account
 from reelpay.graphql.content.types import Video
 from reelpay.graphql.context import Context
@@ -18,7 +18,8 @@ async def _account(info: Info[Context, None], pk: int) -> Node | None:
     return Account.from_model(model) if model else None
 
 
-async def _video(info: Info[Context, None], pk: int) -> Node | None:
+async def resolve_visible_video(info: Info[Context, None], pk: int) -> Video | None:
+    """A video, or None when it is missing, deleted or hidden from the viewer."""
     model = await info.context.loaders.video.load(pk)
     if model is None:
         return None
@@ -26,9 +27,44 @@ async def _video(info: Info[Context, None], pk: int) -> Node | None:
     return Video.from_model(model) if can_see_video(access, model) else None
 
 
+async def _video(info: Info[Context, None], pk: int) -> Node | None:
+    return await resolve_visible_video(info, pk)
+
+
+async def _gift(info: Info[Context, None], pk: int) -> Node | None:
+    from reelpay.graphql.gifting.types import Gift
+
+    model = await info.context.loaders.gift.load(pk)
+    return Gift.from_model(model) if model is not None and model.is_active else None
+
+
+async def resolve_visible_live(info: Info[Context, None], pk: int) -> Node | None:
+    """A LIVE, or None when missing or its creator is private and has not approved the viewer."""
+    from reelpay.graphql.gifting.types import LiveStream
+
+    model = await info.context.loaders.live.load(pk)
+    if model is None:
+        return None
+    if await info.context.loaders.access.load(model.creator_id) is ContentAccess.NONE:
+        return None
+    return LiveStream.from_model(model)
+
+
+async def _coin_package(info: Info[Context, None], coins: int) -> Node | None:
+    from reelpay.graphql.payments.types import CoinPackage
+
+    for package in info.context.settings.coin_packages:
+        if package.coins == coins:
+            return CoinPackage.of(package)
+    return None
+
+
 RESOLVERS: dict[str, Callable[[Info[Context, None], int], Awaitable[Node | None]]] = {
     "Account": _account,
     "Video": _video,
+    "Gift": _gift,
+    "LiveStream": resolve_visible_live,
+    "CoinPackage": _coin_package,
 }
 
 

@@ -24,9 +24,15 @@ from reelpay.graphql.accounts.types import Account
 from reelpay.graphql.content.mutations import ContentMutations
 from reelpay.graphql.content.types import Video
 from reelpay.graphql.context import Context
-from reelpay.graphql.extensions import CloseSession, NodeLimit
+from reelpay.graphql.extensions import NodeLimit, OperationScope
+from reelpay.graphql.gifting.mutations import GiftingMutations, GiftingQueries
+from reelpay.graphql.gifting.subscriptions import Subscription
+from reelpay.graphql.gifting.types import Gift, LiveStream
 from reelpay.graphql.node import resolve_node
+from reelpay.graphql.payments.mutations import PaymentMutations, PaymentQueries
+from reelpay.graphql.payments.types import CoinPackage
 from reelpay.graphql.relay import Node
+from reelpay.graphql.wallet.mutations import WalletMutations
 from reelpay.settings import Settings
 
 
@@ -44,8 +50,11 @@ class NodeQueries:
         return [await resolve_node(info, gid, "ids") for gid in ids]
 
 
-Query = merge_types("Query", (AccountQueries, NodeQueries))
-Mutation = merge_types("Mutation", (AccountMutations, ContentMutations))
+Query = merge_types("Query", (AccountQueries, NodeQueries, PaymentQueries, GiftingQueries))
+Mutation = merge_types(
+    "Mutation",
+    (AccountMutations, ContentMutations, PaymentMutations, WalletMutations, GiftingMutations),
+)
 
 
 class ReelpaySchema(strawberry.Schema):
@@ -63,7 +72,7 @@ def _ignore_introspection(context: IgnoreContext) -> bool:
 def build_schema(settings: Settings) -> strawberry.Schema:
     limits = settings.limits
     extensions: list[Any] = [
-        CloseSession,
+        OperationScope,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: QueryDepthLimiter(
             max_depth=limits.max_query_depth, should_ignore=_ignore_introspection
@@ -76,7 +85,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return ReelpaySchema(
         query=Query,
         mutation=Mutation,
-        types=[Account, Video],
+        subscription=Subscription,
+        types=[Account, Video, Gift, LiveStream, CoinPackage],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

@@ -74,7 +74,7 @@ class ReelpayGraphQL(GraphQL[Context, None]):
         self.services = services
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        token, malformed = _bearer(request.headers.get("authorization"))
+        token, malformed = bearer(request.headers.get("authorization"))
         return Context(
             self.services, token=token, malformed_auth=malformed, request=request, response=response
         )
@@ -155,7 +155,7 @@ class ReelpayGraphQL(GraphQL[Context, None]):
             )
 
 
-def _bearer(header: str | None) -> tuple[str | None, bool]:
+def bearer(header: str | None) -> tuple[str | None, bool]:
     """(token, malformed): no header means anonymous; anything but `Bearer <token>` is refused."""
     if header is None or not header.strip():
         return None, False

@@ -19,8 +19,13 @@ from reelpay.graphql.relay import Connection, Node, connection, page_request
 
 if TYPE_CHECKING:
     from reelpay.graphql.content.types import AccountAnalytics, Video
+    from reelpay.graphql.gifting.types import LiveStream, Supporter
+    from reelpay.graphql.wallet.types import Wallet
 
 VideoRef = Annotated["Video", strawberry.lazy("reelpay.graphql.content.types")]
+WalletRef = Annotated["Wallet", strawberry.lazy("reelpay.graphql.wallet.types")]
+LiveRef = Annotated["LiveStream", strawberry.lazy("reelpay.graphql.gifting.types")]
+SupporterRef = Annotated["Supporter", strawberry.lazy("reelpay.graphql.gifting.types")]
 AnalyticsRef = Annotated["AccountAnalytics", strawberry.lazy("reelpay.graphql.content.types")]
 
 FOLLOW_KEY = (int,)
@@ -229,6 +234,41 @@ class Account(Node):
             )
         )
         return AccountAnalytics.from_result(result)
+
+    @strawberry.field(description="Coins, diamonds and earnings. Only the owner and staff see it.")
+    async def wallet(self, info: Info[Context, None]) -> WalletRef | None:
+        from reelpay.graphql.wallet.types import Wallet
+
+        if not await _is_self_or_staff(info, self.db_id):
+            return None
+        return await Wallet.load(info, self.db_id)
+
+    @strawberry.field(description="The LIVE this account is streaming now, if any.")
+    async def current_live(self, info: Info[Context, None]) -> LiveRef | None:
+        from reelpay.graphql.node import resolve_visible_live
+
+        live_id = await info.context.loaders.current_live_id.load(self.db_id)
+        if live_id is None:
+            return None
+        return await resolve_visible_live(info, live_id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Who sent this creator the most coins' worth of gifts, all time (at most "
+        "100); null when the account is private and has not approved you."
+    )
+    async def top_supporters(
+        self, info: Info[Context, None], first: int = 10
+    ) -> list[SupporterRef] | None:
+        from reelpay.gifting import service as gifting
+        from reelpay.graphql.gifting.types import Supporter, supporters_limit
+
+        limit = supporters_limit(first)
+        if await info.context.loaders.access.load(self.db_id) is ContentAccess.NONE:
+            return None
+        found = await info.context.read(
+            lambda s: gifting.top_supporters(s, creator_id=self.db_id, limit=limit)
+        )
+        return [Supporter.of(x) for x in found]
 
 
 async def _follow_connection(

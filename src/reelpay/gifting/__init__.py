@@ -1,0 +1,1 @@
+"""Virtual gifts on LIVE streams and videos, LIVE streams themselves, and tips."""

@@ -1,0 +1,385 @@
+"""Sending gifts and tips, and who supports a creator most.
+
+Every operation here claims its idempotency key first, so a replay returns the first result even
+if the LIVE has ended or the balance has changed since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelpay import events
+from reelpay.accounts.models import Account
+from reelpay.content import service as content
+from reelpay.errors import DomainError, ErrorCode, NotFound
+from reelpay.gifting import live as lives
+from reelpay.gifting import rules as gift_rules
+from reelpay.gifting.models import Gift, GiftSend, Tip, TipMethod
+from reelpay.payments.models import Payment, PaymentPurpose
+from reelpay.settings import Settings
+from reelpay.wallet import idempotency, ledger
+from reelpay.wallet.models import EarningsSource, LedgerAccountKind, TransactionKind
+from reelpay.wallet.rules import check_spender, coins_for_cents, diamonds_for_gift
+
+SEND_GIFT = "sendGift"
+SEND_TIP = "sendTip"
+GIFT_FIELD = ("input", "giftId")
+QUANTITY_FIELD = ("input", "quantity")
+AMOUNT_FIELD = ("input", "amountCents")
+CREATOR_FIELD = ("input", "creatorId")
+
+
+async def gift_catalog(session: AsyncSession) -> list[Gift]:
+    """Active gifts, cheapest first."""
+    rows = await session.scalars(
+        sa.select(Gift).where(Gift.is_active.is_(True)).order_by(Gift.coin_price, Gift.id)
+    )
+    return list(rows)
+
+
+async def _creator_figures(session: AsyncSession, creator: Account) -> gift_rules.Creator:
+    followers = (await content.follower_counts(session, [creator.id])).get(creator.id, 0)
+    return gift_rules.Creator(
+        birth_date=creator.birth_date,
+        standing=creator.standing,
+        account_type=creator.account_type,
+        followers=int(followers),
+    )
+
+
+@dataclass(frozen=True)
+class GiftRequest:
+    gift_id: int
+    quantity: int
+    key: str
+    live_id: int | None = None
+    video_id: int | None = None
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return {
+            "giftId": self.gift_id,
+            "quantity": self.quantity,
+            "liveId": self.live_id,
+            "videoId": self.video_id,
+        }
+
+
+async def send_gift(
+    session: AsyncSession,
+    sender: Account,
+    request: GiftRequest,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> dict[str, Any]:
+    """Coins leave the sender; the creator receives diamonds. Returns {"giftSendId": ...}."""
+    rules = settings.rules
+    idempotency.check_key(request.key, rules.idempotency_key_max_length)
+    replayed = await idempotency.claim(
+        session,
+        account_id=sender.id,
+        key=request.key,
+        operation=SEND_GIFT,
+        arguments=request.arguments,
+        now=now,
+    )
+    if replayed is not None:
+        return replayed
+    check_spender(sender.birth_date, sender.country, now.date(), rules)
+    if not 1 <= request.quantity <= rules.gift_max_quantity:
+        raise DomainError(
+            f"Send 1 to {rules.gift_max_quantity} of a gift at once.",
+            code=ErrorCode.INVALID_QUANTITY,
+            field=QUANTITY_FIELD,
+        )
+    gift = await session.get(Gift, request.gift_id)
+    if gift is None or not gift.is_active:
+        raise NotFound("No such gift.", field=GIFT_FIELD)
+
+    if request.live_id is not None:
+        live = await lives.get_active_live_or_raise(session, sender, request.live_id)
+        creator = await session.get(Account, live.creator_id)
+        problems_of, what = gift_rules.live_gift_problems, "LIVE gifts"
+    else:
+        assert request.video_id is not None
+        _, creator = await content.get_visible_video_or_raise(
+            session, sender, request.video_id, ("input", "videoId")
+        )
+        problems_of, what = gift_rules.video_gift_problems, "gifts"
+    assert creator is not None
+    if creator.id == sender.id:
+        raise DomainError("You cannot send gifts to yourself.", code=ErrorCode.CANNOT_PAY_SELF)
+    problems = problems_of(await _creator_figures(session, creator), now.date(), rules)
+    if problems:
+        raise DomainError(gift_rules.explain(problems, what), code=ErrorCode.CREATOR_NOT_ELIGIBLE)
+
+    coins = gift.coin_price * request.quantity
+    diamonds = diamonds_for_gift(coins, rules)
+    transaction = await ledger.post(
+        session,
+        kind=TransactionKind.GIFT,
+        legs=[
+            (ledger.user(sender.id, LedgerAccountKind.COINS), -coins),
+            (ledger.platform(LedgerAccountKind.COINS_SPENT), coins),
+            (ledger.platform(LedgerAccountKind.DIAMOND_ISSUANCE), -diamonds),
+            (ledger.user(creator.id, LedgerAccountKind.DIAMONDS), diamonds),
+        ],
+        now=now,
+        actor_id=sender.id,
+        memo=f"{request.quantity} x {gift.name}",
+    )
+    sent = GiftSend(
+        sender_id=sender.id,
+        creator_id=creator.id,
+        gift_id=gift.id,
+        quantity=request.quantity,
+        coins=coins,
+        diamonds=diamonds,
+        live_id=request.live_id,
+        video_id=request.video_id,
+        ledger_transaction_id=transaction.id,
+        created_at=now,
+    )
+    session.add(sent)
+    await session.flush()
+    result = {"giftSendId": sent.id}
+    await idempotency.finish(session, account_id=sender.id, key=request.key, result=result)
+    if request.live_id is not None:
+        events.emit(
+            session, events.live_channel(request.live_id), {"type": "GIFT", "giftSendId": sent.id}
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class TipRequest:
+    creator_id: int
+    amount_cents: int
+    method: TipMethod
+    key: str
+    anonymous: bool = False
+    payment_token: str | None = None
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return {
+            "creatorId": self.creator_id,
+            "amountCents": self.amount_cents,
+            "method": self.method.value,
+            "anonymous": self.anonymous,
+            "paymentToken": self.payment_token,
+        }
+
+
+async def check_tip(
+    session: AsyncSession,
+    tipper: Account,
+    request: TipRequest,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> Account:
+    """Every tip rule; returns the creator. Locks the tipper so daily limits hold under races."""
+    rules = settings.rules
+    check_spender(tipper.birth_date, tipper.country, now.date(), rules)
+    if not rules.tip_min_cents <= request.amount_cents <= rules.tip_max_cents:
+        raise DomainError(
+            f"A tip is {_usd(rules.tip_min_cents)} to {_usd(rules.tip_max_cents)}.",
+            code=ErrorCode.INVALID_AMOUNT,
+            field=AMOUNT_FIELD,
+        )
+    if request.method is TipMethod.CARD and not request.payment_token:
+        raise DomainError(
+            "A card tip needs a `paymentToken`.",
+            code=ErrorCode.PAYMENT_METHOD_REQUIRED,
+            field=("input", "paymentToken"),
+        )
+    if request.creator_id == tipper.id:
+        raise DomainError(
+            "You cannot tip yourself.", code=ErrorCode.CANNOT_PAY_SELF, field=CREATOR_FIELD
+        )
+    creator = await session.get(Account, request.creator_id)
+    if creator is None:
+        raise NotFound("No such account.", field=CREATOR_FIELD)
+    problems = gift_rules.tip_problems(await _creator_figures(session, creator), now.date(), rules)
+    if problems:
+        raise DomainError(
+            gift_rules.explain(problems, "tips"),
+            code=ErrorCode.CREATOR_NOT_ELIGIBLE,
+            field=CREATOR_FIELD,
+        )
+
+    # Serialise a tipper's tips (SQLite's BEGIN IMMEDIATE already does) so limits cannot race.
+    await session.execute(sa.select(Account.id).where(Account.id == tipper.id).with_for_update())
+    day_start = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
+    count, total = (
+        await session.execute(
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Tip.amount_cents), 0)).where(
+                Tip.tipper_id == tipper.id,
+                Tip.created_at >= day_start,
+                Tip.created_at < day_start + timedelta(days=1),
+            )
+        )
+    ).one()
+    if count + 1 > rules.tip_daily_max_count:
+        raise DomainError(
+            f"You can send at most {rules.tip_daily_max_count} tips a day (UTC).",
+            code=ErrorCode.TIP_LIMIT_EXCEEDED,
+        )
+    if total + request.amount_cents > rules.tip_daily_max_cents:
+        raise DomainError(
+            f"You can tip at most {_usd(rules.tip_daily_max_cents)} a day (UTC); "
+            f"{_usd(rules.tip_daily_max_cents - int(total))} is left today.",
+            code=ErrorCode.TIP_LIMIT_EXCEEDED,
+            field=AMOUNT_FIELD,
+        )
+    return creator
+
+
+async def prepare_tip(
+    session: AsyncSession,
+    tipper: Account,
+    request: TipRequest,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> dict[str, Any] | None:
+    """The first result if this key already tipped, else None after checking the tip."""
+    idempotency.check_key(request.key, settings.rules.idempotency_key_max_length)
+    replayed = await idempotency.replay(
+        session,
+        account_id=tipper.id,
+        key=request.key,
+        operation=SEND_TIP,
+        arguments=request.arguments,
+    )
+    if replayed is not None:
+        return replayed
+    await check_tip(session, tipper, request, now=now, settings=settings)
+    return None
+
+
+async def record_tip(
+    session: AsyncSession,
+    tipper: Account,
+    request: TipRequest,
+    *,
+    now: datetime,
+    settings: Settings,
+    charge_id: str | None = None,
+    provider: str | None = None,
+) -> dict[str, Any]:
+    """Credit the creator 100% of the tip, from coins or from a successful card charge."""
+    replayed = await idempotency.claim(
+        session,
+        account_id=tipper.id,
+        key=request.key,
+        operation=SEND_TIP,
+        arguments=request.arguments,
+        now=now,
+    )
+    if replayed is not None:
+        return replayed
+    creator = await check_tip(session, tipper, request, now=now, settings=settings)
+    cents = request.amount_cents
+    earnings = (ledger.user(creator.id, LedgerAccountKind.EARNINGS), cents)
+    coins = None
+    if request.method is TipMethod.COINS:
+        coins = coins_for_cents(cents, settings.rules)
+        legs = [
+            (ledger.user(tipper.id, LedgerAccountKind.COINS), -coins),
+            (ledger.platform(LedgerAccountKind.COINS_SPENT), coins),
+            (ledger.platform(LedgerAccountKind.CREATOR_PAYABLES), -cents),
+            earnings,
+        ]
+    else:
+        assert charge_id is not None and provider is not None
+        legs = [(ledger.platform(LedgerAccountKind.PAYMENT_CLEARING), -cents), earnings]
+    transaction = await ledger.post(
+        session,
+        kind=TransactionKind.TIP,
+        legs=legs,
+        now=now,
+        actor_id=tipper.id,
+        earnings_source=EarningsSource.TIPS,
+        memo=f"Tip of {_usd(cents)}",
+    )
+    tip = Tip(
+        tipper_id=tipper.id,
+        creator_id=creator.id,
+        amount_cents=cents,
+        method=request.method,
+        coins=coins,
+        is_anonymous=request.anonymous,
+        ledger_transaction_id=transaction.id,
+        created_at=now,
+    )
+    session.add(tip)
+    if charge_id is not None and provider is not None:
+        session.add(
+            Payment(
+                account_id=tipper.id,
+                purpose=PaymentPurpose.TIP,
+                provider=provider,
+                provider_charge_id=charge_id,
+                amount_cents=cents,
+                currency="USD",
+                ledger_transaction_id=transaction.id,
+                created_at=now,
+            )
+        )
+    await session.flush()
+    result = {"tipId": tip.id}
+    await idempotency.finish(session, account_id=tipper.id, key=request.key, result=result)
+    return result
+
+
+@dataclass(frozen=True)
+class Supporter:
+    account_id: int
+    coins: int
+    gifts: int
+
+
+async def top_supporters(
+    session: AsyncSession, *, creator_id: int | None = None, live_id: int | None = None, limit: int
+) -> list[Supporter]:
+    """Senders ranked by coins spent on gifts to a creator (all time) or during one LIVE."""
+    condition = (
+        GiftSend.creator_id == creator_id if live_id is None else GiftSend.live_id == live_id
+    )
+    coins = sa.func.sum(GiftSend.coins)
+    rows = await session.execute(
+        sa.select(GiftSend.sender_id, coins, sa.func.sum(GiftSend.quantity))
+        .where(condition)
+        .group_by(GiftSend.sender_id)
+        .order_by(coins.desc(), GiftSend.sender_id)
+        .limit(limit)
+    )
+    return [Supporter(sender, int(c), int(g)) for sender, c, g in rows.all()]
+
+
+async def gifts_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Gift]:
+    rows = await session.scalars(sa.select(Gift).where(Gift.id.in_(set(ids))))
+    return {row.id: row for row in rows}
+
+
+async def tips_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Tip]:
+    rows = await session.scalars(sa.select(Tip).where(Tip.id.in_(set(ids))))
+    return {row.id: row for row in rows}
+
+
+async def gift_sends_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, GiftSend]:
+    rows = await session.scalars(sa.select(GiftSend).where(GiftSend.id.in_(set(ids))))
+    return {row.id: row for row in rows}
+
+
+def _usd(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d} USD"

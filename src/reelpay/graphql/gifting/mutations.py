@@ -1,0 +1,247 @@
+"""The gift catalog, LIVE streams, sending gifts and tips."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from reelpay.gifting import live as lives
+from reelpay.gifting import service as gifting
+from reelpay.gifting.models import TipMethod as TipMethodModel
+from reelpay.graphql.context import Context, logged_in
+from reelpay.graphql.errors import UserError, as_user_errors
+from reelpay.graphql.gifting.types import Gift, GiftSent, LiveStream, Tip, TipMethod
+from reelpay.graphql.money import Money, exactly_one, require_key
+from reelpay.graphql.relay import decode_id_of
+from reelpay.graphql.wallet.types import Wallet
+from reelpay.payments import service as payments
+from reelpay.payments.provider import ChargeRequest
+
+LIVE_ID = ("input", "liveId")
+
+
+@strawberry.input
+class SendGiftInput:
+    gift_id: strawberry.ID
+    quantity: int = strawberry.field(default=1, description="1 to 99 of the gift at once.")
+    live_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The LIVE to send to (give this or `videoId`)."
+    )
+    video_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The video to send to (give this or `liveId`)."
+    )
+    idempotency_key: str
+
+
+@strawberry.type
+class SendGiftPayload:
+    gift: GiftSent | None = None
+    wallet: Wallet | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SendTipInput:
+    creator_id: strawberry.ID
+    amount_cents: int = strawberry.field(
+        description="USD cents: presets are 500, 1000 and 1500; any amount from 100 to 10000."
+    )
+    method: TipMethod  # type: ignore[valid-type]
+    payment_token: str | None = strawberry.field(
+        default=None, description="Required when `method` is CARD."
+    )
+    anonymous: bool = strawberry.field(
+        default=False, description="Hide your name from the public (staff still see it)."
+    )
+    idempotency_key: str
+
+
+@strawberry.type
+class SendTipPayload:
+    tip: Tip | None = None
+    wallet: Wallet | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class StartLiveInput:
+    title: str = strawberry.field(description="1 to 150 characters.")
+
+
+@strawberry.input
+class LiveRefInput:
+    live_id: strawberry.ID
+
+
+@strawberry.type
+class LivePayload:
+    live: LiveStream | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TipOptions:
+    presets: list[Money]
+    minimum: Money
+    maximum: Money
+    daily_maximum: Money
+    daily_count_maximum: int
+
+
+@strawberry.type
+class GiftingQueries:
+    @strawberry.field(description="Gifts for sale, cheapest first.")
+    async def gifts(self, info: Info[Context, None]) -> list[Gift]:
+        found = await info.context.read(gifting.gift_catalog)
+        return [Gift.from_model(g) for g in found]
+
+    @strawberry.field(description="Tip amounts and the limits per tipper (days are UTC).")
+    def tip_options(self, info: Info[Context, None]) -> TipOptions:
+        rules = info.context.settings.rules
+        return TipOptions(
+            presets=[Money.usd(c) for c in (500, 1000, 1500)],
+            minimum=Money.usd(rules.tip_min_cents),
+            maximum=Money.usd(rules.tip_max_cents),
+            daily_maximum=Money.usd(rules.tip_daily_max_cents),
+            daily_count_maximum=rules.tip_daily_max_count,
+        )
+
+
+@strawberry.type
+class GiftingMutations:
+    @strawberry.mutation(
+        description="Send a gift to a LIVE (while it is on air) or to a video: coins leave you, "
+        "the creator receives diamonds."
+    )
+    async def send_gift(self, info: Info[Context, None], input: SendGiftInput) -> SendGiftPayload:
+        ctx = info.context
+        viewer = await ctx.require_viewer()
+
+        async def work() -> SendGiftPayload:
+            exactly_one({"liveId": input.live_id, "videoId": input.video_id})
+            request = gifting.GiftRequest(
+                gift_id=decode_id_of(input.gift_id, "Gift", gifting.GIFT_FIELD),
+                quantity=input.quantity,
+                key=require_key(
+                    input.idempotency_key, ctx.settings.rules.idempotency_key_max_length
+                ),
+                live_id=decode_id_of(input.live_id, "LiveStream", LIVE_ID)
+                if input.live_id is not None
+                else None,
+                video_id=decode_id_of(input.video_id, "Video", ("input", "videoId"))
+                if input.video_id is not None
+                else None,
+            )
+            result = await ctx.write(
+                lambda s, sender: gifting.send_gift(
+                    s, logged_in(sender), request, now=ctx.now, settings=ctx.settings
+                )
+            )
+            found = await ctx.read(lambda s: gifting.gift_sends_by_ids(s, [result["giftSendId"]]))
+            return SendGiftPayload(
+                gift=GiftSent.from_model(found[result["giftSendId"]]),
+                wallet=await Wallet.load(info, viewer.id),
+            )
+
+        return await as_user_errors(SendGiftPayload, work)
+
+    @strawberry.mutation(
+        description="Tip a creator: 100% of the amount goes to them. Pay by card or with coins "
+        "at the base rate (ceil(cents * 70 / 99) coins)."
+    )
+    async def send_tip(self, info: Info[Context, None], input: SendTipInput) -> SendTipPayload:
+        ctx = info.context
+        viewer = await ctx.require_viewer()
+
+        async def work() -> SendTipPayload:
+            request = gifting.TipRequest(
+                creator_id=decode_id_of(input.creator_id, "Account", gifting.CREATOR_FIELD),
+                amount_cents=input.amount_cents,
+                method=TipMethodModel(input.method),
+                key=require_key(
+                    input.idempotency_key, ctx.settings.rules.idempotency_key_max_length
+                ),
+                anonymous=input.anonymous,
+                payment_token=input.payment_token,
+            )
+
+            async def record(charge_id: str | None) -> dict[str, int]:
+                return await ctx.write(
+                    lambda s, tipper: gifting.record_tip(
+                        s,
+                        logged_in(tipper),
+                        request,
+                        now=ctx.now,
+                        settings=ctx.settings,
+                        charge_id=charge_id,
+                        provider=ctx.services.payments.name if charge_id else None,
+                    )
+                )
+
+            if request.method is TipMethodModel.COINS:
+                result = await record(None)
+            else:
+                result = await ctx.read(
+                    lambda s: gifting.prepare_tip(
+                        s, viewer, request, now=ctx.now, settings=ctx.settings
+                    )
+                )
+                if result is None:
+                    charge = ChargeRequest(
+                        token=request.payment_token or "",
+                        amount_cents=request.amount_cents,
+                        currency="USD",
+                        idempotency_key=payments.provider_key(viewer.id, request.key),
+                        description="Reelpay tip",
+                    )
+                    result = await payments.charge_then_record(
+                        ctx.services.payments, charge, record
+                    )
+            found = await ctx.read(lambda s: gifting.tips_by_ids(s, [result["tipId"]]))
+            return SendTipPayload(
+                tip=Tip.from_model(found[result["tipId"]]),
+                wallet=await Wallet.load(info, viewer.id),
+            )
+
+        return await as_user_errors(SendTipPayload, work)
+
+    @strawberry.mutation(description="Go LIVE (18+, not restricted or banned; one at a time).")
+    async def start_live(self, info: Info[Context, None], input: StartLiveInput) -> LivePayload:
+        ctx = info.context
+
+        async def work() -> LivePayload:
+            live = await ctx.write(
+                lambda s, viewer: lives.start_live(
+                    s, logged_in(viewer), input.title, now=ctx.now, rules=ctx.settings.rules
+                )
+            )
+            return LivePayload(live=LiveStream.from_model(live))
+
+        return await as_user_errors(LivePayload, work)
+
+    @strawberry.mutation(description="End your LIVE (staff may end any).")
+    async def end_live(self, info: Info[Context, None], input: LiveRefInput) -> LivePayload:
+        return await _live_action(info, input, lives.end_live)
+
+    @strawberry.mutation(description="Join a LIVE as a viewer.")
+    async def join_live(self, info: Info[Context, None], input: LiveRefInput) -> LivePayload:
+        return await _live_action(info, input, lives.join_live)
+
+    @strawberry.mutation(description="Leave a LIVE you joined.")
+    async def leave_live(self, info: Info[Context, None], input: LiveRefInput) -> LivePayload:
+        return await _live_action(info, input, lives.leave_live)
+
+
+async def _live_action(
+    info: Info[Context, None], input: LiveRefInput, action: object
+) -> LivePayload:
+    ctx = info.context
+
+    async def work() -> LivePayload:
+        live_id = decode_id_of(input.live_id, "LiveStream", LIVE_ID)
+        live = await ctx.write(
+            lambda s, viewer: action(s, logged_in(viewer), live_id, now=ctx.now)  # type: ignore[operator]
+        )
+        return LivePayload(live=LiveStream.from_model(live))
+
+    return await as_user_errors(LivePayload, work)

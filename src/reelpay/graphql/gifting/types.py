@@ -1,0 +1,193 @@
+"""Gifts, LIVE streams, gifts sent, tips and supporters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from reelpay.gifting import models
+from reelpay.gifting import service as gifting
+from reelpay.graphql.accounts.types import Account
+from reelpay.graphql.content.types import Video
+from reelpay.graphql.context import Context
+from reelpay.graphql.money import Money
+from reelpay.graphql.relay import Node
+
+LiveStatus = strawberry.enum(models.LiveStatus)
+TipMethod = strawberry.enum(
+    models.TipMethod, description="CARD: a payment token; COINS: coins at the base rate."
+)
+
+MAX_SUPPORTERS = 100
+
+
+def supporters_limit(first: int) -> int:
+    from reelpay.errors import DomainError
+
+    if not 1 <= first <= MAX_SUPPORTERS:
+        raise DomainError(f"`first` must be between 1 and {MAX_SUPPORTERS}.", field=("first",))
+    return first
+
+
+async def _account(info: Info[Context, None], account_id: int) -> Account:
+    model = await info.context.loaders.account.load(account_id)
+    assert model is not None  # foreign keys guarantee it
+    return Account.from_model(model)
+
+
+@strawberry.type(description="A virtual gift from the catalog.")
+class Gift(Node):
+    name: str
+    coin_price: int = strawberry.field(description="Coins per gift; the creator gets diamonds.")
+    image_url: str
+
+    @classmethod
+    def from_model(cls, model: models.Gift) -> Gift:
+        return cls(
+            db_id=model.id, name=model.name, coin_price=model.coin_price, image_url=model.image_url
+        )
+
+
+@strawberry.type(description="Someone who sent gifts, with what they spent.")
+class Supporter:
+    account_id: strawberry.Private[int]
+    coins: int = strawberry.field(description="Coins spent on gifts.")
+    gifts: int = strawberry.field(description="Gifts sent (quantities added up).")
+
+    @strawberry.field
+    async def account(self, info: Info[Context, None]) -> Account:
+        return await _account(info, self.account_id)
+
+    @classmethod
+    def of(cls, supporter: gifting.Supporter) -> Supporter:
+        return cls(account_id=supporter.account_id, coins=supporter.coins, gifts=supporter.gifts)
+
+
+@strawberry.type
+class LiveGiftTotals:
+    gifts: int = strawberry.field(description="Gifts received (quantities added up).")
+    coins: int = strawberry.field(description="Coins viewers spent.")
+    diamonds: int = strawberry.field(description="Diamonds the creator earned.")
+
+
+@strawberry.type(description="A LIVE stream.")
+class LiveStream(Node):
+    model: strawberry.Private[models.LiveStream]
+    title: str
+    status: LiveStatus  # type: ignore[valid-type]
+    started_at: datetime
+    ended_at: datetime | None
+
+    @classmethod
+    def from_model(cls, model: models.LiveStream) -> LiveStream:
+        return cls(
+            db_id=model.id,
+            model=model,
+            title=model.title,
+            status=model.status,
+            started_at=model.started_at,
+            ended_at=model.ended_at,
+        )
+
+    @strawberry.field
+    async def creator(self, info: Info[Context, None]) -> Account:
+        return await _account(info, self.model.creator_id)
+
+    @strawberry.field(description="People watching now.")
+    async def viewer_count(self, info: Info[Context, None]) -> int:
+        return int(await info.context.loaders.live_viewer_count.load(self.db_id))
+
+    @strawberry.field(description="Gifts received during this LIVE.")
+    async def gift_totals(self, info: Info[Context, None]) -> LiveGiftTotals:
+        gifts, coins, diamonds = await info.context.loaders.live_gift_totals.load(self.db_id)
+        return LiveGiftTotals(gifts=gifts, coins=coins, diamonds=diamonds)
+
+    @strawberry.field(description="Who sent the most coins' worth of gifts during this LIVE.")
+    async def top_gifters(self, info: Info[Context, None], first: int = 10) -> list[Supporter]:
+        limit = supporters_limit(first)
+        found = await info.context.read(
+            lambda s: gifting.top_supporters(s, live_id=self.db_id, limit=limit)
+        )
+        return [Supporter.of(s) for s in found]
+
+
+@strawberry.type(description="A gift (times a quantity) sent to a LIVE or a video.")
+class GiftSent:
+    model: strawberry.Private[models.GiftSend]
+    quantity: int
+    coins: int = strawberry.field(description="Coins the sender spent.")
+    diamonds: int = strawberry.field(description="Diamonds the creator received.")
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, model: models.GiftSend) -> GiftSent:
+        return cls(
+            model=model,
+            quantity=model.quantity,
+            coins=model.coins,
+            diamonds=model.diamonds,
+            created_at=model.created_at,
+        )
+
+    @strawberry.field
+    async def gift(self, info: Info[Context, None]) -> Gift:
+        return Gift.from_model(await info.context.loaders.gift.load(self.model.gift_id))
+
+    @strawberry.field
+    async def sender(self, info: Info[Context, None]) -> Account:
+        return await _account(info, self.model.sender_id)
+
+    @strawberry.field
+    async def creator(self, info: Info[Context, None]) -> Account:
+        return await _account(info, self.model.creator_id)
+
+    @strawberry.field
+    async def live(self, info: Info[Context, None]) -> LiveStream | None:
+        if self.model.live_id is None:
+            return None
+        return LiveStream.from_model(await info.context.loaders.live.load(self.model.live_id))
+
+    @strawberry.field(description="The video the gift was sent to (null if you cannot see it).")
+    async def video(self, info: Info[Context, None]) -> Video | None:
+        if self.model.video_id is None:
+            return None
+        from reelpay.graphql.node import resolve_visible_video
+
+        return await resolve_visible_video(info, self.model.video_id)
+
+
+@strawberry.type(description="A tip: the whole amount goes to the creator.")
+class Tip:
+    model: strawberry.Private[models.Tip]
+    amount: Money
+    method: TipMethod  # type: ignore[valid-type]
+    coins: int | None = strawberry.field(description="Coins paid, when paid with coins.")
+    is_anonymous: bool
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, model: models.Tip) -> Tip:
+        return cls(
+            model=model,
+            amount=Money.usd(model.amount_cents),
+            method=model.method,
+            coins=model.coins,
+            is_anonymous=model.is_anonymous,
+            created_at=model.created_at,
+        )
+
+    @strawberry.field
+    async def creator(self, info: Info[Context, None]) -> Account:
+        return await _account(info, self.model.creator_id)
+
+    @strawberry.field(
+        description="Who tipped; null for anonymous tips, except to the tipper and staff."
+    )
+    async def tipper(self, info: Info[Context, None]) -> Account | None:
+        if self.model.is_anonymous:
+            viewer = await info.context.viewer()
+            if viewer is None or (viewer.id != self.model.tipper_id and not viewer.is_staff):
+                return None
+        return await _account(info, self.model.tipper_id)

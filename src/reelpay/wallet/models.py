@@ -1,0 +1,145 @@
+"""Ledger tables: accounts, immutable transactions and their postings, and idempotency keys.
+
+A user's ledger accounts cache their balance (checked never to go negative by the database);
+the platform's accounts do not, so no single platform row becomes a lock every payment waits
+for: their balances are the sum of their postings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reelpay.db import Base, UTCDateTime
+from reelpay.enums import enum_column_type
+
+
+class Asset(StrEnum):
+    COIN = "COIN"
+    DIAMOND = "DIAMOND"
+    USD = "USD"  # in cents
+
+
+class LedgerAccountKind(StrEnum):
+    # a user's
+    COINS = "COINS"
+    DIAMONDS = "DIAMONDS"
+    EARNINGS = "EARNINGS"  # USD the creator has earned and may withdraw
+    # the platform's
+    COIN_ISSUANCE = "COIN_ISSUANCE"  # coins come into being when sold
+    COINS_SPENT = "COINS_SPENT"  # coins spent on gifts and tips end here
+    DIAMOND_ISSUANCE = "DIAMOND_ISSUANCE"  # diamonds created by gifts, retired on redemption
+    PAYMENT_CLEARING = "PAYMENT_CLEARING"  # money the payment provider collected for us
+    COIN_SALES = "COIN_SALES"  # revenue from coin packages
+    CREATOR_PAYABLES = "CREATOR_PAYABLES"  # what the platform owes creators from its revenue
+
+
+ASSET_OF: dict[LedgerAccountKind, Asset] = {
+    LedgerAccountKind.COINS: Asset.COIN,
+    LedgerAccountKind.DIAMONDS: Asset.DIAMOND,
+    LedgerAccountKind.EARNINGS: Asset.USD,
+    LedgerAccountKind.COIN_ISSUANCE: Asset.COIN,
+    LedgerAccountKind.COINS_SPENT: Asset.COIN,
+    LedgerAccountKind.DIAMOND_ISSUANCE: Asset.DIAMOND,
+    LedgerAccountKind.PAYMENT_CLEARING: Asset.USD,
+    LedgerAccountKind.COIN_SALES: Asset.USD,
+    LedgerAccountKind.CREATOR_PAYABLES: Asset.USD,
+}
+
+USER_KINDS = frozenset(
+    {LedgerAccountKind.COINS, LedgerAccountKind.DIAMONDS, LedgerAccountKind.EARNINGS}
+)
+
+
+class TransactionKind(StrEnum):
+    COIN_PURCHASE = "COIN_PURCHASE"
+    GIFT = "GIFT"
+    TIP = "TIP"
+    DIAMOND_REDEMPTION = "DIAMOND_REDEMPTION"
+    REVERSAL = "REVERSAL"
+
+
+class EarningsSource(StrEnum):
+    """Where a creator's USD earnings came from (payouts report per source)."""
+
+    GIFTS = "GIFTS"
+    TIPS = "TIPS"
+
+
+class LedgerAccount(Base):
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (
+        sa.CheckConstraint("balance >= 0", name="balance_not_negative"),
+        sa.CheckConstraint(
+            "(owner_id IS NULL AND balance IS NULL)"
+            " OR (owner_id IS NOT NULL AND balance IS NOT NULL)",
+            name="user_accounts_cache_balance",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "user:<id>:<KIND>" or "platform:<KIND>": one row per owner and kind on every backend.
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    kind: Mapped[LedgerAccountKind] = mapped_column(
+        enum_column_type(LedgerAccountKind, "ledger_account_kind", length=32)
+    )
+    asset: Mapped[Asset] = mapped_column(enum_column_type(Asset, "asset"))
+    balance: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
+class LedgerTransaction(Base):
+    """One movement of value; never updated. A correction is a new REVERSAL transaction."""
+
+    __tablename__ = "ledger_transactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[TransactionKind] = mapped_column(
+        enum_column_type(TransactionKind, "transaction_kind", length=32)
+    )
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    earnings_source: Mapped[EarningsSource | None] = mapped_column(
+        enum_column_type(EarningsSource, "earnings_source")
+    )
+    # A transaction is reversed at most once.
+    reverses_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("ledger_transactions.id"), unique=True
+    )
+    memo: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LedgerPosting(Base):
+    __tablename__ = "ledger_postings"
+    __table_args__ = (
+        sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
+        sa.Index("ix_ledger_postings_account_history", "ledger_account_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_transactions.id"), index=True)
+    ledger_account_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_accounts.id"))
+    asset: Mapped[Asset] = mapped_column(enum_column_type(Asset, "asset"))
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    # The account's balance right after this posting (user accounts only).
+    balance_after: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
+class IdempotencyKey(Base):
+    """A client's key for one money operation, with what the first request returned."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (sa.UniqueConstraint("account_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    key: Mapped[str] = mapped_column(sa.String(128))
+    operation: Mapped[str] = mapped_column(sa.String(64))
+    # SHA-256 of the operation's arguments: the same key with other arguments is refused.
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
