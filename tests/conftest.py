@@ -193,3 +193,14 @@ class Api:
             f"{{ {selection} userErrors {{ code field message }} }} }}"
         )
         return (await self.data(query, {"input": input}, token))[name]
+
+
+@pytest.fixture
+async def verify_ledger(clean_db: AsyncEngine) -> AsyncIterator[None]:
+    """Money tests: every ledger invariant must hold when the test ends (`reelpay ledger verify`)."""
+    yield
+    from reelpay.wallet import audit
+
+    async with create_sessionmaker(clean_db)() as session:
+        problems = await audit.verify(session)
+    assert problems == [], problems

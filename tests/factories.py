@@ -85,3 +85,114 @@ async def set_account(api: Any, user: User, **changes: Any) -> dict[str, Any]:
     payload = await api.mutate("updateProfile", changes, "account { id }", token=user.token)
     assert payload["userErrors"] == [], payload["userErrors"]
     return payload
+
+
+# --- money ---------------------------------------------------------------------------------
+
+SUCCESS_TOKEN = "tok_sandbox_success"
+DECLINED_TOKEN = "tok_sandbox_declined"
+PROCESSING_ERROR_TOKEN = "tok_sandbox_processing_error"
+_keys = itertools.count(1)
+
+
+def new_key() -> str:
+    """A fresh idempotency key."""
+    return f"key-{next(_keys)}"
+
+
+def package_id(coins: int) -> str:
+    from reelpay.graphql.relay import encode_id
+
+    return encode_id("CoinPackage", coins)
+
+
+async def buy_coins(api: Any, user: User, coins: int = 700) -> dict[str, Any]:
+    """Buy a coin package with the sandbox's success token; returns the payload."""
+    payload = await api.mutate(
+        "purchaseCoins",
+        {"packageId": package_id(coins), "paymentToken": SUCCESS_TOKEN, "idempotencyKey": new_key()},
+        "purchase { coins } wallet { coins }",
+        token=user.token,
+    )
+    assert payload["userErrors"] == [], payload["userErrors"]
+    return payload
+
+
+async def add_followers(engine: AsyncEngine, user: User, count: int) -> None:
+    """Give `user` `count` approved followers (made-up accounts inserted in bulk)."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from reelpay.accounts.models import Account
+    from reelpay.content.models import Follow
+    from reelpay.enums import FollowStatus
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    batch = next(_sequence)
+    async with create_sessionmaker(engine)() as session:
+
+        async def insert() -> None:
+            rows = [
+                {
+                    "email": f"fan{batch}-{i}@followers.test",
+                    "password_hash": "!",
+                    "handle": f"f{batch}x{i}",
+                    "handle_key": f"f{batch}x{i}",
+                    "display_name": "Fan",
+                    "bio": "",
+                    "birth_date": date(1990, 1, 1),
+                    "country": "US",
+                    "visibility": "PUBLIC",
+                    "account_type": "PERSONAL",
+                    "role": "USER",
+                    "standing": "GOOD",
+                    "is_political": False,
+                    "created_at": now,
+                }
+                for i in range(count)
+            ]
+            if rows:
+                await session.execute(sa.insert(Account), rows)
+            ids = (
+                await session.scalars(
+                    sa.select(Account.id).where(Account.email.like(f"fan{batch}-%@followers.test"))
+                )
+            ).all()
+            if ids:
+                await session.execute(
+                    sa.insert(Follow),
+                    [
+                        {
+                            "follower_id": i,
+                            "followee_id": user.pk,
+                            "status": FollowStatus.ACCEPTED,
+                            "created_at": now,
+                            "accepted_at": now,
+                        }
+                        for i in ids
+                    ],
+                )
+
+        await run_write(session, insert)
+
+
+async def set_standing(engine: AsyncEngine, user: User, standing: str) -> None:
+    import sqlalchemy as sa
+
+    from reelpay.accounts.models import Account
+
+    async with create_sessionmaker(engine)() as session:
+        await run_write(
+            session,
+            lambda: session.execute(
+                sa.update(Account).where(Account.id == user.pk).values(standing=standing)
+            ),
+        )
+
+
+async def ledger_problems(engine: AsyncEngine) -> list[str]:
+    from reelpay.wallet import audit
+
+    async with create_sessionmaker(engine)() as session:
+        return await audit.verify(session)

@@ -167,9 +167,9 @@ async def redeem_diamonds(
             field=DIAMONDS_FIELD,
         )
     used, cents = redeemable(asked, rules)
-    if cents == 0 or asked > held:
+    if asked > held or cents == 0:
         raise DomainError(
-            f"You have {held} diamonds; at least {rules.diamonds_per_cent} make a cent.",
+            f"You have {held} diamonds; redeeming needs at least {rules.diamonds_per_cent}.",
             code=ErrorCode.INSUFFICIENT_DIAMONDS,
             field=DIAMONDS_FIELD if diamonds is not None else None,
         )

@@ -69,7 +69,17 @@ class StartLiveInput:
 
 
 @strawberry.input
-class LiveRefInput:
+class EndLiveInput:
+    live_id: strawberry.ID
+
+
+@strawberry.input
+class JoinLiveInput:
+    live_id: strawberry.ID
+
+
+@strawberry.input
+class LeaveLiveInput:
     live_id: strawberry.ID
 
 
@@ -220,20 +230,20 @@ class GiftingMutations:
         return await as_user_errors(LivePayload, work)
 
     @strawberry.mutation(description="End your LIVE (staff may end any).")
-    async def end_live(self, info: Info[Context, None], input: LiveRefInput) -> LivePayload:
+    async def end_live(self, info: Info[Context, None], input: EndLiveInput) -> LivePayload:
         return await _live_action(info, input, lives.end_live)
 
     @strawberry.mutation(description="Join a LIVE as a viewer.")
-    async def join_live(self, info: Info[Context, None], input: LiveRefInput) -> LivePayload:
+    async def join_live(self, info: Info[Context, None], input: JoinLiveInput) -> LivePayload:
         return await _live_action(info, input, lives.join_live)
 
     @strawberry.mutation(description="Leave a LIVE you joined.")
-    async def leave_live(self, info: Info[Context, None], input: LiveRefInput) -> LivePayload:
+    async def leave_live(self, info: Info[Context, None], input: LeaveLiveInput) -> LivePayload:
         return await _live_action(info, input, lives.leave_live)
 
 
 async def _live_action(
-    info: Info[Context, None], input: LiveRefInput, action: object
+    info: Info[Context, None], input: EndLiveInput | JoinLiveInput | LeaveLiveInput, action: object
 ) -> LivePayload:
     ctx = info.context
 
