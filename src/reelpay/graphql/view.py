@@ -19,9 +19,11 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
-from strawberry.types.unset import UNSET
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
-from reelpay.graphql.context import AppServices, Context
+from reelpay.accounts import service as accounts
+from reelpay.graphql.context import AppServices, Context, token_from_params
 from reelpay.graphql.errors import shape
 
 APPLICATION_JSON = "application/json"
@@ -78,6 +80,29 @@ class ReelpayGraphQL(GraphQL[Context, None]):
         return Context(
             self.services, token=token, malformed_auth=malformed, request=request, response=response
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws `connection_init`: a token in the payload must be valid.
+
+        The payload is `{"authorization": "Bearer <token>"}` or `{"token": "<token>"}`; without
+        one the connection is anonymous. A bad token closes the socket with 4403.
+        """
+        token, malformed = token_from_params(context.connection_params or {})
+        if malformed:
+            raise ConnectionRejectionError({"message": "Send `authorization: Bearer <token>`."})
+        if token is not None:
+            session = self.services.sessionmaker()
+            try:
+                account = await accounts.authenticate(
+                    session, token, now=self.services.clock.now()
+                )
+            finally:
+                await session.close()
+            if account is None:
+                raise ConnectionRejectionError(
+                    {"message": "The session token is invalid, expired or revoked."}
+                )
+        return UNSET
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
