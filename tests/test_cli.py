@@ -36,8 +36,11 @@ def test_migrate_seed_and_create_staff(scratch_db, capsys):
     assert main(["migrate"]) == 0
     assert main(["seed-demo"]) == 0
     accounts = _scalar(scratch_db, "SELECT count(*) FROM accounts")
-    assert accounts == 30
+    assert accounts == 30 + 1_200  # people you can log in as, and chef.leo's audience
     assert _scalar(scratch_db, "SELECT count(*) FROM videos") == 20
+    assert _scalar(scratch_db, "SELECT count(*) FROM payments") == 25
+    assert _scalar(scratch_db, "SELECT count(*) FROM live_streams WHERE status = 'LIVE'") == 1
+    assert main(["ledger", "verify"]) == 0
     # A second load refuses, or does nothing with --if-empty.
     assert main(["seed-demo"]) == 1
     assert main(["seed-demo", "--if-empty"]) == 0

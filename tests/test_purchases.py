@@ -272,9 +272,13 @@ async def test_a_bad_idempotency_key_is_refused_and_moves_nothing(api, clean_db,
     assert await payment_count(clean_db) == 0
 
 
-async def test_a_128_character_key_is_accepted_and_replays(api, clean_db):
+@pytest.mark.parametrize(
+    "key",
+    ["k" * 127 + "!", "é" * 128, "0b4e7c1e-9d5f-4a43-8f6e-2f1c7c3b9a10"],
+    ids=["128-ascii", "128-non-ascii", "uuid"],
+)
+async def test_a_key_of_up_to_128_characters_is_accepted_and_replays(api, clean_db, key):
     buyer = await sign_up(api, "buyer")
-    key = "k" * 127 + "!"
 
     first = await purchase(api, buyer, key=key)
     again = await purchase(api, buyer, key=key)
@@ -365,12 +369,17 @@ async def test_a_replay_returns_the_first_purchase_and_moves_nothing(api, clock,
     assert await payment_count(clean_db) == 1
 
 
-async def test_the_same_key_with_another_package_is_refused(api, clean_db):
+@pytest.mark.parametrize(
+    "other",
+    [{"coins": 1400}, {"token": DECLINED_TOKEN}, {"coins": 1400, "token": "tok_nope"}],
+    ids=["another-package", "another-token", "both"],
+)
+async def test_the_same_key_with_other_arguments_is_refused(api, clean_db, other):
     buyer = await sign_up(api, "buyer")
     key = new_key()
     await purchase(api, buyer, 700, key=key)
 
-    payload = await purchase(api, buyer, 1400, key=key)
+    payload = await purchase(api, buyer, key=key, **other)
 
     assert codes(payload) == ["IDEMPOTENCY_KEY_REUSED"]
     assert payload["userErrors"][0]["field"] == ["input", "idempotencyKey"]
@@ -413,6 +422,23 @@ async def test_concurrent_purchases_with_one_key_credit_once(api, clean_db):
     assert succeeded(payloads[0], 700, "9.99", 999)
     assert [p["wallet"]["coins"] for p in payloads] == [700] * 8
     assert balances(await wallet(api, buyer)) == nothing(700, entries=1)
+    assert await payment_count(clean_db) == 1
+
+
+async def test_concurrent_purchases_of_two_packages_with_one_key_credit_one(api, clean_db):
+    buyer = await sign_up(api, "buyer")
+    key = new_key()
+
+    payloads = await asyncio.gather(
+        *(purchase(api, buyer, coins, key=key) for coins in [700, 1400] * 4)
+    )
+
+    credited = {p["purchase"]["coins"] for p in payloads if p["userErrors"] == []}
+    refused = [codes(p) for p in payloads if p["userErrors"]]
+    assert len(credited) == 1
+    (coins,) = credited
+    assert refused == [["IDEMPOTENCY_KEY_REUSED"]] * 4
+    assert balances(await wallet(api, buyer)) == nothing(coins, entries=1)
     assert await payment_count(clean_db) == 1
 
 

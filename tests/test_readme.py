@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from graphql import OperationDefinitionNode, parse, print_ast
+import pytest
+from graphql import OperationDefinitionNode, OperationType, parse, print_ast
 
 from reelpay.db import create_sessionmaker, run_write
 from reelpay.demo import DEMO_PASSWORD, seed
+from reelpay.settings import Settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 TOUR_DAY = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # The README says: to try tips locally, start with REELPAY_TIPS_MIN_FOLLOWERS=10.
+    return dataclasses.replace(
+        settings, rules=dataclasses.replace(settings.rules, tips_min_followers=10)
+    )
 
 
 def tour_operations() -> list[str]:
@@ -21,7 +32,11 @@ def tour_operations() -> list[str]:
     for block in blocks:
         document = parse(block)
         operations += [
-            print_ast(d) for d in document.definitions if isinstance(d, OperationDefinitionNode)
+            print_ast(d)
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode)
+            # Subscriptions need a WebSocket; tests/test_subscriptions.py runs them.
+            and d.operation is not OperationType.SUBSCRIPTION
         ]
     return operations
 
@@ -41,7 +56,12 @@ async def test_every_tour_operation_runs_without_errors(api, settings, clock, cl
             '{ account(handle: "chef.leo") { id videos(first: 1) { edges { node { id } } } } }'
         )
     )["account"]
-    ids = {"<an Account id>": leo["id"], "<a Video id>": leo["videos"]["edges"][0]["node"]["id"]}
+    live = (await api.data('{ account(handle: "chef.leo") { currentLive { id } } }'))["account"]
+    ids = {
+        "<an Account id>": leo["id"],
+        "<a Video id>": leo["videos"]["edges"][0]["node"]["id"],
+        "<a LiveStream id>": live["currentLive"]["id"],
+    }
     for operation in rest:
         for placeholder, value in ids.items():
             operation = operation.replace(placeholder, value)

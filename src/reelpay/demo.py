@@ -18,7 +18,12 @@ from reelpay.accounts import service as accounts
 from reelpay.accounts.models import Account
 from reelpay.accounts.passwords import Passwords
 from reelpay.content import service as content
-from reelpay.enums import AccountType, Role, Visibility
+from reelpay.content.models import Follow, Video
+from reelpay.enums import AccountType, FollowStatus, Role, Standing, Visibility
+from reelpay.gifting import live as lives
+from reelpay.gifting import service as gifting
+from reelpay.payments import sandbox
+from reelpay.payments import service as payments
 from reelpay.settings import Settings
 
 DEMO_PASSWORD = "reelpay-demo"
@@ -211,4 +216,126 @@ async def seed(session: AsyncSession, *, settings: Settings, now: datetime) -> d
         if spec.visibility is Visibility.PRIVATE:
             creator.visibility = Visibility.PRIVATE
         await session.flush()
+    by_handle = {a.handle: a for a in fans}
+    by_handle.update({a.handle: a for a in await _creators(session)})
+    counts.update(await _seed_money(session, by_handle, fans, settings=settings, now=now, rng=rng))
     return counts
+
+
+LIVE_CREATOR = "chef.leo"
+# LIVE gifts need 1,000 followers: the LIVE creator gets a crowd of audience accounts.
+AUDIENCE = 1_200
+
+
+async def _creators(session: AsyncSession) -> list[Account]:
+    handles = [spec.handle for spec in CREATORS]
+    return list(await session.scalars(sa.select(Account).where(Account.handle.in_(handles))))
+
+
+async def _seed_money(
+    session: AsyncSession,
+    by_handle: dict[str, Account],
+    fans: list[Account],
+    *,
+    settings: Settings,
+    now: datetime,
+    rng: random.Random,
+) -> dict[str, int]:
+    """Coins bought by fans (and mia.dances), chef.leo LIVE now with gifts, gifts on videos.
+
+    Everything goes through the services, so the ledger holds exactly what the API would write.
+    """
+    star = by_handle[LIVE_CREATOR]
+    await _add_audience(session, star, now - timedelta(days=DEMO_DAYS))
+    packages = list(settings.coin_packages)
+    largest = max(packages, key=lambda p: p.coins)
+    # Enough for a few gifts each (the dearest demo gift costs 3 x 100 coins).
+    affordable = [p for p in packages if p.coins >= 300] or [largest]
+    buyers = [*fans, by_handle["mia.dances"]]
+    for n, buyer in enumerate(buyers):
+        if buyer.handle == "mia.dances":
+            package = next((p for p in packages if p.coins == 3_500), largest)
+        else:
+            package = rng.choice(affordable)
+        await payments.record_purchase(
+            session,
+            buyer,
+            payments.PurchaseRequest(package, sandbox.SUCCESS_TOKEN, f"demo-coins-{n}"),
+            charge_id=f"ch_demo_{buyer.id}_{n}",
+            provider="sandbox",
+            now=now - timedelta(days=2, minutes=n),
+        )
+    live = await lives.start_live(
+        session,
+        star,
+        "Sunday bread, live from my kitchen",
+        now=now - timedelta(minutes=40),
+        rules=settings.rules,
+    )
+    catalog = [g for g in await gifting.gift_catalog(session) if g.coin_price <= 100]
+    gifts = 0
+    for n, fan in enumerate(rng.sample(fans, 8)):
+        at = now - timedelta(minutes=35 - 3 * n)
+        await lives.join_live(session, fan, live.id, now=at)
+        gift = rng.choice(catalog)
+        await gifting.send_gift(
+            session,
+            fan,
+            gifting.GiftRequest(gift.id, rng.randint(1, 3), f"demo-live-gift-{n}", live_id=live.id),
+            now=at + timedelta(minutes=1),
+            settings=settings,
+        )
+        gifts += 1
+    tara_videos = await session.scalars(
+        sa.select(Video.id).where(Video.owner_id == by_handle["tara.tech"].id).order_by(Video.id)
+    )
+    for n, (fan, video_id) in enumerate(zip(rng.sample(fans, 4), tara_videos, strict=False)):
+        await gifting.send_gift(
+            session,
+            fan,
+            gifting.GiftRequest(catalog[0].id, 5, f"demo-video-gift-{n}", video_id=video_id),
+            now=now - timedelta(hours=5, minutes=n),
+            settings=settings,
+        )
+        gifts += 1
+    return {"coin purchases": len(buyers), "gifts": gifts, "audience accounts": AUDIENCE}
+
+
+async def _add_audience(session: AsyncSession, creator: Account, at: datetime) -> None:
+    """Bulk-insert followers that cannot log in (their password hash matches nothing)."""
+    rows = [
+        {
+            "email": f"audience{i:04d}@demo.reelpay.dev",
+            "password_hash": "!",
+            "handle": f"audience{i:04d}",
+            "handle_key": f"audience{i:04d}",
+            "display_name": f"Audience {i}",
+            "bio": "",
+            "birth_date": date(1990, 1, 1),
+            "country": "US",
+            "visibility": Visibility.PUBLIC,
+            "account_type": AccountType.PERSONAL,
+            "role": Role.USER,
+            "standing": Standing.GOOD,
+            "is_political": False,
+            "created_at": at,
+        }
+        for i in range(1, AUDIENCE + 1)
+    ]
+    await session.execute(sa.insert(Account), rows)
+    ids = await session.scalars(
+        sa.select(Account.id).where(Account.email.like("audience%@demo.reelpay.dev"))
+    )
+    await session.execute(
+        sa.insert(Follow),
+        [
+            {
+                "follower_id": follower,
+                "followee_id": creator.id,
+                "status": FollowStatus.ACCEPTED,
+                "created_at": at,
+                "accepted_at": at,
+            }
+            for follower in ids
+        ],
+    )

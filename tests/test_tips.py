@@ -1,0 +1,623 @@
+"""Tips through the API: `sendTip` by card or with coins, limits, anonymity, idempotency, races.
+
+Rules: the creator is 18+, PERSONAL, in GOOD standing and has enough followers (5 in this module);
+the tipper is 18+ (19+ in KR); 100 to 10,000 cents a tip; per tipper per UTC day at most 100 tips
+and 50,000 cents; coins pay ceil(cents * 70 / 99); the creator receives 100% of the amount.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from reelpay.graphql.relay import encode_id
+from tests.factories import (
+    DECLINED_TOKEN,
+    PROCESSING_ERROR_TOKEN,
+    SUCCESS_TOKEN,
+    User,
+    add_followers,
+    buy_coins,
+    make_staff,
+    new_key,
+    publish,
+    set_standing,
+    sign_up,
+)
+
+pytestmark = pytest.mark.usefixtures("verify_ledger")
+
+MIN_FOLLOWERS = 5
+TIP = (
+    "tip { amount { currency minorUnits amount } method coins isAnonymous createdAt "
+    "creator { handle } tipper { handle } } wallet { coins diamonds earnings { minorUnits } }"
+)
+WALLET = "coins diamonds earnings { minorUnits } history { totalCount }"
+NOW = "2026-06-15T12:00:00+00:00"
+
+
+@pytest.fixture
+def settings(settings):
+    return dataclasses.replace(
+        settings, rules=dataclasses.replace(settings.rules, tips_min_followers=MIN_FOLLOWERS)
+    )
+
+
+async def make_creator(
+    api: Any, handle: str = "star", followers: int = MIN_FOLLOWERS, **fields: Any
+) -> User:
+    creator = await sign_up(api, handle, **fields)
+    await add_followers(api.engine, creator, followers)
+    return creator
+
+
+async def make_tipper(api: Any, handle: str = "fan", packages: tuple[int, ...] = (), **fields):
+    tipper = await sign_up(api, handle, **fields)
+    for coins in packages:
+        await buy_coins(api, tipper, coins)
+    return tipper
+
+
+async def tip(
+    api: Any,
+    tipper: User,
+    creator_id: str,
+    cents: int,
+    method: str = "COINS",
+    *,
+    key: str | None = None,
+    anonymous: bool = False,
+    token: str | None = None,
+) -> dict[str, Any]:
+    input = {
+        "creatorId": creator_id,
+        "amountCents": cents,
+        "method": method,
+        "anonymous": anonymous,
+        "idempotencyKey": key or new_key(),
+    }
+    if token is not None:
+        input["paymentToken"] = token
+    elif method == "CARD":
+        input["paymentToken"] = SUCCESS_TOKEN
+    return await api.mutate("sendTip", input, TIP, token=tipper.token)
+
+
+async def card_tip(api: Any, tipper: User, creator_id: str, cents: int, **kw: Any):
+    return await tip(api, tipper, creator_id, cents, "CARD", **kw)
+
+
+async def wallet(api: Any, user: User) -> dict[str, Any]:
+    data = await api.data(f"{{ viewer {{ wallet {{ {WALLET} }} }} }}", token=user.token)
+    return data["viewer"]["wallet"]
+
+
+async def wallets(api: Any, *users: User) -> list[dict[str, Any]]:
+    return [await wallet(api, u) for u in users]
+
+
+def balances(coins: int, earnings: int = 0, entries: int = 0) -> dict[str, Any]:
+    return {
+        "coins": coins,
+        "diamonds": 0,
+        "earnings": {"minorUnits": earnings},
+        "history": {"totalCount": entries},
+    }
+
+
+def codes(payload: dict[str, Any]) -> list[str]:
+    return [e["code"] for e in payload["userErrors"]]
+
+
+def refused(payload: dict[str, Any], code: str, field: list[str] | None = None) -> None:
+    assert payload["tip"] is None and payload["wallet"] is None, payload
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [(code, field)]
+
+
+async def history(api: Any, user: User) -> list[dict[str, Any]]:
+    query = "{ viewer { wallet { history { edges { node { kind asset amount description } } } } } }"
+    data = await api.data(query, token=user.token)
+    return [e["node"] for e in data["viewer"]["wallet"]["history"]["edges"]]
+
+
+async def by_source(api: Any, user: User) -> dict[str, int]:
+    query = "{ viewer { wallet { earningsBySource { source amount { minorUnits } } } } }"
+    data = await api.data(query, token=user.token)
+    rows = data["viewer"]["wallet"]["earningsBySource"]
+    return {r["source"]: r["amount"]["minorUnits"] for r in rows}
+
+
+# --- tipOptions ------------------------------------------------------------------------------
+
+
+async def test_tip_options_lists_presets_and_limits_to_anyone(api):
+    data = await api.data(
+        "{ tipOptions { presets { currency minorUnits amount } minimum { minorUnits amount } "
+        "maximum { minorUnits amount } dailyMaximum { minorUnits amount } dailyCountMaximum } }"
+    )
+
+    assert data["tipOptions"] == {
+        "presets": [
+            {"currency": "USD", "minorUnits": 500, "amount": "5.00"},
+            {"currency": "USD", "minorUnits": 1000, "amount": "10.00"},
+            {"currency": "USD", "minorUnits": 1500, "amount": "15.00"},
+        ],
+        "minimum": {"minorUnits": 100, "amount": "1.00"},
+        "maximum": {"minorUnits": 10000, "amount": "100.00"},
+        "dailyMaximum": {"minorUnits": 50000, "amount": "500.00"},
+        "dailyCountMaximum": 100,
+    }
+
+
+# --- paying --------------------------------------------------------------------------------
+
+
+async def test_coin_tip_moves_coins_and_credits_the_creator_in_full(api):
+    creator = await make_creator(api)
+    fan = await make_tipper(api, packages=(700,))
+
+    payload = await tip(api, fan, creator.id, 500)
+
+    assert payload == {
+        "tip": {
+            "amount": {"currency": "USD", "minorUnits": 500, "amount": "5.00"},
+            "method": "COINS",
+            "coins": 354,
+            "isAnonymous": False,
+            "createdAt": NOW,
+            "creator": {"handle": "star"},
+            "tipper": {"handle": "fan"},
+        },
+        "wallet": {"coins": 346, "diamonds": 0, "earnings": {"minorUnits": 0}},
+        "userErrors": [],
+    }
+    assert await wallets(api, fan, creator) == [balances(346, 0, 2), balances(0, 500, 1)]
+    assert await by_source(api, creator) == {"GIFTS": 0, "TIPS": 500}
+    assert (await history(api, fan))[0] == {
+        "kind": "TIP",
+        "asset": "COIN",
+        "amount": -354,
+        "description": "Tip of 5.00 USD",
+    }
+    assert await history(api, creator) == [
+        {"kind": "TIP", "asset": "USD", "amount": 500, "description": "Tip of 5.00 USD"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cents", "coins"),
+    [(100, 71), (198, 140), (495, 350), (496, 351), (1000, 708), (1500, 1061), (10_000, 7071)],
+)
+async def test_coin_price_of_a_tip_is_ceil_cents_times_70_over_99(api, cents, coins):
+    creator = await make_creator(api)
+    fan = await make_tipper(api, packages=(7000, 350))
+
+    payload = await tip(api, fan, creator.id, cents)
+
+    assert payload["userErrors"] == []
+    assert payload["tip"]["coins"] == coins
+    assert await wallets(api, fan, creator) == [
+        balances(7350 - coins, 0, 3),
+        balances(0, cents, 1),
+    ]
+
+
+async def test_card_tip_credits_the_creator_and_takes_no_coins(api):
+    creator = await make_creator(api)
+    fan = await make_tipper(api)
+
+    payload = await card_tip(api, fan, creator.id, 1500)
+
+    assert payload["userErrors"] == []
+    assert payload["tip"]["method"] == "CARD"
+    assert payload["tip"]["coins"] is None
+    assert payload["tip"]["amount"]["minorUnits"] == 1500
+    assert await wallets(api, fan, creator) == [balances(0), balances(0, 1500, 1)]
+    assert await by_source(api, creator) == {"GIFTS": 0, "TIPS": 1500}
+
+
+async def test_exact_coin_balance_pays_and_one_coin_short_is_refused(api):
+    creator = await make_creator(api)
+    fan = await make_tipper(api, packages=(350,))
+    key = new_key()
+
+    short = await tip(api, fan, creator.id, 496, key=key)  # 351 coins
+
+    refused(short, "INSUFFICIENT_COINS")
+    assert await wallets(api, fan, creator) == [balances(350, 0, 1), balances(0)]
+
+    # The refusal did not consume the key: a corrected request may reuse it.
+    exact = await tip(api, fan, creator.id, 495, key=key)  # 350 coins
+
+    assert exact["userErrors"] == []
+    assert await wallets(api, fan, creator) == [balances(0, 0, 2), balances(0, 495, 1)]
+
+
+# --- refusals --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cents", [99, 10_001, 0, -500])
+@pytest.mark.parametrize("method", ["COINS", "CARD"])
+async def test_amount_outside_100_to_10000_cents_is_refused(api, cents, method):
+    creator = await make_creator(api)
+    fan = await make_tipper(api, packages=(7000, 3500))
+
+    payload = await tip(api, fan, creator.id, cents, method)
+
+    refused(payload, "INVALID_AMOUNT", ["input", "amountCents"])
+    assert await wallets(api, fan, creator) == [balances(10500, 0, 2), balances(0)]
+
+
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [
+        ("", "PAYMENT_METHOD_REQUIRED"),
+        (DECLINED_TOKEN, "CARD_DECLINED"),
+        (PROCESSING_ERROR_TOKEN, "PAYMENT_PROCESSING_ERROR"),
+        ("tok_made_up", "INVALID_PAYMENT_TOKEN"),
+    ],
+)
+async def test_failed_card_payment_moves_nothing(api, token, code):
+    creator = await make_creator(api)
+    fan = await make_tipper(api, packages=(700,))
+
+    payload = await card_tip(api, fan, creator.id, 500, token=token)
+
+    refused(payload, code, ["input", "paymentToken"])
+    assert await wallets(api, fan, creator) == [balances(700, 0, 1), balances(0)]
+
+
+async def test_card_tip_without_a_token_field_needs_a_payment_method(api):
+    creator = await make_creator(api)
+    fan = await make_tipper(api)
+    input = {"creatorId": creator.id, "amountCents": 500, "method": "CARD", "idempotencyKey": "k"}
+
+    payload = await api.mutate("sendTip", input, TIP, token=fan.token)
+
+    refused(payload, "PAYMENT_METHOD_REQUIRED", ["input", "paymentToken"])
+    assert await wallets(api, fan, creator) == [balances(0), balances(0)]
+
+
+async def test_declined_card_does_not_consume_the_key(api):
+    creator = await make_creator(api)
+    fan = await make_tipper(api)
+
+    declined = await card_tip(api, fan, creator.id, 500, key="tip-1", token=DECLINED_TOKEN)
+    retried = await card_tip(api, fan, creator.id, 500, key="tip-1")
+
+    assert codes(declined) == ["CARD_DECLINED"]
+    assert retried["userErrors"] == []
+    assert await wallets(api, fan, creator) == [balances(0), balances(0, 500, 1)]
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "country", "allowed"),
+    [
+        ("2008-06-15", "US", True),  # 18 today
+        ("2008-06-16", "US", False),  # 18 tomorrow
+        ("2007-06-15", "KR", True),  # 19 today
+        ("2007-06-16", "KR", False),  # 19 tomorrow
+        ("2008-06-15", "KR", False),
+    ],
+)
+async def test_tipper_must_be_18_or_19_in_korea(api, birth_date, country, allowed):
+    creator = await make_creator(api)
+    fan = await make_tipper(api, birthDate=birth_date, country=country)
+
+    payload = await card_tip(api, fan, creator.id, 500)
+
+    if allowed:
+        assert payload["userErrors"] == []
+        assert await wallets(api, fan, creator) == [balances(0), balances(0, 500, 1)]
+    else:
+        refused(payload, "SPENDER_TOO_YOUNG")
+        assert await wallets(api, fan, creator) == [balances(0), balances(0)]
+
+
+@pytest.mark.parametrize(
+    ("followers", "birth_date", "allowed"),
+    [
+        (MIN_FOLLOWERS, "2008-06-15", True),  # 18 today, exactly enough followers
+        (MIN_FOLLOWERS - 1, "1995-05-05", False),
+        (MIN_FOLLOWERS, "2008-06-16", False),  # 17
+        (0, "2012-01-01", False),
+    ],
+)
+async def test_creator_needs_followers_and_to_be_an_adult(api, followers, birth_date, allowed):
+    creator = await make_creator(api, followers=followers, birthDate=birth_date)
+    fan = await make_tipper(api, packages=(700,))
+
+    payload = await tip(api, fan, creator.id, 500)
+
+    if allowed:
+        assert payload["userErrors"] == []
+        assert await wallets(api, fan, creator) == [balances(346, 0, 2), balances(0, 500, 1)]
+    else:
+        refused(payload, "CREATOR_NOT_ELIGIBLE", ["input", "creatorId"])
+        assert await wallets(api, fan, creator) == [balances(700, 0, 1), balances(0)]
+
+
+@pytest.mark.parametrize("standing", ["WARNED", "RESTRICTED", "BANNED"])
+async def test_creator_not_in_good_standing_cannot_be_tipped(api, standing):
+    creator = await make_creator(api)
+    fan = await make_tipper(api, packages=(700,))
+    await set_standing(api.engine, creator, standing)
+
+    payload = await tip(api, fan, creator.id, 500)
+
+    refused(payload, "CREATOR_NOT_ELIGIBLE", ["input", "creatorId"])
+    assert await wallets(api, fan, creator) == [balances(700, 0, 1), balances(0)]
+
+
+async def test_business_account_cannot_be_tipped_until_it_is_personal_again(api):
+    creator = await make_creator(api)
+    fan = await make_tipper(api, packages=(700,))
+
+    async def switch(to: str) -> None:
+        p = await api.mutate(
+            "switchAccountType", {"accountType": to}, "account { id }", token=creator.token
+        )
+        assert p["userErrors"] == []
+
+    await switch("BUSINESS")
+    as_business = await tip(api, fan, creator.id, 500, method="CARD")
+
+    refused(as_business, "CREATOR_NOT_ELIGIBLE", ["input", "creatorId"])
+    assert await wallets(api, fan, creator) == [balances(700, 0, 1), balances(0)]
+
+    await switch("PERSONAL")
+    as_personal = await tip(api, fan, creator.id, 500, method="CARD")
+
+    assert as_personal["userErrors"] == []
+    assert await wallets(api, fan, creator) == [balances(700, 0, 1), balances(0, 500, 1)]
+
+
+async def test_nobody_can_tip_themselves(api):
+    creator = await make_creator(api)
+    await buy_coins(api, creator, 700)
+
+    payload = await tip(api, creator, creator.id, 500)
+
+    refused(payload, "CANNOT_PAY_SELF", ["input", "creatorId"])
+    assert await wallet(api, creator) == balances(700, 0, 1)
+
+
+async def test_unknown_creator_is_not_found_and_other_ids_are_invalid(api):
+    fan = await make_tipper(api, packages=(700,))
+    video = await publish(api, fan)
+
+    missing = await tip(api, fan, encode_id("Account", 999_999), 500)
+    a_video = await tip(api, fan, video, 500)
+
+    refused(missing, "NOT_FOUND", ["input", "creatorId"])
+    refused(a_video, "INVALID_ID", ["input", "creatorId"])
+    assert await wallet(api, fan) == balances(700, 0, 1)
+
+
+async def test_anonymous_caller_must_log_in(api):
+    creator = await make_creator(api)
+    query = (
+        "mutation($i: SendTipInput!) { sendTip(input: $i) { tip { isAnonymous } } }"
+    )
+    input = {"creatorId": creator.id, "amountCents": 500, "method": "CARD",
+             "paymentToken": SUCCESS_TOKEN, "idempotencyKey": "k"}
+
+    error = await api.error(query, {"i": input})
+
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert await wallet(api, creator) == balances(0)
+
+
+# --- daily limits ----------------------------------------------------------------------------
+
+
+async def test_daily_amount_limit_is_50000_cents_across_creators_and_methods(api, clock):
+    star = await make_creator(api, "star")
+    other = await make_creator(api, "other")
+    fan = await make_tipper(api, packages=(7000, 7000, 7000))
+    for creator, method in [(star, "CARD"), (other, "COINS"), (star, "COINS"), (other, "CARD")]:
+        assert (await tip(api, fan, creator.id, 10_000, method))["userErrors"] == []
+    assert (await tip(api, fan, star.id, 9900, "CARD"))["userErrors"] == []  # 49,900
+    before = await wallets(api, fan, star, other)
+
+    one_cent_over = await tip(api, fan, star.id, 101, "CARD")
+
+    refused(one_cent_over, "TIP_LIMIT_EXCEEDED", ["input", "amountCents"])
+    assert await wallets(api, fan, star, other) == before
+
+    exactly = await tip(api, fan, other.id, 100)  # 50,000
+
+    assert exactly["userErrors"] == []
+    assert await wallets(api, fan, star, other) == [
+        balances(21_000 - 2 * 7071 - 71, 0, 6),
+        balances(0, 29_900, 3),
+        balances(0, 20_100, 3),
+    ]
+    after_limit = await wallets(api, fan, star, other)
+
+    clock.set(datetime(2026, 6, 15, 23, 59, 59, tzinfo=UTC))
+    still_today = await tip(api, fan, star.id, 100, "CARD")
+
+    refused(still_today, "TIP_LIMIT_EXCEEDED", ["input", "amountCents"])
+    assert await wallets(api, fan, star, other) == after_limit
+
+    clock.advance(timedelta(seconds=1))  # 2026-06-16T00:00Z: a new UTC day
+    tomorrow = await tip(api, fan, star.id, 10_000, "CARD")
+
+    assert tomorrow["userErrors"] == []
+    assert (await wallet(api, star))["earnings"] == {"minorUnits": 39_900}
+
+
+async def test_daily_count_limit_is_100_tips(api, clock):
+    star = await make_creator(api)
+    fan = await make_tipper(api, packages=(7000, 350))
+    rival = await make_tipper(api, "rival")
+
+    for n in range(100):
+        method = "COINS" if n % 2 else "CARD"
+        assert (await tip(api, fan, star.id, 100, method))["userErrors"] == [], n
+    before = await wallets(api, fan, star)
+    assert before == [balances(7350 - 50 * 71, 0, 52), balances(0, 10_000, 100)]
+
+    the_101st = await tip(api, fan, star.id, 100)
+
+    refused(the_101st, "TIP_LIMIT_EXCEEDED")
+    assert await wallets(api, fan, star) == before
+    # The limit is per tipper.
+    assert (await card_tip(api, rival, star.id, 100))["userErrors"] == []
+
+    clock.advance(timedelta(hours=12))  # 2026-06-16T00:00Z
+    next_day = await tip(api, fan, star.id, 100)
+
+    assert next_day["userErrors"] == []
+    assert await wallets(api, fan, star) == [
+        balances(7350 - 51 * 71, 0, 53),
+        balances(0, 10_200, 102),
+    ]
+
+
+# --- anonymity -------------------------------------------------------------------------------
+
+
+async def test_anonymous_tip_is_marked_and_the_tipper_still_sees_themselves(api):
+    creator = await make_creator(api)
+    fan = await make_tipper(api, packages=(700,))
+
+    payload = await tip(api, fan, creator.id, 1000, anonymous=True)
+
+    assert payload["userErrors"] == []
+    assert payload["tip"]["isAnonymous"] is True
+    assert payload["tip"]["tipper"] == {"handle": "fan"}
+    # What the creator can see of it names nobody.
+    assert await history(api, creator) == [
+        {"kind": "TIP", "asset": "USD", "amount": 1000, "description": "Tip of 10.00 USD"}
+    ]
+
+
+async def test_staff_tipping_anonymously_see_themselves_and_pay_like_anyone(api, clean_db):
+    creator = await make_creator(api)
+    staff = await make_staff(api, clean_db)
+
+    payload = await card_tip(api, staff, creator.id, 500, anonymous=True)
+
+    assert payload["userErrors"] == []
+    assert payload["tip"]["tipper"] == {"handle": "staff"}
+    assert payload["tip"]["isAnonymous"] is True
+    assert await wallets(api, staff, creator) == [balances(0), balances(0, 500, 1)]
+
+
+# --- idempotency -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["COINS", "CARD"])
+async def test_replaying_a_tip_returns_the_first_result_and_moves_nothing(api, clock, method):
+    creator = await make_creator(api)
+    fan = await make_tipper(api, packages=(700,))
+    first = await tip(api, fan, creator.id, 500, method, key="tip-1", anonymous=True)
+    after_first = await wallets(api, fan, creator)
+
+    clock.advance(timedelta(minutes=5))
+    replay = await tip(api, fan, creator.id, 500, method, key="tip-1", anonymous=True)
+
+    assert first["userErrors"] == []
+    assert replay == first  # same tip, same createdAt
+    assert replay["tip"]["createdAt"] == NOW
+    assert await wallets(api, fan, creator) == after_first
+    assert after_first[1] == balances(0, 500, 1)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"cents": 501}, {"anonymous": True}, {"method": "CARD"}, {"creator": "other"}],
+)
+async def test_reusing_a_key_for_another_tip_is_refused(api, change):
+    star = await make_creator(api, "star")
+    other = await make_creator(api, "other")
+    fan = await make_tipper(api, packages=(700,))
+    assert (await tip(api, fan, star.id, 500, key="tip-1"))["userErrors"] == []
+    before = await wallets(api, fan, star, other)
+    creator = other if change.get("creator") else star
+
+    payload = await tip(
+        api,
+        fan,
+        creator.id,
+        change.get("cents", 500),
+        change.get("method", "COINS"),
+        key="tip-1",
+        anonymous=change.get("anonymous", False),
+    )
+
+    refused(payload, "IDEMPOTENCY_KEY_REUSED", ["input", "idempotencyKey"])
+    assert await wallets(api, fan, star, other) == before
+
+
+async def test_keys_belong_to_their_tipper(api):
+    creator = await make_creator(api)
+    alice = await make_tipper(api, "alice", packages=(700,))
+    bob = await make_tipper(api, "bob", packages=(700,))
+
+    from_alice = await tip(api, alice, creator.id, 500, key="same")
+    from_bob = await tip(api, bob, creator.id, 100, key="same")
+
+    assert from_alice["tip"]["tipper"] == {"handle": "alice"}
+    assert from_bob["tip"]["tipper"] == {"handle": "bob"}
+    assert await wallets(api, alice, bob, creator) == [
+        balances(346, 0, 2),
+        balances(629, 0, 2),
+        balances(0, 600, 2),
+    ]
+
+
+@pytest.mark.parametrize("key", ["", " padded ", "x" * 129])
+async def test_malformed_key_is_refused(api, key):
+    creator = await make_creator(api)
+    fan = await make_tipper(api, packages=(700,))
+
+    payload = await tip(api, fan, creator.id, 500, key=key)
+
+    refused(payload, "INVALID_IDEMPOTENCY_KEY", ["input", "idempotencyKey"])
+    assert await wallets(api, fan, creator) == [balances(700, 0, 1), balances(0)]
+
+
+# --- concurrency -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["COINS", "CARD"])
+async def test_concurrent_tips_cannot_pass_the_daily_amount_limit(api, method):
+    creator = await make_creator(api)
+    fan = await make_tipper(api, packages=(7000,) * 9)
+
+    payloads = await asyncio.gather(
+        *(tip(api, fan, creator.id, 10_000, method) for _ in range(8))
+    )
+
+    assert sorted(codes(p) for p in payloads) == [[]] * 5 + [["TIP_LIMIT_EXCEEDED"]] * 3
+    spent = 5 * 7071 if method == "COINS" else 0
+    assert await wallets(api, fan, creator) == [
+        balances(63_000 - spent, 0, 9 + (5 if method == "COINS" else 0)),
+        balances(0, 50_000, 5),
+    ]
+    assert await by_source(api, creator) == {"GIFTS": 0, "TIPS": 50_000}
+
+
+@pytest.mark.parametrize("method", ["COINS", "CARD"])
+async def test_concurrent_replays_of_one_key_tip_once(api, method):
+    creator = await make_creator(api)
+    fan = await make_tipper(api, packages=(700,))
+
+    payloads = await asyncio.gather(
+        *(tip(api, fan, creator.id, 500, method, key="once") for _ in range(6))
+    )
+
+    assert [codes(p) for p in payloads] == [[]] * 6
+    assert {p["tip"]["createdAt"] for p in payloads} == {NOW}
+    coins_left = 346 if method == "COINS" else 700
+    assert await wallets(api, fan, creator) == [
+        balances(coins_left, 0, 2 if method == "COINS" else 1),
+        balances(0, 500, 1),
+    ]
