@@ -197,7 +197,7 @@ class Api:
 
 @pytest.fixture
 async def verify_ledger(clean_db: AsyncEngine) -> AsyncIterator[None]:
-    """Money tests: every ledger invariant must hold when the test ends (`reelpay ledger verify`)."""
+    """Money tests: every ledger invariant holds when the test ends (`reelpay ledger verify`)."""
     yield
     from reelpay.wallet import audit
 

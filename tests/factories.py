@@ -110,7 +110,11 @@ async def buy_coins(api: Any, user: User, coins: int = 700) -> dict[str, Any]:
     """Buy a coin package with the sandbox's success token; returns the payload."""
     payload = await api.mutate(
         "purchaseCoins",
-        {"packageId": package_id(coins), "paymentToken": SUCCESS_TOKEN, "idempotencyKey": new_key()},
+        {
+            "packageId": package_id(coins),
+            "paymentToken": SUCCESS_TOKEN,
+            "idempotencyKey": new_key(),
+        },
         "purchase { coins } wallet { coins }",
         token=user.token,
     )

@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from reelpay.accounts import service as accounts
@@ -93,9 +93,7 @@ class ReelpayGraphQL(GraphQL[Context, None]):
         if token is not None:
             session = self.services.sessionmaker()
             try:
-                account = await accounts.authenticate(
-                    session, token, now=self.services.clock.now()
-                )
+                account = await accounts.authenticate(session, token, now=self.services.clock.now())
             finally:
                 await session.close()
             if account is None:

@@ -45,7 +45,8 @@ async def balances(session: AsyncSession, owner_ids: Sequence[int]) -> dict[int,
     )
     found: dict[int, dict[str, int]] = {owner: {} for owner in owner_ids}
     for owner, kind, balance in rows.all():
-        found[owner][kind.value] = int(balance)
+        if owner is not None and balance is not None:  # user accounts always cache one
+            found[owner][kind.value] = int(balance)
     return {
         owner: Balances(
             coins=values.get(LedgerAccountKind.COINS.value, 0),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.types import Info
 
@@ -175,7 +177,7 @@ class GiftingMutations:
                 payment_token=input.payment_token,
             )
 
-            async def record(charge_id: str | None) -> dict[str, int]:
+            async def record(charge_id: str | None) -> dict[str, Any]:
                 return await ctx.write(
                     lambda s, tipper: gifting.record_tip(
                         s,
@@ -188,6 +190,7 @@ class GiftingMutations:
                     )
                 )
 
+            result: dict[str, Any] | None
             if request.method is TipMethodModel.COINS:
                 result = await record(None)
             else:
