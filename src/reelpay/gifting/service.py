@@ -21,6 +21,7 @@ from reelpay.errors import DomainError, ErrorCode, NotFound
 from reelpay.gifting import live as lives
 from reelpay.gifting import rules as gift_rules
 from reelpay.gifting.models import Gift, GiftSend, Tip, TipMethod
+from reelpay.pagination import Page, PageRequest, paginate
 from reelpay.payments.models import Payment, PaymentPurpose
 from reelpay.settings import Settings
 from reelpay.wallet import idempotency, ledger
@@ -339,6 +340,19 @@ async def record_tip(
     result = {"tipId": tip.id}
     await idempotency.finish(session, account_id=tipper.id, key=request.key, result=result)
     return result
+
+
+async def tips_received(session: AsyncSession, creator_id: int, request: PageRequest) -> Page[Tip]:
+    """Tips a creator received, newest first."""
+    stmt = sa.select(Tip).where(Tip.creator_id == creator_id)
+    return await paginate(session, stmt, [Tip.id], request, descending=True)
+
+
+async def tips_received_count(session: AsyncSession, creator_id: int) -> int:
+    count = await session.scalar(
+        sa.select(sa.func.count()).select_from(Tip).where(Tip.creator_id == creator_id)
+    )
+    return int(count or 0)
 
 
 @dataclass(frozen=True)

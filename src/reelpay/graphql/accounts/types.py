@@ -19,18 +19,20 @@ from reelpay.graphql.relay import Connection, Node, connection, page_request
 
 if TYPE_CHECKING:
     from reelpay.graphql.content.types import AccountAnalytics, Video
-    from reelpay.graphql.gifting.types import LiveStream, Supporter
+    from reelpay.graphql.gifting.types import LiveStream, Supporter, Tip
     from reelpay.graphql.wallet.types import Wallet
 
 VideoRef = Annotated["Video", strawberry.lazy("reelpay.graphql.content.types")]
 WalletRef = Annotated["Wallet", strawberry.lazy("reelpay.graphql.wallet.types")]
 LiveRef = Annotated["LiveStream", strawberry.lazy("reelpay.graphql.gifting.types")]
 SupporterRef = Annotated["Supporter", strawberry.lazy("reelpay.graphql.gifting.types")]
+TipRef = Annotated["Tip", strawberry.lazy("reelpay.graphql.gifting.types")]
 AnalyticsRef = Annotated["AccountAnalytics", strawberry.lazy("reelpay.graphql.content.types")]
 
 FOLLOW_KEY = (int,)
 VIDEO_KEY = (datetime, int)
 ACCOUNT_KEY = (int,)
+TIP_KEY = (int,)
 
 
 async def _is_self_or_staff(info: Info[Context, None], account_id: int) -> bool:
@@ -269,6 +271,35 @@ class Account(Node):
             lambda s: gifting.top_supporters(s, creator_id=self.db_id, limit=limit)
         )
         return [Supporter.of(x) for x in found]
+
+
+    @strawberry.field(
+        description="Tips this creator received, newest first. Only the creator and staff see "
+        "them; an anonymous tip's tipper is shown to staff only."
+    )
+    async def tips_received(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[TipRef] | None:
+        from reelpay.gifting import service as gifting
+        from reelpay.graphql.gifting.types import Tip
+
+        if not await _is_self_or_staff(info, self.db_id):
+            return None
+        ctx = info.context
+        request = page_request(
+            ctx.settings.limits, TIP_KEY, first=first, after=after, last=last, before=before
+        )
+        page = await ctx.read(lambda s: gifting.tips_received(s, self.db_id, request))
+        return connection(
+            page,
+            Tip.from_model,
+            lambda: ctx.read(lambda s: gifting.tips_received_count(s, self.db_id)),
+        )
 
 
 async def _follow_connection(
