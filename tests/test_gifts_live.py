@@ -43,20 +43,24 @@ def codes(payload: dict[str, Any]) -> list[str]:
 
 
 async def wallet(api: Any, user: User) -> dict[str, int]:
-    """The user's balances and the number of history entries, as the user sees them."""
-    w = (await api.data(f"{{ viewer {{ wallet {{ {WALLET} }} }} }}", token=user.token))["viewer"][
-        "wallet"
-    ]
-    return {
-        "coins": w["coins"],
-        "diamonds": w["diamonds"],
-        "cents": w["earnings"]["minorUnits"],
-        "entries": w["history"]["totalCount"],
-    }
+    """The user's balances and number of history entries, as the user sees them."""
+    data = await api.data(f"{{ viewer {{ wallet {{ {WALLET} }} }} }}", token=user.token)
+    w = data["viewer"]["wallet"]
+    cents, entries = w["earnings"]["minorUnits"], w["history"]["totalCount"]
+    return {"coins": w["coins"], "diamonds": w["diamonds"], "cents": cents, "entries": entries}
 
 
 async def wallets(api: Any, *users: User) -> list[dict[str, int]]:
     return [await wallet(api, u) for u in users]
+
+
+def after_gift(before: list[dict[str, int]], coins: int) -> list[dict[str, int]]:
+    """[sender, creator] wallets after one gift worth `coins` (one history entry each)."""
+    sender, creator = before
+    return [
+        {**sender, "coins": sender["coins"] - coins, "entries": sender["entries"] + 1},
+        {**creator, "diamonds": creator["diamonds"] + coins, "entries": creator["entries"] + 1},
+    ]
 
 
 async def gift_id(api: Any, name: str) -> str:
@@ -89,17 +93,12 @@ async def current_live(api: Any, handle: str, viewer: User | None = None) -> Any
     return data["account"]["currentLive"]
 
 
-async def send(
-    api: Any,
-    sender: User,
-    gift: str,
-    quantity: int = 1,
-    live: str | None = None,
-    video: str | None = None,
-    key: str | None = None,
-) -> dict[str, Any]:
-    input = {"giftId": gift, "quantity": quantity, "idempotencyKey": key or new_key()}
-    input |= {k: v for k, v in {"liveId": live, "videoId": video}.items() if v is not None}
+async def send(api: Any, sender: User, gift: str, quantity: int = 1, key: str | None = None,
+               **target: str | None) -> dict[str, Any]:  # fmt: skip
+    """sendGift; `target` is live= and/or video= (global IDs)."""
+    key = new_key() if key is None else key
+    input = {"giftId": gift, "quantity": quantity, "idempotencyKey": key}
+    input |= {f"{k}Id": v for k, v in target.items() if v is not None}
     return await api.mutate("sendGift", input, SENT, token=sender.token)
 
 
@@ -114,7 +113,7 @@ async def on_air(api: Any, engine: Any, fan_coins: int = 700) -> tuple[User, Use
 
 
 async def redeem(api: Any, user: User, diamonds: int | None = None, key: str | None = None) -> Any:
-    input: dict[str, Any] = {"idempotencyKey": key or new_key()}
+    input: dict[str, Any] = {"idempotencyKey": new_key() if key is None else key}
     if diamonds is not None:
         input["diamonds"] = diamonds
     selection = f"diamondsRedeemed earningsAdded {{ minorUnits }} wallet {{ {WALLET} }}"
@@ -135,7 +134,7 @@ async def test_gift_catalog_lists_the_seeded_gifts_cheapest_first(api):
 # --- LIVE streams ----------------------------------------------------------------------------
 
 
-async def test_start_live_shows_on_the_profile_and_by_node(api):
+async def test_start_live_shows_it_one_at_a_time(api):
     creator = await sign_up(api, "creator")
     assert await current_live(api, "creator") is None
 
@@ -150,6 +149,13 @@ async def test_start_live_shows_on_the_profile_and_by_node(api):
     assert live["giftTotals"] == {"gifts": 0, "coins": 0, "diamonds": 0}
     assert await current_live(api, "creator") == {"id": live["id"], "status": "LIVE"}
     assert await live_node(api, live["id"]) == live
+    # One LIVE at a time; a new one once it has ended.
+    assert codes(await start_live(api, creator, "Again")) == ["ALREADY_LIVE"]
+    assert await current_live(api, "creator") == {"id": live["id"], "status": "LIVE"}
+    await live_action(api, "endLive", creator, live["id"])
+    second = await go_live(api, creator)
+    assert second != live["id"]
+    assert await current_live(api, "creator") == {"id": second, "status": "LIVE"}
 
 
 @pytest.mark.parametrize(
@@ -190,25 +196,12 @@ async def test_start_live_needs_an_adult_not_restricted_or_banned(
     assert (await current_live(api, "creator") is None) == bool(error)
 
 
-async def test_one_live_at_a_time_then_a_new_one_after_ending(api):
-    creator = await sign_up(api, "creator")
-    first = await go_live(api, creator)
-
-    assert codes(await start_live(api, creator, "Again")) == ["ALREADY_LIVE"]
-    assert await current_live(api, "creator") == {"id": first, "status": "LIVE"}
-
-    await live_action(api, "endLive", creator, first)
-    second = await go_live(api, creator)
-    assert second != first
-    assert await current_live(api, "creator") == {"id": second, "status": "LIVE"}
-
-
 async def test_only_the_creator_or_staff_end_a_live_and_only_once(api, clean_db):
     creator = await sign_up(api, "creator")
     stranger = await sign_up(api, "stranger")
     staff = await make_staff(api, clean_db)
     live_id = await go_live(api, creator)
-    end = 'mutation($id: ID!) { endLive(input: {liveId: $id}) { live { id } userErrors { code } } }'
+    end = "mutation($id: ID!) { endLive(input: {liveId: $id}) { live { id } userErrors { code } } }"
 
     assert (await api.error(end, {"id": live_id}, stranger.token))["extensions"]["code"] == (
         "FORBIDDEN"
@@ -270,12 +263,23 @@ async def test_a_private_creators_live_is_hidden_from_viewers_not_approved(api, 
         assert await live_node(api, live_id, viewer) is None
         assert await current_live(api, "creator", viewer) is None
     assert codes(await live_action(api, "joinLive", fan, live_id)) == ["NOT_FOUND"]
+    assert codes(await live_action(api, "leaveLive", fan, live_id)) == ["NOT_FOUND"]
     assert codes(await send(api, fan, hands, live=live_id)) == ["NOT_FOUND"]
+    # Ending it is NOT_FOUND too (FORBIDDEN would confirm the hidden LIVE exists).
+    assert codes(await live_action(api, "endLive", fan, live_id)) == ["NOT_FOUND"]
     assert await wallets(api, fan, creator) == before
 
     assert (await live_action(api, "joinLive", friend, live_id))["live"]["viewerCount"] == 1
     assert (await live_node(api, live_id, friend))["id"] == live_id
     assert await current_live(api, "creator", friend) == {"id": live_id, "status": "LIVE"}
+    await buy_coins(api, friend, 700)
+    assert (await send(api, friend, hands, live=live_id))["userErrors"] == []
+    assert (await wallet(api, creator))["diamonds"] == 100
+    # All-time supporters of a private account are hidden the same way.
+    query = '{ account(handle: "creator") { topSupporters { coins } } }'
+    for viewer, seen in ((None, None), (fan, None), (friend, [{"coins": 100}])):
+        data = await api.data(query, token=viewer.token if viewer else None)
+        assert data["account"]["topSupporters"] == seen
 
 
 # --- sendGift: happy paths -----------------------------------------------------------------
@@ -299,23 +303,6 @@ async def test_a_live_gift_moves_coins_to_the_creator_as_diamonds(api, clean_db)
     assert totals == {"gifts": 2, "coins": 598, "diamonds": 598}
 
 
-async def test_a_video_gift_needs_no_followers(api):
-    creator = await sign_up(api, "creator")
-    fan = await sign_up(api, "fan")
-    await buy_coins(api, fan, 700)
-    video = await publish(api, creator)
-
-    payload = await send(api, fan, await gift_id(api, "Doughnut"), quantity=3, video=video)
-
-    assert payload["userErrors"] == []
-    assert (payload["gift"]["coins"], payload["gift"]["live"]) == (90, None)
-    assert payload["gift"]["video"] == {"id": video}
-    assert [await wallet(api, u) for u in (fan, creator)] == [
-        {"coins": 610, "diamonds": 0, "cents": 0, "entries": 2},
-        {"coins": 0, "diamonds": 90, "cents": 0, "entries": 1},
-    ]
-
-
 # --- sendGift: bad input moves nothing -------------------------------------------------------
 
 
@@ -333,14 +320,10 @@ async def test_quantity_and_coin_boundaries(api, clean_db, package, gift, quanti
 
     payload = await send(api, fan, await gift_id(api, gift), quantity=quantity, live=live_id)
 
-    if error:
-        assert codes(payload) == [error]
-        assert payload["gift"] is None
-        assert await wallets(api, fan, creator) == before
-    else:
-        assert payload["userErrors"] == []
-        assert (await wallet(api, fan))["coins"] == package - price * quantity
-        assert (await wallet(api, creator))["diamonds"] == price * quantity
+    assert codes(payload) == ([error] if error else [])
+    assert (payload["gift"] is None) == bool(error)
+    expected = before if error else after_gift(before, price * quantity)
+    assert await wallets(api, fan, creator) == expected
 
 
 @pytest.mark.parametrize("target", ["both", "neither"])
@@ -349,19 +332,14 @@ async def test_exactly_one_of_live_or_video(api, clean_db, target):
     video = await publish(api, creator)
     before = await wallets(api, fan, creator)
 
-    payload = await send(
-        api,
-        fan,
-        await gift_id(api, "Rose"),
-        live=live_id if target == "both" else None,
-        video=video if target == "both" else None,
-    )
+    both = {"live": live_id, "video": video} if target == "both" else {}
+    payload = await send(api, fan, await gift_id(api, "Rose"), **both)
 
     assert codes(payload) == ["INVALID_INPUT"]
     assert await wallets(api, fan, creator) == before
 
 
-async def test_unknown_gift_self_gifts_and_ended_lives_move_nothing(api, clean_db):
+async def test_unknown_gift_self_gift_ended_live_or_no_login_move_nothing(api, clean_db):
     creator, fan, live_id = await on_air(api, clean_db)
     await buy_coins(api, creator, 700)
     video = await publish(api, creator)
@@ -369,10 +347,14 @@ async def test_unknown_gift_self_gifts_and_ended_lives_move_nothing(api, clean_d
     before = await wallets(api, fan, creator)
 
     assert codes(await send(api, fan, encode_id("Gift", 999), live=live_id)) == ["NOT_FOUND"]
+    assert codes(await send(api, fan, live_id, live=live_id)) == ["INVALID_ID"]  # not a Gift ID
     assert codes(await send(api, creator, rose, live=live_id)) == ["CANNOT_PAY_SELF"]
     assert codes(await send(api, creator, rose, video=video)) == ["CANNOT_PAY_SELF"]
     await live_action(api, "endLive", creator, live_id)
     assert codes(await send(api, fan, rose, live=live_id)) == ["LIVE_NOT_ACTIVE"]
+    anonymous = "mutation($in: SendGiftInput!) { sendGift(input: $in) { userErrors { code } } }"
+    input = {"giftId": rose, "videoId": video, "idempotencyKey": "k"}
+    assert (await api.error(anonymous, {"in": input}))["extensions"]["code"] == "UNAUTHENTICATED"
     assert await wallets(api, fan, creator) == before
     assert (await live_node(api, live_id))["giftTotals"]["gifts"] == 0
 
@@ -387,24 +369,11 @@ async def test_hidden_or_deleted_videos_cannot_receive_gifts(api):
     before = await wallets(api, fan, creator)
 
     for video in (hidden, deleted):
-        assert codes(await send(api, fan, await gift_id(api, "Rose"), video=video)) == [
-            "NOT_FOUND"
-        ]
+        assert codes(await send(api, fan, await gift_id(api, "Rose"), video=video)) == ["NOT_FOUND"]
     assert await wallets(api, fan, creator) == before
 
 
-async def test_sending_a_gift_needs_a_login(api, clean_db):
-    _, _, live_id = await on_air(api, clean_db)
-    query = (
-        "mutation($in: SendGiftInput!) { sendGift(input: $in) { userErrors { code } } }"
-    )
-    input = {"giftId": await gift_id(api, "Rose"), "liveId": live_id, "idempotencyKey": "k"}
-    assert (await api.error(query, {"in": input}))["extensions"]["code"] == "UNAUTHENTICATED"
-
-
-@pytest.mark.parametrize(
-    ("birth_date", "country"), [("2008-06-16", "US"), ("2007-06-16", "KR")]
-)
+@pytest.mark.parametrize(("birth_date", "country"), [("2008-06-16", "US"), ("2007-06-16", "KR")])
 async def test_senders_must_be_18_or_19_in_korea(api, clean_db, clock, birth_date, country):
     # Given a sender who turns old enough tomorrow and bought coins "tomorrow"
     creator = await sign_up(api, "creator")
@@ -421,7 +390,7 @@ async def test_senders_must_be_18_or_19_in_korea(api, clean_db, clock, birth_dat
 
     clock.advance(timedelta(days=1))
     assert (await send(api, sender, rose, video=video))["userErrors"] == []
-    assert (await wallet(api, creator))["diamonds"] == 1
+    assert await wallets(api, sender, creator) == after_gift(before, 1)
 
 
 @pytest.mark.parametrize(
@@ -444,10 +413,7 @@ async def test_live_gifts_need_1000_followers_and_good_standing(
     payload = await send(api, fan, await gift_id(api, "Hand Hearts"), live=live_id)
 
     assert codes(payload) == ([error] if error else [])
-    paid = [{"coins": -100, "entries": 1}, {"diamonds": 100, "entries": 1}]
-    expected = [{k: v + ({} if error else d).get(k, 0) for k, v in w.items()}
-                for w, d in zip(before, paid, strict=True)]  # fmt: skip
-    assert await wallets(api, fan, creator) == expected
+    assert await wallets(api, fan, creator) == (before if error else after_gift(before, 100))
 
 
 @pytest.mark.parametrize(
@@ -467,13 +433,15 @@ async def test_video_gifts_need_an_adult_creator_in_good_standing(
         await set_standing(clean_db, creator, standing)
     before = await wallets(api, fan, creator)
 
-    payload = await send(api, fan, await gift_id(api, "Hand Hearts"), video=video)
+    payload = await send(api, fan, await gift_id(api, "Doughnut"), quantity=3, video=video)
 
     assert codes(payload) == ([error] if error else [])
-    assert (await wallet(api, fan))["coins"] == (700 if error else 600)
-    assert (await wallet(api, creator))["diamonds"] == (0 if error else 100)
-    if error:
-        assert await wallets(api, fan, creator) == before
+    assert await wallets(api, fan, creator) == (before if error else after_gift(before, 90))
+    if not error:  # no follower minimum for video gifts
+        gift = payload["gift"]
+        assert (gift["coins"], gift["diamonds"], gift["live"], gift["video"]) == (
+            90, 90, None, {"id": video}
+        )  # fmt: skip
 
 
 # --- idempotency ---------------------------------------------------------------------------
@@ -512,17 +480,17 @@ async def test_a_failed_gift_does_not_use_up_its_key(api, clean_db):
     assert (await wallet(api, creator))["diamonds"] == 100
 
 
-async def test_keys_belong_to_their_sender(api, clean_db):
+@pytest.mark.parametrize(
+    ("key", "ok"), [("", False), (" k", False), ("x" * 129, False), ("x" * 128, True)]
+)
+async def test_idempotency_key_is_1_to_128_printable_characters(api, clean_db, key, ok):
     creator, fan, live_id = await on_air(api, clean_db)
-    other = await sign_up(api, "other")
-    await buy_coins(api, other, 700)
-    rose = await gift_id(api, "Rose")
+    before = await wallets(api, fan, creator)
 
-    for sender in (fan, other):
-        assert (await send(api, sender, rose, live=live_id, key="same"))["userErrors"] == []
+    payload = await send(api, fan, await gift_id(api, "Rose"), live=live_id, key=key)
 
-    assert [w["coins"] for w in await wallets(api, fan, other)] == [699, 699]
-    assert (await wallet(api, creator))["diamonds"] == 2
+    assert codes(payload) == ([] if ok else ["INVALID_IDEMPOTENCY_KEY"])
+    assert await wallets(api, fan, creator) == (after_gift(before, 1) if ok else before)
 
 
 # --- supporters ----------------------------------------------------------------------------
@@ -546,7 +514,7 @@ async def test_top_gifters_of_a_live_and_top_supporters_of_all_time(api, clean_d
     query = (
         f"query($id: ID!, $n: Int!) {{ node(id: $id) {{ ... on LiveStream {{ "
         f"topGifters(first: $n) {{ {SUPPORTERS} }} }} }} "
-        f"account(handle: \"creator\") {{ topSupporters(first: $n) {{ {SUPPORTERS} }} }} }}"
+        f'account(handle: "creator") {{ topSupporters(first: $n) {{ {SUPPORTERS} }} }} }}'
     )
 
     data = await api.data(query, {"id": live_id, "n": 10})
@@ -586,18 +554,6 @@ async def test_supporter_lists_take_1_to_100(api, clean_db, field, first, ok):
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_top_supporters_of_a_private_account_are_hidden_from_strangers(api, clean_db):
-    creator, fan, live_id = await on_air(api, clean_db)
-    await send(api, fan, await gift_id(api, "Rose"), live=live_id)
-    await set_account(api, creator, visibility="PRIVATE")
-    query = '{ account(handle: "creator") { topSupporters { coins } } }'
-
-    assert (await api.data(query, token=fan.token))["account"]["topSupporters"] is None
-    assert (await api.data(query))["account"]["topSupporters"] is None
-    owner_view = await api.data(query, token=creator.token)
-    assert owner_view["account"]["topSupporters"] == [{"coins": 1}]
-
-
 # --- wallets are private -------------------------------------------------------------------
 
 
@@ -605,7 +561,7 @@ async def test_only_the_owner_and_staff_see_a_wallet(api, clean_db):
     creator, fan, live_id = await on_air(api, clean_db)
     staff = await make_staff(api, clean_db)
     await send(api, fan, await gift_id(api, "Rose"), quantity=3, live=live_id)
-    query = 'query($h: String!) { account(handle: $h) { wallet { coins diamonds } } }'
+    query = "query($h: String!) { account(handle: $h) { wallet { coins diamonds } } }"
 
     async def seen(handle: str, viewer: User | None) -> Any:
         data = await api.data(query, {"h": handle}, viewer.token if viewer else None)
@@ -644,9 +600,8 @@ async def test_redeeming_all_keeps_the_odd_diamond_and_earns_gifts_money(api):
     assert await wallet(api, creator) == {"coins": 0, "diamonds": 1, "cents": 350, "entries": 4}
     query = "{ viewer { wallet { earningsBySource { source amount { minorUnits amount } } } } }"
     sources = (await api.data(query, token=creator.token))["viewer"]["wallet"]["earningsBySource"]
-    assert sorted((s["source"], s["amount"]["minorUnits"], s["amount"]["amount"]) for s in sources) == [
-        ("GIFTS", 350, "3.50"), ("TIPS", 0, "0.00")
-    ]  # fmt: skip
+    found = sorted((s["source"], s["amount"]["minorUnits"], s["amount"]["amount"]) for s in sources)
+    assert found == [("GIFTS", 350, "3.50"), ("TIPS", 0, "0.00")]
 
     again = await redeem(api, creator)
     assert codes(again) == ["INSUFFICIENT_DIAMONDS"]
@@ -712,9 +667,7 @@ async def test_concurrent_gifts_with_one_key_move_once(api, clean_db):
     )
 
     assert [codes(p) for p in payloads] == [[]] * 8
-    assert {(p["gift"]["coins"], p["gift"]["sender"]["handle"]) for p in payloads} == {
-        (100, "fan")
-    }
+    assert {(p["gift"]["coins"], p["gift"]["sender"]["handle"]) for p in payloads} == {(100, "fan")}
     assert await wallet(api, fan) == {"coins": 600, "diamonds": 0, "cents": 0, "entries": 2}
     assert await wallet(api, creator) == {"coins": 0, "diamonds": 100, "cents": 0, "entries": 1}
     assert (await live_node(api, live_id))["giftTotals"]["gifts"] == 1
@@ -727,3 +680,23 @@ async def test_concurrent_redeem_all_redeems_once(api):
 
     assert sorted(codes(p) for p in payloads) == [[]] + [["INSUFFICIENT_DIAMONDS"]] * 4
     assert await wallet(api, creator) == {"coins": 0, "diamonds": 1, "cents": 350, "entries": 4}
+
+
+async def test_concurrent_starts_joins_and_ends_each_happen_once(api, clean_db):
+    creator = await sign_up(api, "creator")
+    staff = await make_staff(api, clean_db)
+    viewer = await sign_up(api, "viewer")
+    starts = await asyncio.gather(*(start_live(api, creator) for _ in range(5)))
+    assert sorted(codes(p) for p in starts) == [[]] + [["ALREADY_LIVE"]] * 4
+    live_id = next(p["live"]["id"] for p in starts if p["live"])
+    assert await current_live(api, "creator") == {"id": live_id, "status": "LIVE"}
+
+    joins = await asyncio.gather(*(live_action(api, "joinLive", viewer, live_id) for _ in range(6)))
+    assert [codes(p) for p in joins] == [[]] * 6
+    assert (await live_node(api, live_id))["viewerCount"] == 1
+
+    ends = await asyncio.gather(
+        *(live_action(api, "endLive", u, live_id) for u in (creator, staff, creator, staff))
+    )
+    assert sorted(codes(p) for p in ends) == [[]] + [["LIVE_NOT_ACTIVE"]] * 3
+    assert (await live_node(api, live_id))["viewerCount"] == 0

@@ -53,7 +53,8 @@ async def end_live(
     session: AsyncSession, actor: Account, live_id: int, *, now: datetime
 ) -> LiveStream:
     """End a LIVE: its creator or staff. Subscribers get LIVE_ENDED and their stream completes."""
-    live = await session.get(LiveStream, live_id)
+    # A LIVE the actor cannot see is NOT_FOUND, so a private creator's LIVE stays unconfirmed.
+    live = await get_live(session, actor, live_id)
     if live is None:
         raise NotFound("No such LIVE.", field=LIVE_FIELD)
     if live.creator_id != actor.id and not actor.is_staff:
