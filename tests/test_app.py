@@ -93,7 +93,12 @@ def test_production_names_its_payment_provider():
 
 def test_coin_packages_come_from_the_environment():
     assert [p.coins for p in Settings.from_env({}).coin_packages] == [
-        70, 350, 700, 1400, 3500, 7000
+        70,
+        350,
+        700,
+        1400,
+        3500,
+        7000,
     ]
     custom = Settings.from_env({"REELPAY_COIN_PACKAGES": "350:499, 70:99"})
     assert [(p.coins, p.price_cents) for p in custom.coin_packages] == [(70, 99), (350, 499)]

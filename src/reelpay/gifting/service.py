@@ -187,7 +187,7 @@ async def check_tip(
     now: datetime,
     settings: Settings,
 ) -> Account:
-    """Every tip rule; returns the creator. Locks the tipper so daily limits hold under races."""
+    """Every tip rule; returns the creator. In a write, hold `lock_tipper` first."""
     rules = settings.rules
     check_spender(tipper.birth_date, tipper.country, now.date(), rules)
     if not rules.tip_min_cents <= request.amount_cents <= rules.tip_max_cents:
@@ -217,8 +217,6 @@ async def check_tip(
             field=CREATOR_FIELD,
         )
 
-    # Serialise a tipper's tips (SQLite's BEGIN IMMEDIATE already does) so limits cannot race.
-    await session.execute(sa.select(Account.id).where(Account.id == tipper.id).with_for_update())
     day_start = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
     count, total = (
         await session.execute(
@@ -242,6 +240,19 @@ async def check_tip(
             field=AMOUNT_FIELD,
         )
     return creator
+
+
+async def lock_tipper(session: AsyncSession, tipper_id: int) -> None:
+    """Serialise one tipper's tips so the daily limits hold under concurrency.
+
+    SQLite's BEGIN IMMEDIATE already serialises writers. On PostgreSQL this takes the account
+    row in FOR NO KEY UPDATE mode, first thing in the transaction: that mode does not conflict
+    with the KEY SHARE locks that inserting rows referencing the account takes, so two tips
+    cannot each hold one and wait for the other's (a FOR UPDATE here deadlocked).
+    """
+    await session.execute(
+        sa.select(Account.id).where(Account.id == tipper_id).with_for_update(key_share=True)
+    )
 
 
 async def prepare_tip(
@@ -278,6 +289,7 @@ async def record_tip(
     provider: str | None = None,
 ) -> dict[str, Any]:
     """Credit the creator 100% of the tip, from coins or from a successful card charge."""
+    await lock_tipper(session, tipper.id)
     replayed = await idempotency.claim(
         session,
         account_id=tipper.id,

@@ -272,7 +272,6 @@ class Account(Node):
         )
         return [Supporter.of(x) for x in found]
 
-
     @strawberry.field(
         description="Tips this creator received, newest first. Only the creator and staff see "
         "them; an anonymous tip's tipper is shown to staff only."
