@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from reelpay.graphql.relay import encode_id
 from tests.factories import (
@@ -628,6 +629,26 @@ async def test_concurrent_tips_cannot_pass_the_daily_amount_limit(api, method):
         balances(0, 50_000, 5),
     ]
     assert await by_source(api, creator) == {"GIFTS": 0, "TIPS": 50_000}
+    if method == "CARD":
+        # Every card charged is either recorded as a tip or refunded, never both or neither.
+        provider = api.client._transport.app.state.services.payments
+        async with api.engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    sa.text("SELECT provider_charge_id, purpose FROM payments")
+                )
+            ).all()
+        recorded = {charge for charge, _ in rows}
+        charged = {f"ch_sandbox_{_digest(key)}" for key in provider._seen}
+        assert sum(1 for _, purpose in rows if purpose == "TIP") == 5
+        assert recorded | provider.refunded == charged
+        assert not recorded & provider.refunded
+
+
+def _digest(key: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
 @pytest.mark.parametrize("method", ["COINS", "CARD"])
