@@ -16,6 +16,7 @@ from tests.factories import (
     PROCESSING_ERROR_TOKEN,
     SUCCESS_TOKEN,
     User,
+    buy_coins,
     new_key,
     package_id,
     sign_up,
@@ -488,3 +489,24 @@ async def test_ledger_verify_passes_after_purchases_and_catches_a_corrupted_bala
     assert "caches balance 771 but its postings sum to 770" in err
     assert "ledger verify: 1 violation(s)" in err
     assert await asyncio.to_thread(main, ["ledger", "verify"]) == 0
+
+
+async def test_no_database_connection_is_held_while_the_provider_charges(api, clean_db):
+    fan = await sign_up(api, "fan")
+    services = api.client._transport.app.state.services
+    sandbox = services.payments
+    held: list[int] = []
+
+    class Watching:
+        name = sandbox.name
+
+        async def charge(self, request):
+            held.append(clean_db.pool.checkedout())
+            return await sandbox.charge(request)
+
+        async def refund(self, charge_id):
+            await sandbox.refund(charge_id)
+
+    services.payments = Watching()
+    await buy_coins(api, fan, 70)
+    assert held == [0]

@@ -667,3 +667,26 @@ async def test_concurrent_replays_of_one_key_tip_once(api, method):
         balances(coins_left, 0, 2 if method == "COINS" else 1),
         balances(0, 500, 1),
     ]
+
+
+async def test_no_database_connection_is_held_while_a_card_tip_is_charged(api):
+    creator = await make_creator(api)
+    fan = await make_tipper(api)
+    services = api.client._transport.app.state.services
+    sandbox = services.payments
+    held: list[int] = []
+
+    class Watching:
+        name = sandbox.name
+
+        async def charge(self, request):
+            held.append(api.engine.pool.checkedout())
+            return await sandbox.charge(request)
+
+        async def refund(self, charge_id):
+            await sandbox.refund(charge_id)
+
+    services.payments = Watching()
+    payload = await tip(api, fan, creator.id, 500, "CARD", token=SUCCESS_TOKEN)
+    assert payload["userErrors"] == []
+    assert held == [0]

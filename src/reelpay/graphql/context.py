@@ -157,14 +157,19 @@ class Context:
             raise Unauthenticated("The session token is invalid, expired or revoked.")
         return account
 
-    async def release(self) -> None:
-        """Give the connection back between events of a long subscription; keep the viewer."""
+    async def release(self, *, new_instant: bool = False) -> None:
+        """Give the connection back (before a payment call, between subscription events).
+
+        The viewer is kept; the next read opens a new session. `new_instant` also reads the
+        clock again, for a long subscription whose events happen at different times.
+        """
         async with self._lock:
             if self._session is not None:
                 await self._session.close()
                 self._session = None
         self._loaders = None
-        self.now = self.services.clock.now()
+        if new_instant:
+            self.now = self.services.clock.now()
 
     async def close(self) -> None:
         if self._viewer is not None and not self._viewer.done():

@@ -200,6 +200,7 @@ class GiftingMutations:
                     )
                 )
                 if result is None:
+                    await ctx.release()  # no connection is held while the provider works
                     charge = ChargeRequest(
                         token=request.payment_token or "",
                         amount_cents=request.amount_cents,

@@ -106,7 +106,7 @@ class Subscription:
                 yield LiveEndedEvent(live=live)
                 return
             while True:
-                await ctx.release()
+                await ctx.release(new_instant=True)
                 payload = await queue.get()
                 event = await _live_event(info, pk, payload)
                 if event is not None:
@@ -120,7 +120,7 @@ class Subscription:
         viewer = await ctx.require_viewer()
         async with ctx.services.broker.subscribe(events.wallet_channel(viewer.id)) as queue:
             while True:
-                await ctx.release()
+                await ctx.release(new_instant=True)
                 payload = await queue.get()
                 yield WalletEvent(
                     kind=models.TransactionKind(payload["kind"]),

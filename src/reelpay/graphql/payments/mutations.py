@@ -64,6 +64,8 @@ class PaymentMutations:
                 )
             )
             if result is None:
+                # No connection or snapshot is held while the provider works.
+                await ctx.release()
                 provider = ctx.services.payments
                 charge = ChargeRequest(
                     token=input.payment_token,
