@@ -821,10 +821,10 @@ async def _private_fields(api, how: str, target, token: str | None) -> dict[str,
 
 @pytest.fixture
 async def alice_with_history(api):
-    """alice (born 1995-05-05) with one public video viewed 7 times today."""
+    """alice (born 1995-05-05) with one public video viewed 7 times yesterday."""
     alice = await sign_up(api, "alice")
     video = await publish(api, alice)
-    await add_views(api.engine, video, {date(2026, 6, 15): 7})
+    await add_views(api.engine, video, {date(2026, 6, 14): 7})
     return alice
 
 

@@ -423,8 +423,8 @@ async def test_deleted_video_disappears_everywhere(api, engine):
     staff = await make_staff(api, engine)
     kept = await publish(api, alice, "Kept")
     gone = await publish(api, alice, "Gone")
-    await add_views(engine, kept, {TODAY: 2})
-    await add_views(engine, gone, {TODAY: 5, day(-3): 4})
+    await add_views(engine, kept, {day(-1): 2})
+    await add_views(engine, gone, {day(-1): 5, day(-3): 4})
     assert await figures(api, alice) == (11, 2)
 
     payload = await delete_video(api, alice, gone)
@@ -718,7 +718,7 @@ async def test_pins_are_hidden_on_personal_and_come_back_on_business(api):
 # --- views ---------------------------------------------------------------------------------
 
 
-async def test_record_view_counts_exactly_one_per_call(api):
+async def test_record_view_counts_exactly_one_per_call(api, clock):
     alice, bob = await sign_up(api, "alice"), await sign_up(api, "bob")
     video = await publish(api, alice)
     assert await record_view(api, video) == {
@@ -734,6 +734,8 @@ async def test_record_view_counts_exactly_one_per_call(api):
         "userErrors": [],
     }
     assert (await node(api, video))["viewCount"] == 3
+    assert await figures(api, alice) == (0, 1)  # today's views enter the window tomorrow
+    clock.advance(timedelta(days=1))
     assert await figures(api, alice) == (3, 1)
 
 
@@ -769,38 +771,41 @@ async def test_views_are_bucketed_per_utc_day(api, clock):
     ]
 
 
-async def test_views_window_is_today_and_the_29_previous_days(api, engine, clock):
+async def test_views_window_is_the_30_complete_days_before_today(api, engine, clock):
     alice = await sign_up(api, "alice")
     video = await publish(api, alice)
     await add_views(
-        engine, video, {day(0): 1, day(-1): 10, day(-29): 100, day(-30): 1000, day(1): 10000}
+        engine,
+        video,
+        {day(0): 1, day(-1): 10, day(-30): 100, day(-31): 1000, day(1): 10000},
     )
-    assert (await figures(api, alice))[0] == 111
+    # A view 30 days old counts, one 31 days old does not; today's enter tomorrow.
+    assert (await figures(api, alice))[0] == 110
 
-    clock.advance(timedelta(days=1))  # day(-29) is now 30 days ago; day(1) is today
-    assert (await figures(api, alice))[0] == 10011
+    clock.advance(timedelta(days=1))  # day(-30) is now 31 days old; day(0) entered
+    assert (await figures(api, alice))[0] == 11
 
-    clock.set(START - timedelta(days=1))  # day(-30) is back in; today is day(-1)
-    assert (await figures(api, alice))[0] == 1110
+    clock.set(START - timedelta(days=1))  # day(-31) is 30 days old again
+    assert (await figures(api, alice))[0] == 1100
 
 
 async def test_views_window_edges_within_a_day(api, engine, clock):
     alice = await sign_up(api, "alice")
     video = await publish(api, alice)
-    await add_views(engine, video, {day(-29): 5})
+    await add_views(engine, video, {day(-30): 5, day(0): 7})
     clock.set(datetime(2026, 6, 15, 23, 59, 59, tzinfo=UTC))
     assert (await figures(api, alice))[0] == 5
     clock.set(datetime(2026, 6, 16, 0, 0, 0, tzinfo=UTC))
-    assert (await figures(api, alice))[0] == 0
+    assert (await figures(api, alice))[0] == 7
 
 
 async def test_views_window_sums_every_video_of_the_account_only(api, engine):
     alice, bob = await sign_up(api, "alice"), await sign_up(api, "bob")
     a1, a2 = await publish(api, alice, "A1"), await publish(api, alice, "A2")
     b1 = await publish(api, bob, "B1")
-    await add_views(engine, a1, {day(0): 3, day(-5): 4})
+    await add_views(engine, a1, {day(-1): 3, day(-5): 4})
     await add_views(engine, a2, {day(-10): 5})
-    await add_views(engine, b1, {day(0): 100})
+    await add_views(engine, b1, {day(-1): 100})
     assert (await figures(api, alice))[0] == 12
     assert (await figures(api, bob))[0] == 100
 
@@ -809,7 +814,7 @@ async def test_audience_figures_are_for_the_owner_and_staff_only(api, engine):
     alice, bob = await sign_up(api, "alice"), await sign_up(api, "bob")
     staff = await make_staff(api, engine)
     video = await publish(api, alice)
-    await add_views(engine, video, {TODAY: 4})
+    await add_views(engine, video, {day(-1): 4})
     query = '{ account(handle: "alice") { viewsInLast30Days publicPostsInLast30Days } }'
     for token, expected in [
         (alice.token, (4, 1)),

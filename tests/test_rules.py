@@ -198,7 +198,7 @@ def test_can_see_video(access, visibility, deleted, seen):
 
 
 def test_views_window_is_today_and_the_29_days_before():
-    assert audience.views_window_start(date(2026, 6, 15), 30) == date(2026, 5, 17)
+    assert audience.views_window(date(2026, 6, 15), 30) == (date(2026, 5, 16), date(2026, 6, 14))
     assert audience.posts_window_start(datetime(2026, 6, 15, 12, tzinfo=UTC), 30) == datetime(
         2026, 5, 16, 12, tzinfo=UTC
     )

@@ -5,9 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 
-def views_window_start(today: date, window_days: int) -> date:
-    """First UTC day counted in "views in the last N days": today and the N - 1 days before."""
-    return today - timedelta(days=window_days - 1)
+def views_window(today: date, window_days: int) -> tuple[date, date]:
+    """First and last UTC day counted in "views in the last N days".
+
+    The N complete days before today: a view N days old counts, one N + 1 days old does not,
+    and today's views enter the window tomorrow, so the figure does not move during a day and
+    matches what the daily rewards job sees.
+    """
+    return today - timedelta(days=window_days), today - timedelta(days=1)
 
 
 def posts_window_start(now: datetime, window_days: int) -> datetime:

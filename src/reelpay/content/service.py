@@ -340,13 +340,13 @@ async def add_views(session: AsyncSession, video_id: int, views_by_day: Mapping[
 async def views_in_window(
     session: AsyncSession, account_ids: Sequence[int], *, today: date, rules: Rules
 ) -> dict[int, int]:
-    """Views of each account's live videos over the rolling window ending today."""
-    start = audience.views_window_start(today, rules.views_window_days)
+    """Views of each account's live videos over the rolling window (see `audience`)."""
+    start, end = audience.views_window(today, rules.views_window_days)
     rows = await session.execute(
         sa.select(Video.owner_id, sa.func.coalesce(sa.func.sum(VideoDailyViews.views), 0))
         .join(VideoDailyViews, VideoDailyViews.video_id == Video.id)
         .where(Video.owner_id.in_(set(account_ids)), Video.deleted_at.is_(None))
-        .where(VideoDailyViews.day >= start, VideoDailyViews.day <= today)
+        .where(VideoDailyViews.day >= start, VideoDailyViews.day <= end)
         .group_by(Video.owner_id)
     )
     totals = dict.fromkeys(account_ids, 0)

@@ -111,7 +111,7 @@ class Account(Node):
         return await info.context.loaders.viewer_follow_status.load(self.db_id)
 
     @strawberry.field(
-        description="Views of this account's videos over the last 30 UTC days, today included. "
+        description="Views of this account's videos over the 30 complete UTC days before today. "
         "Only the owner and staff see it."
     )
     async def views_in_last_30_days(self, info: Info[Context, None]) -> int | None:
