@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import uvicorn
 from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
@@ -23,7 +25,15 @@ from reelpay.app import create_app
 from reelpay.clock import FrozenClock
 from reelpay.events import live_channel, wallet_channel
 from reelpay.settings import Settings
-from tests.factories import User, add_followers, buy_coins, new_key, set_account, sign_up
+from tests.factories import (
+    User,
+    add_followers,
+    buy_coins,
+    new_key,
+    publish,
+    set_account,
+    sign_up,
+)
 
 pytestmark = pytest.mark.usefixtures("verify_ledger")
 
@@ -335,3 +345,64 @@ def _package(coins: int) -> str:
     from tests.factories import package_id
 
     return package_id(coins)
+
+
+async def test_lost_events_end_the_subscription_with_events_lost(api, clean_db, serve):
+    server = await serve()
+    _, live_id = await creator_live(api, clean_db)
+    channel = live_channel(_live_pk(live_id))
+
+    async with subscribed(server, LIVE_EVENTS, channel, {"liveId": live_id}) as stream:
+        server.broker.interrupt_all("test: the database connection dropped")
+        with pytest.raises(TransportQueryError) as raised:
+            await stream.next()
+    error = raised.value.errors[0]
+    assert error["extensions"]["code"] == "EVENTS_LOST"
+    assert "subscribe again" in error["message"]
+
+
+async def test_a_quiet_live_is_checked_so_a_missed_end_still_completes(
+    api, clean_db, serve, monkeypatch
+):
+    from reelpay.graphql.gifting import subscriptions
+
+    monkeypatch.setattr(subscriptions, "LIVE_RECHECK_SECONDS", 0.05)
+    server = await serve()
+    _, live_id = await creator_live(api, clean_db)
+    channel = live_channel(_live_pk(live_id))
+
+    async with subscribed(server, LIVE_EVENTS, channel, {"liveId": live_id}) as stream:
+        # End the LIVE behind the broker's back, as if its LIVE_ENDED event were lost.
+        async with clean_db.begin() as connection:
+            await connection.execute(
+                sa.text("UPDATE live_streams SET status = 'ENDED', ended_at = :now"),
+                {"now": datetime(2026, 6, 15, 12, tzinfo=UTC)},
+            )
+        ended = (await stream.next())["liveEvents"]
+        assert ended == {"__typename": "LiveEndedEvent", "live": {"status": "ENDED"}}
+        assert await stream.completes()
+
+
+async def test_wallet_events_stop_when_the_session_is_revoked(api, clean_db, serve):
+    server = await serve()
+    fan, other = await sign_up(api, "fan"), await sign_up(api, "other")
+    video = await publish(api, fan)
+    await buy_coins(api, other, 70)
+    rose = (await api.data("{ gifts { id } }"))["gifts"][0]["id"]
+
+    async def gift_to_fan() -> None:  # through the server the subscription is connected to
+        await server.mutate(
+            "sendGift",
+            {"giftId": rose, "videoId": video, "idempotencyKey": new_key()},
+            "gift { diamonds }",
+            other.token,
+        )
+
+    async with subscribed(server, WALLET_EVENTS, wallet_channel(fan.pk), token=fan.token) as s:
+        await gift_to_fan()
+        assert (await s.next())["walletEvents"]["amount"] == 1
+        await api.mutate("logOut", {}, "revokedSessions", fan.token)
+        await gift_to_fan()
+        with pytest.raises(TransportQueryError) as raised:
+            await s.next()
+    assert raised.value.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -264,6 +264,7 @@ async def _seed_money(
             charge_id=f"ch_demo_{buyer.id}_{n}",
             provider="sandbox",
             now=now - timedelta(days=2, minutes=n),
+            settings=settings,
         )
     live = await lives.start_live(
         session,

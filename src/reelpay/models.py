@@ -4,7 +4,7 @@ from reelpay.accounts.models import Account, AuthSession
 from reelpay.content.models import DailyFollowerChange, Follow, PinnedVideo, Video, VideoDailyViews
 from reelpay.db import Base
 from reelpay.gifting.models import Gift, GiftSend, LiveStream, LiveViewer, Tip
-from reelpay.payments.models import Payment
+from reelpay.payments.models import Payment, RefundedCharge
 from reelpay.wallet.models import IdempotencyKey, LedgerAccount, LedgerPosting, LedgerTransaction
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "LiveViewer",
     "Payment",
     "PinnedVideo",
+    "RefundedCharge",
     "Tip",
     "Video",
     "VideoDailyViews",

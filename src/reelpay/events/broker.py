@@ -9,6 +9,7 @@ reaches subscribers connected to every worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import defaultdict
@@ -28,53 +29,98 @@ PG_PAYLOAD_LIMIT = 7900
 QUEUE_SIZE = 256
 
 
+class EventsLost(Exception):
+    """A subscriber missed events (it fell behind, or the broker lost its connection)."""
+
+
+_INTERRUPT: dict[str, Any] = {"type": "__interrupted__"}
+
+
+class Subscriber:
+    """One subscription's bounded queue. Losing an event ends it loudly, never silently."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
+        self.lost: str | None = None
+
+    def offer(self, payload: dict[str, Any]) -> None:
+        try:
+            self._queue.put_nowait(payload)
+        except asyncio.QueueFull:
+            self.interrupt("the subscriber fell behind")
+
+    def interrupt(self, reason: str) -> None:
+        if self.lost is None:
+            self.lost = reason
+            log.warning("a subscription lost events: %s", reason)
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(_INTERRUPT)  # wake it if it is waiting
+
+    async def next(self, quiet_seconds: float | None = None) -> dict[str, Any] | None:
+        """The next event; None after `quiet_seconds` without one; EventsLost if any was lost."""
+        if self.lost is not None:
+            raise EventsLost(self.lost)
+        try:
+            payload = await asyncio.wait_for(self._queue.get(), quiet_seconds)
+        except TimeoutError:
+            return None
+        if self.lost is not None:
+            raise EventsLost(self.lost)
+        return payload
+
+
 class Broker(Protocol):
     async def publish(self, events: Sequence[Event]) -> None: ...
 
     def subscribe(self, channel: str) -> Any:
-        """`async with broker.subscribe(channel) as queue`: events arrive on `queue.get()`."""
+        """`async with broker.subscribe(channel) as subscriber`: `await subscriber.next()`."""
         ...
+
+    def subscriber_count(self, channel: str) -> int: ...
 
     async def close(self) -> None: ...
 
 
 class LocalBroker:
-    """In-process fan-out to bounded queues; a subscriber too slow to keep up loses events."""
+    """In-process fan-out to bounded queues."""
 
     def __init__(self) -> None:
-        self._queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+        self._subscribers: dict[str, set[Subscriber]] = defaultdict(set)
 
     async def publish(self, events: Sequence[Event]) -> None:
         for event in events:
             self.deliver(event.channel, event.payload)
 
     def deliver(self, channel: str, payload: dict[str, Any]) -> None:
-        for queue in list(self._queues.get(channel, ())):
-            try:
-                queue.put_nowait(payload)
-            except asyncio.QueueFull:
-                log.warning("subscriber on %s is not keeping up; an event was dropped", channel)
+        for subscriber in list(self._subscribers.get(channel, ())):
+            subscriber.offer(payload)
+
+    def interrupt_all(self, reason: str) -> None:
+        for subscribers in self._subscribers.values():
+            for subscriber in subscribers:
+                subscriber.interrupt(reason)
 
     @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:
         await self._listening()
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
-        self._queues[channel].add(queue)
+        subscriber = Subscriber()
+        self._subscribers[channel].add(subscriber)
         try:
-            yield queue
+            yield subscriber
         finally:
-            self._queues[channel].discard(queue)
-            if not self._queues[channel]:
-                del self._queues[channel]
+            self._subscribers[channel].discard(subscriber)
+            if not self._subscribers[channel]:
+                del self._subscribers[channel]
 
     def subscriber_count(self, channel: str) -> int:
-        return len(self._queues.get(channel, ()))
+        return len(self._subscribers.get(channel, ()))
 
     async def _listening(self) -> None:
         """Local delivery needs nothing; PostgreSQL starts its LISTEN here."""
 
     async def close(self) -> None:
-        self._queues.clear()
+        self.interrupt_all("the server is shutting down")
+        self._subscribers.clear()
 
 
 class PostgresBroker(LocalBroker):
@@ -101,7 +147,14 @@ class PostgresBroker(LocalBroker):
             if self._listener is not None and not self._listener.is_closed():
                 return
             self._listener = await self._connect()
+            self._listener.add_termination_listener(self._on_lost)
             await self._listener.add_listener(PG_CHANNEL, self._on_notify)
+
+    def _on_lost(self, _connection: Any) -> None:
+        # Notifications sent while we were not listening are gone: every open subscription
+        # ends with an error (clients resubscribe), and the next subscribe listens again.
+        self._listener = None
+        self.interrupt_all("the event connection to the database was lost")
 
     def _on_notify(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
@@ -133,6 +186,8 @@ class PostgresBroker(LocalBroker):
 
     async def close(self) -> None:
         await super().close()
+        if self._listener is not None:
+            self._listener.remove_termination_listener(self._on_lost)
         for connection in (self._listener, self._publisher):
             if connection is not None and not connection.is_closed():
                 await connection.close()

@@ -95,11 +95,25 @@ async def get_live(
 
 
 async def get_active_live_or_raise(
-    session: AsyncSession, viewer: Account | None, live_id: int, field: Sequence[str] = LIVE_FIELD
+    session: AsyncSession,
+    viewer: Account | None,
+    live_id: int,
+    field: Sequence[str] = LIVE_FIELD,
+    *,
+    hold: bool = False,
 ) -> LiveStream:
+    """A LIVE on air that the viewer may see. `hold` keeps it on air until the transaction
+    ends (FOR SHARE: a concurrent `end_live` waits), so a gift never lands on an ended LIVE."""
     live = await get_live(session, viewer, live_id)
     if live is None:
         raise NotFound("No such LIVE.", field=field)
+    if hold:
+        await session.execute(
+            sa.select(LiveStream)
+            .where(LiveStream.id == live_id)
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        )
     if live.status is not LiveStatus.LIVE:
         raise DomainError("This LIVE has ended.", code=ErrorCode.LIVE_NOT_ACTIVE, field=field)
     return live

@@ -54,5 +54,6 @@ def tip_problems(creator: Creator, today: date, rules: Rules) -> list[str]:
     return reasons
 
 
-def explain(problems: list[str], what: str) -> str:
-    return f"This creator cannot receive {what}: " + "; ".join(problems) + "."
+def refusal(what: str) -> str:
+    """What the sender is told: not why, which would reveal the creator's age or standing."""
+    return f"This creator cannot receive {what} right now."

@@ -22,6 +22,7 @@ from reelpay.gifting import live as lives
 from reelpay.gifting import rules as gift_rules
 from reelpay.gifting.models import Gift, GiftSend, Tip, TipMethod
 from reelpay.pagination import Page, PageRequest, paginate
+from reelpay.payments import charging
 from reelpay.payments.models import Payment, PaymentPurpose
 from reelpay.settings import Settings
 from reelpay.wallet import idempotency, ledger
@@ -105,21 +106,22 @@ async def send_gift(
         raise NotFound("No such gift.", field=GIFT_FIELD)
 
     if request.live_id is not None:
-        live = await lives.get_active_live_or_raise(session, sender, request.live_id)
-        creator = await session.get(Account, live.creator_id)
+        live = await lives.get_active_live_or_raise(session, sender, request.live_id, hold=True)
+        creator_id = live.creator_id
         problems_of, what = gift_rules.live_gift_problems, "LIVE gifts"
     else:
         assert request.video_id is not None
-        _, creator = await content.get_visible_video_or_raise(
+        video, _ = await content.get_visible_video_or_raise(
             session, sender, request.video_id, ("input", "videoId")
         )
+        creator_id = video.owner_id
         problems_of, what = gift_rules.video_gift_problems, "gifts"
-    assert creator is not None
-    if creator.id == sender.id:
+    if creator_id == sender.id:
         raise DomainError("You cannot send gifts to yourself.", code=ErrorCode.CANNOT_PAY_SELF)
+    (creator,) = await lock_parties(session, shared=[creator_id])
     problems = problems_of(await _creator_figures(session, creator), now.date(), rules)
     if problems:
-        raise DomainError(gift_rules.explain(problems, what), code=ErrorCode.CREATOR_NOT_ELIGIBLE)
+        raise DomainError(gift_rules.refusal(what), code=ErrorCode.CREATOR_NOT_ELIGIBLE)
 
     coins = gift.coin_price * request.quantity
     diamonds = diamonds_for_gift(coins, rules)
@@ -187,7 +189,7 @@ async def check_tip(
     now: datetime,
     settings: Settings,
 ) -> Account:
-    """Every tip rule; returns the creator. In a write, hold `lock_tipper` first."""
+    """Every tip rule; returns the creator. In a write, hold `lock_parties` first."""
     rules = settings.rules
     check_spender(tipper.birth_date, tipper.country, now.date(), rules)
     if not rules.tip_min_cents <= request.amount_cents <= rules.tip_max_cents:
@@ -212,7 +214,7 @@ async def check_tip(
     problems = gift_rules.tip_problems(await _creator_figures(session, creator), now.date(), rules)
     if problems:
         raise DomainError(
-            gift_rules.explain(problems, "tips"),
+            gift_rules.refusal("tips"),
             code=ErrorCode.CREATOR_NOT_ELIGIBLE,
             field=CREATOR_FIELD,
         )
@@ -242,17 +244,31 @@ async def check_tip(
     return creator
 
 
-async def lock_tipper(session: AsyncSession, tipper_id: int) -> None:
-    """Serialise one tipper's tips so the daily limits hold under concurrency.
+async def lock_parties(
+    session: AsyncSession, *, shared: Sequence[int] = (), updating: Sequence[int] = ()
+) -> list[Account]:
+    """Lock accounts a money movement depends on, in primary-key order, and re-read them.
 
-    SQLite's BEGIN IMMEDIATE already serialises writers. On PostgreSQL this takes the account
-    row in FOR NO KEY UPDATE mode, first thing in the transaction: that mode does not conflict
-    with the KEY SHARE locks that inserting rows referencing the account takes, so two tips
-    cannot each hold one and wait for the other's (a FOR UPDATE here deadlocked).
+    `shared` (FOR SHARE): a creator whose standing must not change until we commit (a ban
+    waits for gifts in flight). `updating` (FOR NO KEY UPDATE): a tipper, so one tipper's tips
+    run one at a time and the daily limits hold. NO KEY UPDATE does not conflict with the KEY
+    SHARE locks that inserting rows referencing the account takes (FOR UPDATE deadlocked), and
+    taking every lock in key order means two people paying each other cannot deadlock.
+    SQLite's BEGIN IMMEDIATE already serialises writers; there these are plain reads.
+    Returns the accounts in the order of `shared` then `updating` (missing ones left out).
     """
-    await session.execute(
-        sa.select(Account.id).where(Account.id == tipper_id).with_for_update(key_share=True)
-    )
+    found: dict[int, Account] = {}
+    for account_id in sorted({*shared, *updating}):
+        locked = await session.execute(
+            sa.select(Account)
+            .where(Account.id == account_id)
+            .with_for_update(read=account_id not in updating, key_share=account_id in updating)
+            .execution_options(populate_existing=True)
+        )
+        account = locked.scalar_one_or_none()
+        if account is not None:
+            found[account_id] = account
+    return [found[i] for i in (*shared, *updating) if i in found]
 
 
 async def prepare_tip(
@@ -289,7 +305,7 @@ async def record_tip(
     provider: str | None = None,
 ) -> dict[str, Any]:
     """Credit the creator 100% of the tip, from coins or from a successful card charge."""
-    await lock_tipper(session, tipper.id)
+    await lock_parties(session, shared=[request.creator_id], updating=[tipper.id])
     replayed = await idempotency.claim(
         session,
         account_id=tipper.id,
@@ -300,6 +316,8 @@ async def record_tip(
     )
     if replayed is not None:
         return replayed
+    if charge_id is not None:
+        await charging.ensure_not_refunded(session, charge_id)
     creator = await check_tip(session, tipper, request, now=now, settings=settings)
     cents = request.amount_cents
     earnings = (ledger.user(creator.id, LedgerAccountKind.EARNINGS), cents)

@@ -129,6 +129,10 @@ class Context:
             await self.services.broker.publish(events.take(session))
             return result
 
+    async def write_as_system(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """A write on the platform's behalf (bookkeeping), whatever the viewer's token says."""
+        return await self.write(lambda session, _viewer: work(session), anonymous=True)
+
     async def viewer(self) -> Account | None:
         """The logged-in account (None when anonymous); a bad token is UNAUTHENTICATED."""
         if self._viewer is None:
@@ -137,6 +141,10 @@ class Context:
 
     async def require_viewer(self) -> Account:
         return logged_in(await self.viewer())
+
+    def forget_viewer(self) -> None:
+        """Authenticate again on the next use (a long subscription checks its token)."""
+        self._viewer = None
 
     def act_as(self, viewer: Account) -> None:
         """From now on this operation sees `viewer` as logged in (after sign-up and log-in)."""

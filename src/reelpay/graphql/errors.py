@@ -10,6 +10,7 @@ import strawberry
 from graphql import GraphQLError
 
 from reelpay.errors import DomainError, ErrorCode, PermissionDenied, Problem, Unauthenticated
+from reelpay.events.broker import EventsLost
 
 log = logging.getLogger("reelpay.graphql")
 
@@ -45,6 +46,7 @@ FORBIDDEN = "FORBIDDEN"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+EVENTS_LOST = "EVENTS_LOST"
 
 
 def shape(error: GraphQLError) -> GraphQLError:
@@ -60,6 +62,8 @@ def shape(error: GraphQLError) -> GraphQLError:
         return _with(error, str(original) or "Log in first.", UNAUTHENTICATED)
     if isinstance(original, PermissionDenied):
         return _with(error, str(original) or "You may not do this.", FORBIDDEN)
+    if isinstance(original, EventsLost):
+        return _with(error, f"Events were lost ({original}); subscribe again.", EVENTS_LOST)
     if isinstance(original, DomainError):
         problem = original.problems[0]
         extra: dict[str, Any] = {"reason": problem.code.value}

@@ -39,3 +39,21 @@ class Payment(Base):
         sa.ForeignKey("ledger_transactions.id"), unique=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RefundedCharge(Base):
+    """A charge we refunded because recording it was refused: it may never be credited.
+
+    A retry with the same idempotency key gets the same charge back from the provider; this
+    table is what tells us not to credit it then.
+    """
+
+    __tablename__ = "refunded_charges"
+
+    provider_charge_id: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    provider: Mapped[str] = mapped_column(sa.String(32))
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    reason: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

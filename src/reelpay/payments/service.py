@@ -1,25 +1,23 @@
 """Buying coins with real money.
 
-A purchase runs in two transactions around the provider call, so no database lock is held
-while the provider works: `prepare_purchase` checks the buyer and the key (and finds replays),
-the caller charges through the provider with our idempotency key, and `record_purchase` credits
-the coins once. If the process dies after the charge, the client's retry with the same key
-gets the same charge from the provider and is credited then.
+A purchase runs in two transactions around the provider call (see `charging`):
+`prepare_purchase` checks the buyer and the key (and finds replays), the caller charges, and
+`record_purchase` credits the coins once. If the process dies after the charge, the client's
+retry with the same key gets the same charge from the provider and is credited then.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelpay.accounts.models import Account
 from reelpay.errors import DomainError, ErrorCode
+from reelpay.payments.charging import ensure_not_refunded
 from reelpay.payments.models import Payment, PaymentPurpose
-from reelpay.payments.provider import Charge, ChargeOutcome, ChargeRequest, PaymentProvider
 from reelpay.settings import CoinPackage, Settings
 from reelpay.wallet import idempotency, ledger
 from reelpay.wallet.models import LedgerAccountKind, TransactionKind
@@ -27,7 +25,6 @@ from reelpay.wallet.rules import check_spender
 
 PURCHASE = "purchaseCoins"
 PACKAGE_FIELD = ("input", "packageId")
-TOKEN_FIELD = ("input", "paymentToken")
 
 
 def find_package(settings: Settings, coins: int) -> CoinPackage:
@@ -37,50 +34,6 @@ def find_package(settings: Settings, coins: int) -> CoinPackage:
     raise DomainError(
         "There is no such coin package.", code=ErrorCode.UNKNOWN_COIN_PACKAGE, field=PACKAGE_FIELD
     )
-
-
-def provider_key(account_id: int, key: str) -> str:
-    """The key we give the provider: the client's key, scoped to its account."""
-    return f"reelpay:{account_id}:{key}"
-
-
-async def charge(provider: PaymentProvider, request: ChargeRequest) -> str:
-    """The provider's charge ID, or the user error its outcome means (nothing was taken)."""
-    result: Charge = await provider.charge(request)
-    if result.outcome is ChargeOutcome.SUCCEEDED and result.charge_id:
-        return result.charge_id
-    code, message = {
-        ChargeOutcome.DECLINED: (ErrorCode.CARD_DECLINED, "The card was declined."),
-        ChargeOutcome.INVALID_TOKEN: (
-            ErrorCode.INVALID_PAYMENT_TOKEN,
-            "The payment token is not valid.",
-        ),
-        ChargeOutcome.PROCESSING_ERROR: (
-            ErrorCode.PAYMENT_PROCESSING_ERROR,
-            "The payment could not be processed right now; try again with the same key.",
-        ),
-        ChargeOutcome.KEY_REUSED: (
-            ErrorCode.IDEMPOTENCY_KEY_REUSED,
-            "This idempotency key was already used for a different payment.",
-        ),
-    }.get(result.outcome, (ErrorCode.PAYMENT_PROCESSING_ERROR, "The payment failed."))
-    field = idempotency.KEY_FIELD if result.outcome is ChargeOutcome.KEY_REUSED else TOKEN_FIELD
-    raise DomainError(message, code=code, field=field)
-
-
-T = TypeVar("T")
-
-
-async def charge_then_record(
-    provider: PaymentProvider, request: ChargeRequest, record: Callable[[str], Awaitable[T]]
-) -> T:
-    """Charge, then record the charge; if recording refuses, refund the charge and re-raise."""
-    charge_id = await charge(provider, request)
-    try:
-        return await record(charge_id)
-    except DomainError:
-        await provider.refund(charge_id)
-        raise
 
 
 @dataclass(frozen=True)
@@ -131,6 +84,7 @@ async def record_purchase(
     charge_id: str,
     provider: str,
     now: datetime,
+    settings: Settings,
 ) -> dict[str, Any]:
     """Credit the coins of a successful charge once; returns {"paymentId": ...}."""
     replayed = await idempotency.claim(
@@ -143,6 +97,8 @@ async def record_purchase(
     )
     if replayed is not None:
         return replayed
+    await ensure_not_refunded(session, charge_id)
+    check_spender(buyer.birth_date, buyer.country, now.date(), settings.rules)
     package = request.package
     transaction = await ledger.post(
         session,

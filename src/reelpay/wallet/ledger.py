@@ -78,7 +78,7 @@ def platform(kind: LedgerAccountKind) -> Ref:
 async def account_ids(session: AsyncSession, refs: Iterable[Ref]) -> dict[Ref, int]:
     """The ledger account of each ref, created on first use (safe under concurrency)."""
     wanted = {ref.key: ref for ref in refs}
-    rows = [
+    rows = [  # inserted in key order, so concurrent first uses cannot deadlock
         {
             "key": ref.key,
             "owner_id": ref.owner_id,
@@ -86,7 +86,7 @@ async def account_ids(session: AsyncSession, refs: Iterable[Ref]) -> dict[Ref, i
             "asset": ref.asset,
             "balance": None if ref.owner_id is None else 0,
         }
-        for ref in wanted.values()
+        for _, ref in sorted(wanted.items())
     ]
     found = await _ids_by_key(session, wanted)
     missing = [row for row in rows if row["key"] not in found]

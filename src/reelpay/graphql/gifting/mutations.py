@@ -16,7 +16,7 @@ from reelpay.graphql.gifting.types import Gift, GiftSent, LiveStream, Tip, TipMe
 from reelpay.graphql.money import Money, exactly_one, require_key
 from reelpay.graphql.relay import decode_id_of
 from reelpay.graphql.wallet.types import Wallet
-from reelpay.payments import service as payments
+from reelpay.payments import charging
 from reelpay.payments.provider import ChargeRequest
 
 LIVE_ID = ("input", "liveId")
@@ -205,11 +205,18 @@ class GiftingMutations:
                         token=request.payment_token or "",
                         amount_cents=request.amount_cents,
                         currency="USD",
-                        idempotency_key=payments.provider_key(viewer.id, request.key),
+                        idempotency_key=charging.provider_key(
+                            viewer.id, request.key, gifting.SEND_TIP, request.arguments
+                        ),
                         description="Reelpay tip",
                     )
-                    result = await payments.charge_then_record(
-                        ctx.services.payments, charge, record
+                    result = await charging.charge_then_record(
+                        ctx.services.payments,
+                        charge,
+                        record,
+                        write=ctx.write_as_system,
+                        account_id=viewer.id,
+                        now=ctx.now,
                     )
             found = await ctx.read(lambda s: gifting.tips_by_ids(s, [result["tipId"]]))
             return SendTipPayload(

@@ -89,10 +89,15 @@ async def _live_event(
     return None
 
 
+# A quiet LIVE is checked this often, in case its end was missed (events are notifications).
+LIVE_RECHECK_SECONDS = 30.0
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="Gifts, viewers joining and the end of one LIVE; completes when it ends."
+        description="Gifts, viewers joining and the end of one LIVE; completes when it ends. "
+        "Ends with an EVENTS_LOST error if events were lost (subscribe again)."
     )
     async def live_events(
         self, info: Info[Context, None], live_id: strawberry.ID
@@ -100,28 +105,34 @@ class Subscription:
         ctx = info.context
         pk = decode_id_of(live_id, "LiveStream", ("liveId",))
         # Subscribe before looking: an event between the look and the subscription is not lost.
-        async with ctx.services.broker.subscribe(events.live_channel(pk)) as queue:
+        async with ctx.services.broker.subscribe(events.live_channel(pk)) as subscriber:
             live = await _live(info, pk)
-            if live.status is LiveStatus.ENDED:
-                yield LiveEndedEvent(live=live)
-                return
-            while True:
+            while live.status is not LiveStatus.ENDED:
                 await ctx.release(new_instant=True)
-                payload = await queue.get()
+                payload = await subscriber.next(quiet_seconds=LIVE_RECHECK_SECONDS)
+                if payload is None:
+                    live = await _live(info, pk)
+                    continue
                 event = await _live_event(info, pk, payload)
+                if isinstance(event, LiveEndedEvent):
+                    break
                 if event is not None:
                     yield event
-                if payload.get("type") == "LIVE_ENDED":
-                    return
+            yield LiveEndedEvent(live=await _live(info, pk))
 
-    @strawberry.subscription(description="Changes to your coin, diamond and earnings balances.")
+    @strawberry.subscription(
+        description="Changes to your coin, diamond and earnings balances. Ends with "
+        "UNAUTHENTICATED when your session is revoked, EVENTS_LOST if events were lost."
+    )
     async def wallet_events(self, info: Info[Context, None]) -> AsyncGenerator[WalletEvent, None]:
         ctx = info.context
         viewer = await ctx.require_viewer()
-        async with ctx.services.broker.subscribe(events.wallet_channel(viewer.id)) as queue:
+        async with ctx.services.broker.subscribe(events.wallet_channel(viewer.id)) as subscriber:
             while True:
                 await ctx.release(new_instant=True)
-                payload = await queue.get()
+                payload = await subscriber.next()
+                ctx.forget_viewer()
+                await ctx.require_viewer()  # a revoked session stops the stream
                 yield WalletEvent(
                     kind=models.TransactionKind(payload["kind"]),
                     asset=models.Asset(payload["asset"]),

@@ -143,11 +143,13 @@ class GiftSent:
     async def creator(self, info: Info[Context, None]) -> Account:
         return await _account(info, self.model.creator_id)
 
-    @strawberry.field
+    @strawberry.field(description="The LIVE the gift was sent to (null if you cannot see it).")
     async def live(self, info: Info[Context, None]) -> LiveStream | None:
         if self.model.live_id is None:
             return None
-        return LiveStream.from_model(await info.context.loaders.live.load(self.model.live_id))
+        from reelpay.graphql.node import resolve_visible_live
+
+        return await resolve_visible_live(info, self.model.live_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The video the gift was sent to (null if you cannot see it).")
     async def video(self, info: Info[Context, None]) -> Video | None:

@@ -11,6 +11,7 @@ from reelpay.graphql.money import require_key
 from reelpay.graphql.payments.types import CoinPackage, CoinPurchase
 from reelpay.graphql.relay import decode_id_of
 from reelpay.graphql.wallet.types import Wallet
+from reelpay.payments import charging
 from reelpay.payments import service as payments
 from reelpay.payments.provider import ChargeRequest
 
@@ -71,10 +72,12 @@ class PaymentMutations:
                     token=input.payment_token,
                     amount_cents=package.price_cents,
                     currency=package.currency,
-                    idempotency_key=payments.provider_key(viewer.id, key),
+                    idempotency_key=charging.provider_key(
+                        viewer.id, key, payments.PURCHASE, request.arguments
+                    ),
                     description=f"{package.coins} Reelpay coins",
                 )
-                result = await payments.charge_then_record(
+                result = await charging.charge_then_record(
                     provider,
                     charge,
                     lambda charge_id: ctx.write(
@@ -85,8 +88,12 @@ class PaymentMutations:
                             charge_id=charge_id,
                             provider=provider.name,
                             now=ctx.now,
+                            settings=ctx.settings,
                         )
                     ),
+                    write=ctx.write_as_system,
+                    account_id=viewer.id,
+                    now=ctx.now,
                 )
             payment = await ctx.read(lambda s: payments.get_payment(s, result["paymentId"]))
             return PurchaseCoinsPayload(
