@@ -200,3 +200,28 @@ async def ledger_problems(engine: AsyncEngine) -> list[str]:
 
     async with create_sessionmaker(engine)() as session:
         return await audit.verify(session)
+
+
+async def enrol(engine: AsyncEngine, user: User, *programs: str) -> None:
+    """Enrol `user` in programs directly (as if staff had approved applications long ago)."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from reelpay.programs.models import Enrolment
+
+    async with create_sessionmaker(engine)() as session:
+        await run_write(
+            session,
+            lambda: session.execute(
+                sa.insert(Enrolment),
+                [
+                    {
+                        "account_id": user.pk,
+                        "program": program,
+                        "enrolled_at": datetime(2026, 1, 1, tzinfo=UTC),
+                    }
+                    for program in programs
+                ],
+            ),
+        )

@@ -27,7 +27,7 @@ from tests.factories import (
     DECLINED_TOKEN,
     SUCCESS_TOKEN,
     User,
-    add_followers,
+    enrol,
     ledger_problems,
     new_key,
     package_id,
@@ -646,7 +646,7 @@ async def test_random_money_traffic_matches_the_model(api, clean_db, seed):
     creators = {name: await sign_up(api, name) for name in ("star_a", "star_b")}
     targets = {}
     for name, creator in creators.items():
-        await add_followers(clean_db, creator, 1000)  # LIVE gifts need 1,000; tips 1 here
+        await enrol(clean_db, creator, "LIVE_GIFTS", "TIPS")
         live = await api.mutate("startLive", {"title": "On air"}, "live { id }", creator.token)
         targets[name] = [("liveId", live["live"]["id"]), ("videoId", await publish(api, creator))]
     gifts = (await api.data("{ gifts { id coinPrice } }"))["gifts"]

@@ -8,7 +8,6 @@ and the final wallets must equal what the successful responses add up to.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import random
 from typing import Any
 
@@ -16,8 +15,8 @@ import pytest
 
 from tests.factories import (
     SUCCESS_TOKEN,
-    add_followers,
     buy_coins,
+    enrol,
     new_key,
     package_id,
     publish,
@@ -27,13 +26,6 @@ from tests.factories import (
 pytestmark = pytest.mark.usefixtures("verify_ledger")
 
 EXPECTED_REFUSALS = {"INSUFFICIENT_COINS", "INSUFFICIENT_DIAMONDS", "TIP_LIMIT_EXCEEDED"}
-
-
-@pytest.fixture
-def settings(settings):
-    return dataclasses.replace(
-        settings, rules=dataclasses.replace(settings.rules, tips_min_followers=1_000)
-    )
 
 
 async def wallet(api: Any, token: str) -> dict[str, int]:
@@ -47,7 +39,7 @@ async def wallet(api: Any, token: str) -> dict[str, int]:
 async def test_gifts_tips_purchases_and_redemptions_both_ways_at_once(api, clean_db):
     ann, bob = await sign_up(api, "ann"), await sign_up(api, "bob")
     for person in (ann, bob):
-        await add_followers(clean_db, person, 1_000)
+        await enrol(clean_db, person, "LIVE_GIFTS", "TIPS")
         await buy_coins(api, person, 1_400)
     ann_video = await publish(api, ann, "Ann's video")
     live = await api.mutate("startLive", {"title": "Bob live"}, "live { id }", bob.token)

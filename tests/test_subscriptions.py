@@ -27,8 +27,8 @@ from reelpay.events import live_channel, wallet_channel
 from reelpay.settings import Settings
 from tests.factories import (
     User,
-    add_followers,
     buy_coins,
+    enrol,
     new_key,
     publish,
     set_account,
@@ -162,7 +162,7 @@ class _Stream:
 
 async def creator_live(api: Any, engine: AsyncEngine, handle: str = "star") -> tuple[User, str]:
     creator = await sign_up(api, handle)
-    await add_followers(engine, creator, 1000)
+    await enrol(engine, creator, "LIVE_GIFTS")
     payload = await api.mutate("startLive", {"title": "Late show"}, "live { id }", creator.token)
     assert payload["userErrors"] == []
     return creator, payload["live"]["id"]
@@ -386,6 +386,7 @@ async def test_a_quiet_live_is_checked_so_a_missed_end_still_completes(
 async def test_wallet_events_stop_when_the_session_is_revoked(api, clean_db, serve):
     server = await serve()
     fan, other = await sign_up(api, "fan"), await sign_up(api, "other")
+    await enrol(clean_db, fan, "LIVE_GIFTS")
     video = await publish(api, fan)
     await buy_coins(api, other, 70)
     rose = (await api.data("{ gifts { id } }"))["gifts"][0]["id"]

@@ -1,4 +1,4 @@
-"""The `reelpay` command: serve, migrate, seed-demo, create-staff, ledger verify."""
+"""The `reelpay` command: serve, migrate, seed-demo, create-staff, ledger verify, jobs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import getpass
 import logging
 import sys
-from datetime import date
+from datetime import date, timedelta
 
 from reelpay import demo, migrate
 from reelpay.accounts import service as accounts
@@ -16,6 +16,8 @@ from reelpay.clock import SystemClock
 from reelpay.db import create_engine, create_sessionmaker, run_write, session_scope
 from reelpay.enums import Role
 from reelpay.errors import DomainError
+from reelpay.events.broker import create_broker
+from reelpay.programs import rewards
 from reelpay.settings import ConfigurationError, Settings
 from reelpay.wallet import audit
 
@@ -43,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     ledger_actions.add_parser(
         "verify", help="check every ledger invariant; exit 1 when one is violated"
     )
+    jobs = commands.add_parser("jobs", help="periodic jobs (safe to run again)")
+    job = jobs.add_subparsers(dest="job", required=True)
+    rewards_job = job.add_parser(
+        "rewards", help="credit Creator Rewards for a UTC day that is over (default: yesterday)"
+    )
+    rewards_job.add_argument("--date", type=date.fromisoformat)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -60,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_seed(settings, args.if_empty))
     if args.command == "ledger":
         return asyncio.run(_verify_ledger(settings))
+    if args.command == "jobs":
+        return asyncio.run(_rewards_job(settings, args.date))
     return asyncio.run(_create_staff(settings, args))
 
 
@@ -114,6 +124,29 @@ async def _verify_ledger(settings: Settings) -> int:
         print(f"ledger verify: {len(problems)} violation(s)", file=sys.stderr)
         return 1
     print("ledger verify: every invariant holds")
+    return 0
+
+
+async def _rewards_job(settings: Settings, day: date | None) -> int:
+    now = SystemClock().now()
+    day = day or (now - timedelta(days=1)).date()
+    engine = create_engine(settings.database_url)
+    broker = create_broker(settings.database_url)  # subscribers on API workers hear of it
+    try:
+        summary = await rewards.accrue_day(
+            create_sessionmaker(engine), day, now=now, settings=settings, publish=broker.publish
+        )
+    except DomainError as error:
+        print(error.problems[0].message, file=sys.stderr)
+        return 1
+    finally:
+        await broker.close()
+        await engine.dispose()
+    print(
+        f"rewards for {summary.day}: {summary.creators_credited} creator(s) credited "
+        f"{summary.cents_credited / 100:.2f} USD; {summary.already_credited} already credited; "
+        f"{summary.suspended} suspended"
+    )
     return 0
 
 

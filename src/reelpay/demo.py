@@ -24,6 +24,8 @@ from reelpay.gifting import live as lives
 from reelpay.gifting import service as gifting
 from reelpay.payments import sandbox
 from reelpay.payments import service as payments
+from reelpay.programs import service as programs
+from reelpay.programs.models import Program
 from reelpay.settings import Settings
 
 DEMO_PASSWORD = "reelpay-demo"
@@ -163,7 +165,7 @@ async def seed(session: AsyncSession, *, settings: Settings, now: datetime) -> d
         )
         return account
 
-    await new_account("staff", "Reelpay Staff", "US", date(1985, 1, 1), Role.STAFF)
+    staff = await new_account("staff", "Reelpay Staff", "US", date(1985, 1, 1), Role.STAFF)
     fans = [
         await new_account(
             f"fan{i:02d}",
@@ -216,7 +218,7 @@ async def seed(session: AsyncSession, *, settings: Settings, now: datetime) -> d
         if spec.visibility is Visibility.PRIVATE:
             creator.visibility = Visibility.PRIVATE
         await session.flush()
-    by_handle = {a.handle: a for a in fans}
+    by_handle = {a.handle: a for a in [*fans, staff]}
     by_handle.update({a.handle: a for a in await _creators(session)})
     counts.update(await _seed_money(session, by_handle, fans, settings=settings, now=now, rng=rng))
     return counts
@@ -241,12 +243,24 @@ async def _seed_money(
     now: datetime,
     rng: random.Random,
 ) -> dict[str, int]:
-    """Coins bought by fans (and mia.dances), chef.leo LIVE now with gifts, gifts on videos.
+    """Coins bought by fans (and mia.dances); chef.leo enrolled in the programs he qualifies
+    for, LIVE now with gifts, and gifts on his videos.
 
     Everything goes through the services, so the ledger holds exactly what the API would write.
     """
     star = by_handle[LIVE_CREATOR]
     await _add_audience(session, star, now - timedelta(days=DEMO_DAYS))
+    # chef.leo applied to the programs he qualifies for, and staff approved him.
+    for program in (Program.LIVE_GIFTS, Program.TIPS):
+        evaluation = await programs.evaluate(session, star, program, now=now, rules=settings.rules)
+        if evaluation.eligible:
+            application = await programs.apply(
+                session, star, program, premium_content_url=None,
+                now=now - timedelta(days=3), rules=settings.rules,
+            )  # fmt: skip
+            await programs.approve(
+                session, by_handle["staff"], application.id, now=now - timedelta(days=2)
+            )
     packages = list(settings.coin_packages)
     largest = max(packages, key=lambda p: p.coins)
     # Enough for a few gifts each (the dearest demo gift costs 3 x 100 coins).
@@ -287,10 +301,10 @@ async def _seed_money(
             settings=settings,
         )
         gifts += 1
-    tara_videos = await session.scalars(
-        sa.select(Video.id).where(Video.owner_id == by_handle["tara.tech"].id).order_by(Video.id)
+    star_videos = await session.scalars(
+        sa.select(Video.id).where(Video.owner_id == star.id).order_by(Video.id)
     )
-    for n, (fan, video_id) in enumerate(zip(rng.sample(fans, 4), tara_videos, strict=False)):
+    for n, (fan, video_id) in enumerate(zip(rng.sample(fans, 4), star_videos, strict=False)):
         await gifting.send_gift(
             session,
             fan,

@@ -4,7 +4,9 @@ from reelpay.accounts.models import Account, AuthSession
 from reelpay.content.models import DailyFollowerChange, Follow, PinnedVideo, Video, VideoDailyViews
 from reelpay.db import Base
 from reelpay.gifting.models import Gift, GiftSend, LiveStream, LiveViewer, Tip
+from reelpay.notifications.models import Notification
 from reelpay.payments.models import Payment, RefundedCharge
+from reelpay.programs.models import Enrolment, ProgramApplication, RewardsAccrual
 from reelpay.wallet.models import IdempotencyKey, LedgerAccount, LedgerPosting, LedgerTransaction
 
 __all__ = [
@@ -12,6 +14,7 @@ __all__ = [
     "AuthSession",
     "Base",
     "DailyFollowerChange",
+    "Enrolment",
     "Follow",
     "Gift",
     "GiftSend",
@@ -21,9 +24,12 @@ __all__ = [
     "LedgerTransaction",
     "LiveStream",
     "LiveViewer",
+    "Notification",
     "Payment",
     "PinnedVideo",
+    "ProgramApplication",
     "RefundedCharge",
+    "RewardsAccrual",
     "Tip",
     "Video",
     "VideoDailyViews",

@@ -66,6 +66,20 @@ class Rules:
     tip_daily_max_cents: int = 50_000
     tip_daily_max_count: int = 100
     idempotency_key_max_length: int = 128
+    # Monetization programs (domain.md "Monetization programs and who may join").
+    program_min_age: int = 18
+    series_min_age_kr: int = 19
+    rewards_min_followers: int = 10_000
+    rewards_min_views: int = 100_000
+    series_min_followers: int = 10_000
+    series_min_views: int = 1_000
+    series_min_public_posts: int = 3
+    series_min_account_age_days: int = 30  # the account must be older than this
+    marketplace_min_followers: int = 10_000
+    reapply_cooldown_days: int = 30
+    # Creator Rewards: original public videos longer than this, paid per 1,000 views.
+    rewards_min_video_seconds: int = 60
+    rewards_cents_per_1000_views: int = 50
 
 
 @dataclass(frozen=True)

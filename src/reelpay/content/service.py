@@ -371,6 +371,37 @@ async def public_posts_in_window(
     return counts
 
 
+async def daily_views(
+    session: AsyncSession, account_id: int, *, start: date, end: date
+) -> dict[date, int]:
+    """Views per UTC day of an account's live videos, from `start` to `end` inclusive."""
+    rows = await session.execute(
+        sa.select(VideoDailyViews.day, sa.func.sum(VideoDailyViews.views))
+        .join(Video, Video.id == VideoDailyViews.video_id)
+        .where(Video.owner_id == account_id, Video.deleted_at.is_(None))
+        .where(VideoDailyViews.day >= start, VideoDailyViews.day <= end)
+        .group_by(VideoDailyViews.day)
+    )
+    return {day: int(n) for day, n in rows}
+
+
+async def public_post_times(
+    session: AsyncSession, account_id: int, *, now: datetime, rules: Rules
+) -> list[datetime]:
+    """When each public, live video published in the posts window went up."""
+    start = audience.posts_window_start(now, rules.posts_window_days)
+    rows = await session.scalars(
+        sa.select(Video.published_at).where(
+            Video.owner_id == account_id,
+            Video.deleted_at.is_(None),
+            Video.visibility == Visibility.PUBLIC,
+            Video.published_at > start,
+            Video.published_at <= now,
+        )
+    )
+    return list(rows)
+
+
 # --- follows -------------------------------------------------------------------------------
 
 

@@ -19,11 +19,12 @@ from reelpay.accounts.models import Account
 from reelpay.content import service as content
 from reelpay.errors import DomainError, ErrorCode, NotFound
 from reelpay.gifting import live as lives
-from reelpay.gifting import rules as gift_rules
 from reelpay.gifting.models import Gift, GiftSend, Tip, TipMethod
 from reelpay.pagination import Page, PageRequest, paginate
 from reelpay.payments import charging
 from reelpay.payments.models import Payment, PaymentPurpose
+from reelpay.programs import service as programs
+from reelpay.programs.models import Program
 from reelpay.settings import Settings
 from reelpay.wallet import idempotency, ledger
 from reelpay.wallet.models import EarningsSource, LedgerAccountKind, TransactionKind
@@ -43,16 +44,6 @@ async def gift_catalog(session: AsyncSession) -> list[Gift]:
         sa.select(Gift).where(Gift.is_active.is_(True)).order_by(Gift.coin_price, Gift.id)
     )
     return list(rows)
-
-
-async def _creator_figures(session: AsyncSession, creator: Account) -> gift_rules.Creator:
-    followers = (await content.follower_counts(session, [creator.id])).get(creator.id, 0)
-    return gift_rules.Creator(
-        birth_date=creator.birth_date,
-        standing=creator.standing,
-        account_type=creator.account_type,
-        followers=int(followers),
-    )
 
 
 @dataclass(frozen=True)
@@ -108,20 +99,20 @@ async def send_gift(
     if request.live_id is not None:
         live = await lives.get_active_live_or_raise(session, sender, request.live_id, hold=True)
         creator_id = live.creator_id
-        problems_of, what = gift_rules.live_gift_problems, "LIVE gifts"
+        what = "LIVE gifts"
     else:
         assert request.video_id is not None
         video, _ = await content.get_visible_video_or_raise(
             session, sender, request.video_id, ("input", "videoId")
         )
         creator_id = video.owner_id
-        problems_of, what = gift_rules.video_gift_problems, "gifts"
+        what = "gifts"
     if creator_id == sender.id:
         raise DomainError("You cannot send gifts to yourself.", code=ErrorCode.CANNOT_PAY_SELF)
     (creator,) = await lock_parties(session, shared=[creator_id])
-    problems = problems_of(await _creator_figures(session, creator), now.date(), rules)
-    if problems:
-        raise DomainError(gift_rules.refusal(what), code=ErrorCode.CREATOR_NOT_ELIGIBLE)
+    # Receiving gifts (on a LIVE or a video) is the LIVE gifts program: enrolled, not suspended.
+    if await programs.earning_problems(session, creator, Program.LIVE_GIFTS):
+        raise DomainError(refusal(what), code=ErrorCode.CREATOR_NOT_ELIGIBLE)
 
     coins = gift.coin_price * request.quantity
     diamonds = diamonds_for_gift(coins, rules)
@@ -211,10 +202,9 @@ async def check_tip(
     creator = await session.get(Account, request.creator_id)
     if creator is None:
         raise NotFound("No such account.", field=CREATOR_FIELD)
-    problems = gift_rules.tip_problems(await _creator_figures(session, creator), now.date(), rules)
-    if problems:
+    if await programs.earning_problems(session, creator, Program.TIPS):
         raise DomainError(
-            gift_rules.refusal("tips"),
+            refusal("tips"),
             code=ErrorCode.CREATOR_NOT_ELIGIBLE,
             field=CREATOR_FIELD,
         )
@@ -423,6 +413,11 @@ async def tips_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Ti
 async def gift_sends_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, GiftSend]:
     rows = await session.scalars(sa.select(GiftSend).where(GiftSend.id.in_(set(ids))))
     return {row.id: row for row in rows}
+
+
+def refusal(what: str) -> str:
+    """What the sender is told: not why, which would reveal the creator's age or standing."""
+    return f"This creator cannot receive {what} right now."
 
 
 def _usd(cents: int) -> str:

@@ -59,12 +59,42 @@ async def _coin_package(info: Info[Context, None], coins: int) -> Node | None:
     return None
 
 
+async def _program_application(info: Info[Context, None], pk: int) -> Node | None:
+    """The applicant and staff see an application."""
+    from reelpay.graphql.programs.types import ProgramApplication
+    from reelpay.programs import service as programs
+
+    viewer = await info.context.viewer()
+    if viewer is None:
+        return None
+    found = (await info.context.read(lambda s: programs.applications_by_ids(s, [pk]))).get(pk)
+    if found is None or (found.account_id != viewer.id and not viewer.is_staff):
+        return None
+    return ProgramApplication.from_model(found)
+
+
+async def _notification(info: Info[Context, None], pk: int) -> Node | None:
+    """Only the person notified sees a notification."""
+    from reelpay.graphql.programs.types import Notification
+    from reelpay.notifications.models import Notification as NotificationModel
+
+    viewer = await info.context.viewer()
+    if viewer is None:
+        return None
+    found = await info.context.read(lambda s: s.get(NotificationModel, pk))
+    if found is None or found.account_id != viewer.id:
+        return None
+    return Notification.from_model(found)
+
+
 RESOLVERS: dict[str, Callable[[Info[Context, None], int], Awaitable[Node | None]]] = {
     "Account": _account,
     "Video": _video,
     "Gift": _gift,
     "LiveStream": resolve_visible_live,
     "CoinPackage": _coin_package,
+    "ProgramApplication": _program_application,
+    "Notification": _notification,
 }
 
 

@@ -31,6 +31,8 @@ from reelpay.graphql.gifting.types import Gift, LiveStream
 from reelpay.graphql.node import resolve_node
 from reelpay.graphql.payments.mutations import PaymentMutations, PaymentQueries
 from reelpay.graphql.payments.types import CoinPackage
+from reelpay.graphql.programs.mutations import ProgramMutations, ProgramQueries
+from reelpay.graphql.programs.types import Notification, ProgramApplication
 from reelpay.graphql.relay import Node
 from reelpay.graphql.wallet.mutations import WalletMutations
 from reelpay.settings import Settings
@@ -50,10 +52,19 @@ class NodeQueries:
         return [await resolve_node(info, gid, "ids") for gid in ids]
 
 
-Query = merge_types("Query", (AccountQueries, NodeQueries, PaymentQueries, GiftingQueries))
+Query = merge_types(
+    "Query", (AccountQueries, NodeQueries, PaymentQueries, GiftingQueries, ProgramQueries)
+)
 Mutation = merge_types(
     "Mutation",
-    (AccountMutations, ContentMutations, PaymentMutations, WalletMutations, GiftingMutations),
+    (
+        AccountMutations,
+        ContentMutations,
+        PaymentMutations,
+        WalletMutations,
+        GiftingMutations,
+        ProgramMutations,
+    ),
 )
 
 
@@ -86,7 +97,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Account, Video, Gift, LiveStream, CoinPackage],
+        types=[Account, Video, Gift, LiveStream, CoinPackage, ProgramApplication, Notification],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

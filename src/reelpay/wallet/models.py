@@ -60,14 +60,18 @@ class TransactionKind(StrEnum):
     GIFT = "GIFT"
     TIP = "TIP"
     DIAMOND_REDEMPTION = "DIAMOND_REDEMPTION"
+    REWARDS_ACCRUAL = "REWARDS_ACCRUAL"
     REVERSAL = "REVERSAL"
 
 
 class EarningsSource(StrEnum):
     """Where a creator's USD earnings came from (payouts report per source)."""
 
+    REWARDS = "REWARDS"
     GIFTS = "GIFTS"
     TIPS = "TIPS"
+    SERIES = "SERIES"
+    MARKETPLACE = "MARKETPLACE"
 
 
 class LedgerAccount(Base):

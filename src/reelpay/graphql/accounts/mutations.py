@@ -231,7 +231,7 @@ class AccountMutations:
             account, preview = await ctx.write(switch)
             return SwitchAccountTypePayload(
                 account=Account.from_model(account),
-                changes=AccountTypeSwitchPreview.from_preview(preview),
+                changes=AccountTypeSwitchPreview.from_preview(preview, account),
             )
 
         return await as_user_errors(SwitchAccountTypePayload, work)

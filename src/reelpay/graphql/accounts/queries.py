@@ -64,4 +64,4 @@ class AccountQueries:
         preview = await info.context.read(
             lambda s: accounts.preview_account_type_switch(s, viewer, to)
         )
-        return AccountTypeSwitchPreview.from_preview(preview)
+        return AccountTypeSwitchPreview.from_preview(preview, viewer)

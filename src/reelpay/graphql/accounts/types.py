@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -20,6 +20,12 @@ from reelpay.graphql.relay import Connection, Node, connection, page_request
 if TYPE_CHECKING:
     from reelpay.graphql.content.types import AccountAnalytics, Video
     from reelpay.graphql.gifting.types import LiveStream, Supporter, Tip
+    from reelpay.graphql.programs.types import (
+        Enrolment,
+        NotificationConnection,
+        Program,
+        RewardsDay,
+    )
     from reelpay.graphql.wallet.types import Wallet
 
 VideoRef = Annotated["Video", strawberry.lazy("reelpay.graphql.content.types")]
@@ -27,12 +33,19 @@ WalletRef = Annotated["Wallet", strawberry.lazy("reelpay.graphql.wallet.types")]
 LiveRef = Annotated["LiveStream", strawberry.lazy("reelpay.graphql.gifting.types")]
 SupporterRef = Annotated["Supporter", strawberry.lazy("reelpay.graphql.gifting.types")]
 TipRef = Annotated["Tip", strawberry.lazy("reelpay.graphql.gifting.types")]
+EnrolmentRef = Annotated["Enrolment", strawberry.lazy("reelpay.graphql.programs.types")]
+NotificationsRef = Annotated[
+    "NotificationConnection", strawberry.lazy("reelpay.graphql.programs.types")
+]
+RewardsDayRef = Annotated["RewardsDay", strawberry.lazy("reelpay.graphql.programs.types")]
+ProgramRef = Annotated["Program", strawberry.lazy("reelpay.graphql.programs.types")]  # type: ignore[valid-type]
 AnalyticsRef = Annotated["AccountAnalytics", strawberry.lazy("reelpay.graphql.content.types")]
 
 FOLLOW_KEY = (int,)
 VIDEO_KEY = (datetime, int)
 ACCOUNT_KEY = (int,)
 TIP_KEY = (int,)
+NOTIFICATION_KEY = (int,)
 
 
 async def _is_self_or_staff(info: Info[Context, None], account_id: int) -> bool:
@@ -300,6 +313,82 @@ class Account(Node):
             lambda: ctx.read(lambda s: gifting.tips_received_count(s, self.db_id)),
         )
 
+    @strawberry.field(
+        description="Programs the account is enrolled in, and whether each is active or "
+        "suspended. Only the owner and staff see them."
+    )
+    async def enrolments(self, info: Info[Context, None]) -> list[EnrolmentRef] | None:
+        from reelpay.graphql.programs.types import enrolment_of
+        from reelpay.programs import service as programs
+
+        if not await _is_self_or_staff(info, self.db_id):
+            return None
+        found = await info.context.read(lambda s: programs.enrolments(s, self.db_id))
+        return [enrolment_of(self.model, e) for e in found.values()]
+
+    @strawberry.field(description="Your notifications, newest first (the owner only).")
+    async def notifications(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        unread_only: bool = False,
+    ) -> NotificationsRef | None:
+        from reelpay.graphql.programs.types import Notification, NotificationConnection
+        from reelpay.notifications import service as notifications
+
+        viewer = await info.context.viewer()
+        if viewer is None or viewer.id != self.db_id:
+            return None
+        ctx = info.context
+        request = page_request(
+            ctx.settings.limits, NOTIFICATION_KEY, first=first, after=after, last=last,
+            before=before,
+        )  # fmt: skip
+        page = await ctx.read(
+            lambda s: notifications.page(s, self.db_id, request, unread_only=unread_only)
+        )
+        unread = await ctx.read(lambda s: notifications.count(s, self.db_id, unread_only=True))
+        base = connection(
+            page,
+            Notification.from_model,
+            lambda: ctx.read(lambda s: notifications.count(s, self.db_id, unread_only=unread_only)),
+        )
+        return NotificationConnection(
+            edges=base.edges, page_info=base.page_info, count=base.count, unread=unread
+        )
+
+    @strawberry.field(
+        description="Creator Rewards per UTC day (both ends included, at most 92 days): "
+        "qualified views, the estimate and what was credited. Owner and staff only."
+    )
+    async def rewards(
+        self,
+        info: Info[Context, None],
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+    ) -> list[RewardsDayRef] | None:
+        from reelpay.graphql.programs.types import RewardsDay
+        from reelpay.programs import rewards
+
+        if not await _is_self_or_staff(info, self.db_id):
+            return None
+        limit = info.context.settings.rules.analytics_max_range_days
+        if not 0 <= (to - from_).days < limit:
+            from reelpay.errors import DomainError
+
+            raise DomainError(
+                f"`from` must not be after `to`, and the range at most {limit} days.",
+                field=("from",),
+            )
+        rules = info.context.settings.rules
+        days = await info.context.read(
+            lambda s: rewards.rewards_days(s, self.db_id, start=from_, end=to, rules=rules)
+        )
+        return [RewardsDay.of(d) for d in days]
+
 
 async def _follow_connection(
     info: Info[Context, None],
@@ -341,15 +430,43 @@ class AccountTypeSwitchPreview:
         "contactEmail); they must be entered again after switching back."
     )
 
+    account: strawberry.Private[AccountModel]
+
     @classmethod
-    def from_preview(cls, preview: SwitchPreview) -> AccountTypeSwitchPreview:
+    def from_preview(
+        cls, preview: SwitchPreview, account: AccountModel
+    ) -> AccountTypeSwitchPreview:
         return cls(
+            account=account,
             preview=preview,
             from_type=preview.from_type,
             to_type=preview.to_type,
             features_lost=list(preview.features_lost),
             features_gained=list(preview.features_gained),
             cleared_fields=list(preview.cleared_fields),
+        )
+
+    @strawberry.field(description="Programs the account qualifies for now and would not after.")
+    async def programs_lost(self, info: Info[Context, None]) -> list[ProgramRef]:
+        return (await self._program_changes(info))[0]  # type: ignore[return-value]
+
+    @strawberry.field(description="Programs the account would qualify for only after.")
+    async def programs_gained(self, info: Info[Context, None]) -> list[ProgramRef]:
+        return (await self._program_changes(info))[1]  # type: ignore[return-value]
+
+    async def _program_changes(self, info: Info[Context, None]) -> tuple[list[Any], list[Any]]:
+        from reelpay.programs import service as programs
+
+        ctx = info.context
+        return await ctx.read(
+            lambda s: programs.switch_changes(
+                s,
+                self.account,
+                self.preview.from_type,
+                self.preview.to_type,
+                now=ctx.now,
+                rules=ctx.settings.rules,
+            )
         )
 
     @strawberry.field(

@@ -1,0 +1,1 @@
+"""Notifications the API lists for a user (decisions on their applications, ...)."""

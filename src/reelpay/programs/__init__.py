@@ -1,0 +1,1 @@
+"""Monetization programs: eligibility, applications, staff review, enrolment, Creator Rewards."""
