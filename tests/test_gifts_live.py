@@ -11,8 +11,8 @@ import pytest
 from reelpay.graphql.relay import encode_id
 from tests.factories import (
     User,
-    add_followers,
     buy_coins,
+    enrol,
     make_staff,
     new_key,
     publish,
@@ -103,10 +103,10 @@ async def send(api: Any, sender: User, gift: str, quantity: int = 1, key: str | 
 
 
 async def on_air(api: Any, engine: Any, fan_coins: int = 700) -> tuple[User, User, str]:
-    """A creator with 1,000 followers LIVE now, and a fan holding `fan_coins` coins."""
+    """A creator enrolled in LIVE gifts LIVE now, and a fan holding `fan_coins` coins."""
     creator = await sign_up(api, "creator")
     fan = await sign_up(api, "fan")
-    await add_followers(engine, creator, 1000)
+    await enrol(engine, creator, "LIVE_GIFTS")
     if fan_coins:
         await buy_coins(api, fan, fan_coins)
     return creator, fan, await go_live(api, creator)
@@ -359,8 +359,9 @@ async def test_unknown_gift_self_gift_ended_live_or_no_login_move_nothing(api, c
     assert (await live_node(api, live_id))["giftTotals"]["gifts"] == 0
 
 
-async def test_hidden_or_deleted_videos_cannot_receive_gifts(api):
+async def test_hidden_or_deleted_videos_cannot_receive_gifts(api, clean_db):
     creator = await sign_up(api, "creator")
+    await enrol(clean_db, creator, "LIVE_GIFTS")
     fan = await sign_up(api, "fan")
     await buy_coins(api, fan, 700)
     hidden = await publish(api, creator, "Hidden", visibility="PRIVATE")
@@ -377,6 +378,7 @@ async def test_hidden_or_deleted_videos_cannot_receive_gifts(api):
 async def test_senders_must_be_18_or_19_in_korea(api, clean_db, clock, birth_date, country):
     # Given a sender who turns old enough tomorrow and bought coins "tomorrow"
     creator = await sign_up(api, "creator")
+    await enrol(clean_db, creator, "LIVE_GIFTS")
     sender = await sign_up(api, "sender", birthDate=birth_date, country=country)
     video = await publish(api, creator)
     clock.advance(timedelta(days=1))
@@ -393,55 +395,116 @@ async def test_senders_must_be_18_or_19_in_korea(api, clean_db, clock, birth_dat
     assert await wallets(api, sender, creator) == after_gift(before, 1)
 
 
-@pytest.mark.parametrize(
-    ("followers", "standing", "error"),
-    [(999, None, "CREATOR_NOT_ELIGIBLE"), (1000, None, None),
-     (1000, "WARNED", "CREATOR_NOT_ELIGIBLE"), (1000, "RESTRICTED", "CREATOR_NOT_ELIGIBLE")],
-)  # fmt: skip
-async def test_live_gifts_need_1000_followers_and_good_standing(
-    api, clean_db, followers, standing, error
-):
+# --- sendGift: the creator must be in the LIVE gifts program -------------------------------
+
+REFUSAL = {
+    "live": "This creator cannot receive LIVE gifts right now.",
+    "video": "This creator cannot receive gifts right now.",
+}
+
+
+async def gift_target(api: Any, creator: User, target: str) -> dict[str, str]:
+    """A LIVE or a video of `creator`, as the `send` target."""
+    if target == "live":
+        return {"live": await go_live(api, creator)}
+    return {"video": await publish(api, creator)}
+
+
+async def staff_sets(api: Any, staff: User, creator: User, mutation: str, **value: Any) -> None:
+    payload = await api.mutate(
+        mutation, {"accountId": creator.id, **value}, "account { id }", token=staff.token
+    )
+    assert payload["userErrors"] == []
+
+
+def refused_as(payload: dict[str, Any], target: str) -> None:
+    assert payload["gift"] is None and payload["wallet"] is None, payload
+    assert payload["userErrors"] == [
+        {"code": "CREATOR_NOT_ELIGIBLE", "field": None, "message": REFUSAL[target]}
+    ]
+
+
+@pytest.mark.parametrize("target", ["live", "video"])
+async def test_gifts_need_the_creator_enrolled_in_live_gifts_not_followers(api, clean_db, target):
+    # Given a creator with no followers, enrolled in other programs but not in LIVE gifts
     creator = await sign_up(api, "creator")
     fan = await sign_up(api, "fan")
     await buy_coins(api, fan, 700)
-    await add_followers(clean_db, creator, followers)
-    live_id = await go_live(api, creator)
-    if standing:
-        await set_standing(clean_db, creator, standing)
+    await enrol(clean_db, creator, "TIPS", "CREATOR_REWARDS")
+    where = await gift_target(api, creator, target)
+    hands = await gift_id(api, "Hand Hearts")
     before = await wallets(api, fan, creator)
 
-    payload = await send(api, fan, await gift_id(api, "Hand Hearts"), live=live_id)
+    refused_as(await send(api, fan, hands, **where), target)
+    assert await wallets(api, fan, creator) == before
 
-    assert codes(payload) == ([error] if error else [])
-    assert await wallets(api, fan, creator) == (before if error else after_gift(before, 100))
+    # Once enrolled, the same gift goes through (followers do not matter at gift time).
+    await enrol(clean_db, creator, "LIVE_GIFTS")
+    payload = await send(api, fan, hands, **where)
+
+    assert payload["userErrors"] == []
+    assert payload["gift"]["diamonds"] == 100
+    assert await wallets(api, fan, creator) == after_gift(before, 100)
 
 
+@pytest.mark.parametrize("target", ["live", "video"])
 @pytest.mark.parametrize(
-    ("birth_date", "standing", "error"),
-    [("2008-06-16", None, "CREATOR_NOT_ELIGIBLE"), ("2008-06-15", None, None),
-     ("1995-05-05", "WARNED", "CREATOR_NOT_ELIGIBLE"),
-     ("1995-05-05", "BANNED", "CREATOR_NOT_ELIGIBLE")],
+    ("mutation", "suspend", "restore"),
+    [("setAccountStanding", {"standing": "BANNED"}, {"standing": "GOOD"}),
+     ("setAccountStanding", {"standing": "RESTRICTED"}, {"standing": "GOOD"}),
+     ("setAccountPolitical", {"isPolitical": True}, {"isPolitical": False})],
 )  # fmt: skip
-async def test_video_gifts_need_an_adult_creator_in_good_standing(
-    api, clean_db, birth_date, standing, error
+async def test_a_suspended_creator_receives_no_gifts_until_restored(
+    api, clean_db, target, mutation, suspend, restore
 ):
-    creator = await sign_up(api, "creator", birthDate=birth_date)
+    creator = await sign_up(api, "creator")
     fan = await sign_up(api, "fan")
+    staff = await make_staff(api, clean_db)
     await buy_coins(api, fan, 700)
-    video = await publish(api, creator)
-    if standing:
-        await set_standing(clean_db, creator, standing)
+    await enrol(clean_db, creator, "LIVE_GIFTS")
+    where = await gift_target(api, creator, target)
+    rose = await gift_id(api, "Rose")
+    assert (await send(api, fan, rose, **where))["userErrors"] == []
     before = await wallets(api, fan, creator)
 
-    payload = await send(api, fan, await gift_id(api, "Doughnut"), quantity=3, video=video)
+    await staff_sets(api, staff, creator, mutation, **suspend)
+    refused_as(await send(api, fan, rose, quantity=5, **where), target)
 
-    assert codes(payload) == ([error] if error else [])
-    assert await wallets(api, fan, creator) == (before if error else after_gift(before, 90))
-    if not error:  # no follower minimum for video gifts
-        gift = payload["gift"]
-        assert (gift["coins"], gift["diamonds"], gift["live"], gift["video"]) == (
-            90, 90, None, {"id": video}
-        )  # fmt: skip
+    # Nothing moved, and the diamonds already earned stay.
+    assert await wallets(api, fan, creator) == before
+    assert before[1]["diamonds"] == 1
+
+    await staff_sets(api, staff, creator, mutation, **restore)
+    resumed = await send(api, fan, rose, quantity=5, **where)
+
+    assert resumed["userErrors"] == []
+    assert await wallets(api, fan, creator) == after_gift(before, 5)
+
+
+@pytest.mark.parametrize("target", ["live", "video"])
+async def test_warned_or_business_creators_still_receive_gifts(api, clean_db, target):
+    creator = await sign_up(api, "creator")
+    fan = await sign_up(api, "fan")
+    staff = await make_staff(api, clean_db)
+    await buy_coins(api, fan, 700)
+    await enrol(clean_db, creator, "LIVE_GIFTS")
+    where = await gift_target(api, creator, target)
+    await staff_sets(api, staff, creator, "setAccountStanding", standing="WARNED")
+    switched = await api.mutate(
+        "switchAccountType", {"accountType": "BUSINESS"}, "account { id }", token=creator.token
+    )
+    assert switched["userErrors"] == []
+    before = await wallets(api, fan, creator)
+
+    payload = await send(api, fan, await gift_id(api, "Doughnut"), quantity=3, **where)
+
+    assert payload["userErrors"] == []
+    gift = payload["gift"]
+    assert (gift["coins"], gift["diamonds"]) == (90, 90)
+    assert {k: gift[k] for k in ("live", "video")} == {
+        "live": None, "video": None, **{k: {"id": v} for k, v in where.items()}
+    }  # fmt: skip
+    assert await wallets(api, fan, creator) == after_gift(before, 90)
 
 
 # --- idempotency ---------------------------------------------------------------------------
@@ -580,6 +643,7 @@ async def test_only_the_owner_and_staff_see_a_wallet(api, clean_db):
 
 async def creator_with_701_diamonds(api: Any) -> User:
     creator = await sign_up(api, "creator")
+    await enrol(api.engine, creator, "LIVE_GIFTS")
     fan = await sign_up(api, "fan")
     await buy_coins(api, fan, 700)
     await buy_coins(api, fan, 70)
@@ -600,8 +664,11 @@ async def test_redeeming_all_keeps_the_odd_diamond_and_earns_gifts_money(api):
     assert await wallet(api, creator) == {"coins": 0, "diamonds": 1, "cents": 350, "entries": 4}
     query = "{ viewer { wallet { earningsBySource { source amount { minorUnits amount } } } } }"
     sources = (await api.data(query, token=creator.token))["viewer"]["wallet"]["earningsBySource"]
-    found = sorted((s["source"], s["amount"]["minorUnits"], s["amount"]["amount"]) for s in sources)
-    assert found == [("GIFTS", 350, "3.50"), ("TIPS", 0, "0.00")]
+    found = [(s["source"], s["amount"]["minorUnits"], s["amount"]["amount"]) for s in sources]
+    assert sorted(found) == [
+        ("GIFTS", 350, "3.50"), ("MARKETPLACE", 0, "0.00"), ("REWARDS", 0, "0.00"),
+        ("SERIES", 0, "0.00"), ("TIPS", 0, "0.00"),
+    ]  # fmt: skip
 
     again = await redeem(api, creator)
     assert codes(again) == ["INSUFFICIENT_DIAMONDS"]

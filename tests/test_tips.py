@@ -1,14 +1,14 @@
 """Tips through the API: `sendTip` by card or with coins, limits, anonymity, idempotency, races.
 
-Rules: the creator is 18+, PERSONAL, in GOOD standing and has enough followers (5 in this module);
-the tipper is 18+ (19+ in KR); 100 to 10,000 cents a tip; per tipper per UTC day at most 100 tips
-and 50,000 cents; coins pay ceil(cents * 70 / 99); the creator receives 100% of the amount.
+Rules: the creator is enrolled in the Tips program and not suspended (BANNED or RESTRICTED,
+political, or a BUSINESS account; followers and age were checked when they joined); the tipper
+is 18+ (19+ in KR); 100 to 10,000 cents a tip; per tipper per UTC day at most 100 tips and
+50,000 cents; coins pay ceil(cents * 70 / 99); the creator receives 100% of the amount.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,18 +21,16 @@ from tests.factories import (
     PROCESSING_ERROR_TOKEN,
     SUCCESS_TOKEN,
     User,
-    add_followers,
     buy_coins,
+    enrol,
     make_staff,
     new_key,
     publish,
-    set_standing,
     sign_up,
 )
 
 pytestmark = pytest.mark.usefixtures("verify_ledger")
 
-MIN_FOLLOWERS = 5
 TIP = (
     "tip { amount { currency minorUnits amount } method coins isAnonymous createdAt "
     "creator { handle } tipper { handle } } wallet { coins diamonds earnings { minorUnits } }"
@@ -41,18 +39,13 @@ WALLET = "coins diamonds earnings { minorUnits } history { totalCount }"
 NOW = "2026-06-15T12:00:00+00:00"
 
 
-@pytest.fixture
-def settings(settings):
-    return dataclasses.replace(
-        settings, rules=dataclasses.replace(settings.rules, tips_min_followers=MIN_FOLLOWERS)
-    )
+REFUSAL = "This creator cannot receive tips right now."
 
 
-async def make_creator(
-    api: Any, handle: str = "star", followers: int = MIN_FOLLOWERS, **fields: Any
-) -> User:
+async def make_creator(api: Any, handle: str = "star", **fields: Any) -> User:
+    """A creator enrolled in the Tips program (no followers: they do not matter at tip time)."""
     creator = await sign_up(api, handle, **fields)
-    await add_followers(api.engine, creator, followers)
+    await enrol(api.engine, creator, "TIPS")
     return creator
 
 
@@ -147,6 +140,11 @@ def entry(asset: str, amount: int, description: str) -> dict[str, Any]:
     return {"kind": "TIP", "asset": asset, "amount": amount, "description": description}
 
 
+def tips_only(cents: int) -> dict[str, int]:
+    """earningsBySource lists every source, zeros included."""
+    return {"REWARDS": 0, "GIFTS": 0, "TIPS": cents, "SERIES": 0, "MARKETPLACE": 0}
+
+
 async def by_source(api: Any, user: User) -> dict[str, int]:
     query = "{ viewer { wallet { earningsBySource { source amount { minorUnits } } } } }"
     data = await api.data(query, token=user.token)
@@ -199,7 +197,7 @@ async def test_coin_tip_moves_coins_and_credits_the_creator_in_full(api):
         "userErrors": [],
     }
     assert await wallets(api, fan, creator) == [balances(346, 0, 2), balances(0, 500, 1)]
-    assert await by_source(api, creator) == {"GIFTS": 0, "TIPS": 500}
+    assert await by_source(api, creator) == tips_only(500)
     assert (await history(api, fan))[0] == entry("COIN", -354, "Tip of 5.00 USD")
     assert await history(api, creator) == [entry("USD", 500, "Tip of 5.00 USD")]
 
@@ -233,7 +231,7 @@ async def test_card_tip_credits_the_creator_and_takes_no_coins(api):
     assert payload["tip"]["coins"] is None
     assert payload["tip"]["amount"]["minorUnits"] == 1500
     assert await wallets(api, fan, creator) == [balances(0), balances(0, 1500, 1)]
-    assert await by_source(api, creator) == {"GIFTS": 0, "TIPS": 1500}
+    assert await by_source(api, creator) == tips_only(1500)
 
 
 async def test_exact_coin_balance_pays_and_one_coin_short_is_refused(api):
@@ -324,58 +322,94 @@ async def test_tipper_must_be_18_or_19_in_korea(api, birth_date, country, allowe
         assert await wallets(api, fan, creator) == [balances(0), balances(0)]
 
 
+async def switch_type(api: Any, user: User, to: str) -> None:
+    p = await api.mutate("switchAccountType", {"accountType": to}, "account { id }", user.token)
+    assert p["userErrors"] == []
+
+
+async def staff_sets(api: Any, staff: User, creator: User, mutation: str, **value: Any) -> None:
+    payload = await api.mutate(
+        mutation, {"accountId": creator.id, **value}, "account { id }", token=staff.token
+    )
+    assert payload["userErrors"] == []
+
+
+def not_eligible(payload: dict[str, Any]) -> None:
+    refused(payload, "CREATOR_NOT_ELIGIBLE", ["input", "creatorId"])
+    assert payload["userErrors"][0]["message"] == REFUSAL
+
+
+@pytest.mark.parametrize("method", ["COINS", "CARD"])
+async def test_creator_must_be_enrolled_in_tips(api, method):
+    # Given an adult creator enrolled in other programs but not in Tips
+    creator = await sign_up(api, "star")
+    await enrol(api.engine, creator, "LIVE_GIFTS", "CREATOR_REWARDS")
+    fan = await make_tipper(api, packages=(700,))
+
+    not_eligible(await tip(api, fan, creator.id, 500, method))
+    assert await wallets(api, fan, creator) == [balances(700, 0, 1), balances(0)]
+
+    await enrol(api.engine, creator, "TIPS")
+    payload = await tip(api, fan, creator.id, 500, method)
+
+    assert payload["userErrors"] == []
+    coins, entries = (346, 2) if method == "COINS" else (700, 1)
+    assert await wallets(api, fan, creator) == [balances(coins, 0, entries), balances(0, 500, 1)]
+
+
 @pytest.mark.parametrize(
-    ("followers", "birth_date", "allowed"),
+    ("mutation", "suspend", "restore"),
     [
-        (MIN_FOLLOWERS, "2008-06-15", True),  # 18 today, exactly enough followers
-        (MIN_FOLLOWERS - 1, "1995-05-05", False),
-        (MIN_FOLLOWERS, "2008-06-16", False),  # 17
-        (0, "2012-01-01", False),
+        ("setAccountStanding", {"standing": "BANNED"}, {"standing": "GOOD"}),
+        ("setAccountStanding", {"standing": "RESTRICTED"}, {"standing": "GOOD"}),
+        ("setAccountPolitical", {"isPolitical": True}, {"isPolitical": False}),
     ],
 )
-async def test_creator_needs_followers_and_to_be_an_adult(api, followers, birth_date, allowed):
-    creator = await make_creator(api, followers=followers, birthDate=birth_date)
-    fan = await make_tipper(api, packages=(700,))
-
-    payload = await tip(api, fan, creator.id, 500)
-
-    if allowed:
-        assert payload["userErrors"] == []
-        assert await wallets(api, fan, creator) == [balances(346, 0, 2), balances(0, 500, 1)]
-    else:
-        refused(payload, "CREATOR_NOT_ELIGIBLE", ["input", "creatorId"])
-        assert await wallets(api, fan, creator) == [balances(700, 0, 1), balances(0)]
-
-
-@pytest.mark.parametrize("standing", ["WARNED", "RESTRICTED", "BANNED"])
-async def test_creator_not_in_good_standing_cannot_be_tipped(api, standing):
+async def test_suspended_creator_cannot_be_tipped_until_restored(
+    api, clean_db, mutation, suspend, restore
+):
     creator = await make_creator(api)
     fan = await make_tipper(api, packages=(700,))
-    await set_standing(api.engine, creator, standing)
+    staff = await make_staff(api, clean_db)
+    assert (await tip(api, fan, creator.id, 100, "CARD"))["userErrors"] == []
+
+    await staff_sets(api, staff, creator, mutation, **suspend)
+    suspended = await tip(api, fan, creator.id, 500)
+
+    not_eligible(suspended)
+    # Nothing moved, and the tip already earned stays.
+    assert await wallets(api, fan, creator) == [balances(700, 0, 1), balances(0, 100, 1)]
+
+    await staff_sets(api, staff, creator, mutation, **restore)
+    resumed = await tip(api, fan, creator.id, 500)
+
+    assert resumed["userErrors"] == []
+    assert await wallets(api, fan, creator) == [balances(346, 0, 2), balances(0, 600, 2)]
+
+
+async def test_warned_creator_can_still_be_tipped(api, clean_db):
+    creator = await make_creator(api)
+    fan = await make_tipper(api, packages=(700,))
+    staff = await make_staff(api, clean_db)
+    await staff_sets(api, staff, creator, "setAccountStanding", standing="WARNED")
 
     payload = await tip(api, fan, creator.id, 500)
 
-    refused(payload, "CREATOR_NOT_ELIGIBLE", ["input", "creatorId"])
-    assert await wallets(api, fan, creator) == [balances(700, 0, 1), balances(0)]
+    assert payload["userErrors"] == []
+    assert await wallets(api, fan, creator) == [balances(346, 0, 2), balances(0, 500, 1)]
 
 
 async def test_business_account_cannot_be_tipped_until_it_is_personal_again(api):
     creator = await make_creator(api)
     fan = await make_tipper(api, packages=(700,))
 
-    async def switch(to: str) -> None:
-        p = await api.mutate(
-            "switchAccountType", {"accountType": to}, "account { id }", token=creator.token
-        )
-        assert p["userErrors"] == []
-
-    await switch("BUSINESS")
+    await switch_type(api, creator, "BUSINESS")
     as_business = await tip(api, fan, creator.id, 500, method="CARD")
 
-    refused(as_business, "CREATOR_NOT_ELIGIBLE", ["input", "creatorId"])
+    not_eligible(as_business)
     assert await wallets(api, fan, creator) == [balances(700, 0, 1), balances(0)]
 
-    await switch("PERSONAL")
+    await switch_type(api, creator, "PERSONAL")
     as_personal = await tip(api, fan, creator.id, 500, method="CARD")
 
     assert as_personal["userErrors"] == []
@@ -628,7 +662,7 @@ async def test_concurrent_tips_cannot_pass_the_daily_amount_limit(api, method):
         balances(63_000 - spent, 0, 9 + (5 if method == "COINS" else 0)),
         balances(0, 50_000, 5),
     ]
-    assert await by_source(api, creator) == {"GIFTS": 0, "TIPS": 50_000}
+    assert await by_source(api, creator) == tips_only(50_000)
     if method == "CARD":
         # Every card charged is either recorded as a tip or refunded, never both or neither.
         provider = api.client._transport.app.state.services.payments
