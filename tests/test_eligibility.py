@@ -92,15 +92,15 @@ def unmet(program: Program, f: Facts) -> list[tuple[Criterion, str, str, str]]:
 @pytest.mark.parametrize(
     ("program", "criteria"),
     [
-        (REWARDS, ["AGE", "ACCOUNT_TYPE", "FOLLOWERS", "VIEWS", "STANDING"]),
+        (REWARDS, ["AGE", "ACCOUNT_TYPE", "NOT_POLITICAL", "FOLLOWERS", "VIEWS", "STANDING"]),
         (
             SERIES,
             ["AGE", "ACCOUNT_AGE", "PUBLIC_ACCOUNT", "NOT_POLITICAL", "PUBLIC_POSTS",
              "FOLLOWERS", "VIEWS", "STANDING"],
         ),
-        (TIPS, ["AGE", "ACCOUNT_TYPE", "FOLLOWERS", "STANDING"]),
-        (LIVE, ["AGE", "FOLLOWERS", "STANDING"]),
-        (MARKET, ["AGE", "ACCOUNT_TYPE", "FOLLOWERS", "STANDING"]),
+        (TIPS, ["AGE", "ACCOUNT_TYPE", "NOT_POLITICAL", "FOLLOWERS", "STANDING"]),
+        (LIVE, ["AGE", "NOT_POLITICAL", "FOLLOWERS", "STANDING"]),
+        (MARKET, ["AGE", "ACCOUNT_TYPE", "NOT_POLITICAL", "FOLLOWERS", "STANDING"]),
     ],
 )  # fmt: skip
 def test_an_account_meeting_everything_is_eligible_with_every_criterion_listed(program, criteria):
@@ -314,11 +314,8 @@ def _account_rows() -> list[Any]:
             if p is SERIES
             else []
         )
-        political = (
-            [(Criterion.NOT_POLITICAL, "POLITICAL", "NOT_POLITICAL",
-              "Government and political accounts cannot join.")]
-            if p is SERIES else []
-        )  # fmt: skip
+        political = [(Criterion.NOT_POLITICAL, "POLITICAL", "NOT_POLITICAL",
+                      "Government and political accounts cannot join.")]  # fmt: skip
         rows += [
             (p, {"account_type": AccountType.BUSINESS}, business),
             (p, {"visibility": Visibility.PRIVATE}, private),
@@ -616,7 +613,7 @@ async def test_expected_eligible_date_when_only_time_is_missing(api, clean_db):
     assert (series["expectedEligibleDate"], series["canApply"]) == ("2026-08-01", False)
     assert series["seriesPremiumLinkAllowed"] is False
     assert (live["expectedEligibleDate"], live["canApply"]) == ("2026-08-01", False)
-    assert tips["criteria"][2] == crit(
+    assert tips["criteria"][3] == crit(
         "FOLLOWERS", False, "10000", "12000", "You need at least 12,000 followers; you have 10,000."
     )
     assert tips["expectedEligibleDate"] is None
@@ -661,7 +658,7 @@ async def change_account(api: Any, engine: Any, user: User, change: str) -> None
     [
         ("good", [], None),
         ("private", ["SERIES"], "PUBLIC_ACCOUNT"),
-        ("political", ["SERIES"], "NOT_POLITICAL"),
+        ("political", ALL_NAMES, "NOT_POLITICAL"),  # no program takes political accounts
         ("business", ["CREATOR_REWARDS", "TIPS", "CREATOR_MARKETPLACE"], "ACCOUNT_TYPE"),
         ("warned", ALL_NAMES, "STANDING"),  # joining needs GOOD
         ("restricted", ALL_NAMES, "STANDING"),
@@ -728,13 +725,13 @@ async def test_staff_see_any_account_and_users_may_name_themselves(api, clean_db
     staff_own = await eligibility(api, staff, "LIVE_GIFTS")
 
     assert (
-        bob_by_staff["eligible"] is True and bob_by_staff["criteria"][1]["currentValue"] == "1000"
+        bob_by_staff["eligible"] is True and bob_by_staff["criteria"][2]["currentValue"] == "1000"
     )
     assert (
-        alice_by_staff["eligible"] is False and alice_by_staff["criteria"][1]["currentValue"] == "0"
+        alice_by_staff["eligible"] is False and alice_by_staff["criteria"][2]["currentValue"] == "0"
     )
     assert bob_by_bob == bob_by_staff
-    assert staff_own["criteria"][1]["currentValue"] == "0"
+    assert staff_own["criteria"][2]["currentValue"] == "0"
 
 
 async def test_a_user_cannot_ask_about_someone_else(api, clean_db):

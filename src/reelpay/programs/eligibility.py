@@ -38,19 +38,28 @@ class Criterion(StrEnum):
     STANDING = "STANDING"
 
 
+# domain.md's table, plus NOT_POLITICAL for every program: the issue suspends every enrolment
+# of a political account, so letting one join programs it could never earn from would be a trap
+# (TikTok, too, keeps government and political accounts out of all monetization).
 REQUIREMENTS: dict[Program, tuple[Criterion, ...]] = {
     Program.CREATOR_REWARDS: (
-        Criterion.AGE, Criterion.ACCOUNT_TYPE, Criterion.FOLLOWERS, Criterion.VIEWS,
-        Criterion.STANDING,
+        Criterion.AGE, Criterion.ACCOUNT_TYPE, Criterion.NOT_POLITICAL, Criterion.FOLLOWERS,
+        Criterion.VIEWS, Criterion.STANDING,
     ),
     Program.SERIES: (
         Criterion.AGE, Criterion.ACCOUNT_AGE, Criterion.PUBLIC_ACCOUNT, Criterion.NOT_POLITICAL,
         Criterion.PUBLIC_POSTS, Criterion.FOLLOWERS, Criterion.VIEWS, Criterion.STANDING,
     ),
-    Program.TIPS: (Criterion.AGE, Criterion.ACCOUNT_TYPE, Criterion.FOLLOWERS, Criterion.STANDING),
-    Program.LIVE_GIFTS: (Criterion.AGE, Criterion.FOLLOWERS, Criterion.STANDING),
+    Program.TIPS: (
+        Criterion.AGE, Criterion.ACCOUNT_TYPE, Criterion.NOT_POLITICAL, Criterion.FOLLOWERS,
+        Criterion.STANDING,
+    ),
+    Program.LIVE_GIFTS: (
+        Criterion.AGE, Criterion.NOT_POLITICAL, Criterion.FOLLOWERS, Criterion.STANDING,
+    ),
     Program.CREATOR_MARKETPLACE: (
-        Criterion.AGE, Criterion.ACCOUNT_TYPE, Criterion.FOLLOWERS, Criterion.STANDING,
+        Criterion.AGE, Criterion.ACCOUNT_TYPE, Criterion.NOT_POLITICAL, Criterion.FOLLOWERS,
+        Criterion.STANDING,
     ),
 }  # fmt: skip
 
