@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from reelpay.accounts.passwords import Passwords
@@ -21,6 +21,7 @@ from reelpay.graphql.context import AppServices
 from reelpay.graphql.schema import build_schema
 from reelpay.graphql.view import ReelpayGraphQL
 from reelpay.payments.sandbox import create_provider
+from reelpay.series import access
 from reelpay.settings import Settings
 
 log = logging.getLogger("reelpay")
@@ -50,6 +51,26 @@ def create_app(
         allow_queries_via_get=True,
     )
 
+    async def media(request: Request) -> Response:
+        """Episode content behind a signed, expiring link (see `series.access`)."""
+        key = request.path_params["media_key"]
+        problem = access.check_link(
+            settings.secret_key,
+            key,
+            request.query_params.get("viewer"),
+            request.query_params.get("expires"),
+            request.query_params.get("sig"),
+            now=services.clock.now(),
+        )
+        if problem is not None:
+            return JSONResponse({"error": problem.value}, status_code=403)
+        # The media store is out of scope here: we answer with what a CDN would serve.
+        return Response(
+            f"episode {key}".encode(),
+            media_type="application/octet-stream",
+            headers={"Cache-Control": "private, no-store"},
+        )
+
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
@@ -74,6 +95,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/media/{media_key}", media),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

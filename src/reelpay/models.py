@@ -7,6 +7,7 @@ from reelpay.gifting.models import Gift, GiftSend, LiveStream, LiveViewer, Tip
 from reelpay.notifications.models import Notification
 from reelpay.payments.models import Payment, RefundedCharge
 from reelpay.programs.models import Enrolment, ProgramApplication, RewardsAccrual
+from reelpay.series.models import Series, SeriesEpisode, SeriesPurchase, SeriesRating
 from reelpay.wallet.models import IdempotencyKey, LedgerAccount, LedgerPosting, LedgerTransaction
 
 __all__ = [
@@ -30,6 +31,10 @@ __all__ = [
     "ProgramApplication",
     "RefundedCharge",
     "RewardsAccrual",
+    "Series",
+    "SeriesEpisode",
+    "SeriesPurchase",
+    "SeriesRating",
     "Tip",
     "Video",
     "VideoDailyViews",

@@ -80,6 +80,17 @@ class Rules:
     # Creator Rewards: original public videos longer than this, paid per 1,000 views.
     rewards_min_video_seconds: int = 60
     rewards_cents_per_1000_views: int = 50
+    # Series (domain.md "Series").
+    series_min_price_cents: int = 99
+    series_max_price_cents: int = 18_999
+    series_max_episodes: int = 80
+    episode_min_seconds: int = 30
+    episode_max_seconds: int = 1_200
+    series_title_max_length: int = 100
+    series_description_max_length: int = 2_000
+    series_creator_share_percent: int = 70
+    series_refund_window_days: int = 7
+    playback_url_ttl_seconds: int = 300
 
 
 @dataclass(frozen=True)

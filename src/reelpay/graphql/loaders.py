@@ -18,6 +18,8 @@ from reelpay.enums import FollowStatus
 from reelpay.gifting import live as lives
 from reelpay.gifting import service as gifting
 from reelpay.pagination import Page, PageRequest
+from reelpay.series import purchases as series_sales
+from reelpay.series import service as series_service
 
 if TYPE_CHECKING:
     from reelpay.graphql.context import Context
@@ -51,6 +53,12 @@ class Loaders:
         self.live_viewer_count = self._by_id(lives.viewer_counts)
         self.live_gift_totals = self._by_id(lives.gift_totals)
         self.gift = self._by_id(gifting.gifts_by_ids)
+        self.series = self._by_id(series_service.series_by_ids)
+        self.series_episodes = self._by_id(series_service.episodes_by_series)
+        self.series_rating = self._by_id(series_sales.ratings)
+        self.viewer_series_purchase: DataLoader[int, Any] = DataLoader(
+            self._viewer_series_purchases
+        )
         settings, ctx = context.settings, context
         self.views_in_window = self._by_id(
             lambda s, ids: content.views_in_window(
@@ -76,6 +84,15 @@ class Loaders:
             return [None] * len(ids)
         found = await self._ctx.read(lambda s: content.follow_statuses(s, viewer.id, ids))
         return [found.get(i) for i in ids]
+
+    async def _viewer_series_purchases(self, series_ids: list[int]) -> list[Any]:
+        viewer = await self._ctx.viewer()
+        if viewer is None:
+            return [None] * len(series_ids)
+        found = await self._ctx.read(
+            lambda s: series_sales.purchase_statuses(s, viewer.id, series_ids)
+        )
+        return [found.get(i) for i in series_ids]
 
     async def _access(self, owner_ids: list[int]) -> list[ContentAccess]:
         viewer = await self._ctx.viewer()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from strawberry.types import Info
 
@@ -87,6 +88,50 @@ async def _notification(info: Info[Context, None], pk: int) -> Node | None:
     return Notification.from_model(found)
 
 
+async def _visible_series_model(info: Info[Context, None], series_id: int) -> Any:
+    from reelpay.errors import NotFound
+    from reelpay.series import purchases as sales
+
+    viewer = await info.context.viewer()
+    try:
+        return await info.context.read(lambda s: sales.visible_series(s, viewer, series_id))
+    except NotFound:
+        return None
+
+
+async def _series(info: Info[Context, None], pk: int) -> Node | None:
+    from reelpay.graphql.series.types import Series
+
+    model = await _visible_series_model(info, pk)
+    return Series.from_model(model) if model is not None else None
+
+
+async def _series_episode(info: Info[Context, None], pk: int) -> Node | None:
+    """Episode metadata goes with its Series; the content is in `playback`, checked there."""
+    from reelpay.graphql.series.types import SeriesEpisode
+    from reelpay.series import service as series_service
+
+    episode = (await info.context.read(lambda s: series_service.episodes_by_ids(s, [pk]))).get(pk)
+    if episode is None:
+        return None
+    series = await _visible_series_model(info, episode.series_id)
+    return SeriesEpisode.from_model(episode, series) if series is not None else None
+
+
+async def _series_purchase(info: Info[Context, None], pk: int) -> Node | None:
+    """The buyer and staff see a purchase."""
+    from reelpay.graphql.series.types import SeriesPurchase
+    from reelpay.series import purchases as sales
+
+    viewer = await info.context.viewer()
+    if viewer is None:
+        return None
+    found = (await info.context.read(lambda s: sales.purchases_by_ids(s, [pk]))).get(pk)
+    if found is None or (found.buyer_id != viewer.id and not viewer.is_staff):
+        return None
+    return SeriesPurchase.from_model(found)
+
+
 RESOLVERS: dict[str, Callable[[Info[Context, None], int], Awaitable[Node | None]]] = {
     "Account": _account,
     "Video": _video,
@@ -95,6 +140,9 @@ RESOLVERS: dict[str, Callable[[Info[Context, None], int], Awaitable[Node | None]
     "CoinPackage": _coin_package,
     "ProgramApplication": _program_application,
     "Notification": _notification,
+    "Series": _series,
+    "SeriesEpisode": _series_episode,
+    "SeriesPurchase": _series_purchase,
 }
 
 

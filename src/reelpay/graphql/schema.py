@@ -34,6 +34,8 @@ from reelpay.graphql.payments.types import CoinPackage
 from reelpay.graphql.programs.mutations import ProgramMutations, ProgramQueries
 from reelpay.graphql.programs.types import Notification, ProgramApplication
 from reelpay.graphql.relay import Node
+from reelpay.graphql.series.mutations import SeriesMutations, SeriesQueries
+from reelpay.graphql.series.types import Series, SeriesEpisode, SeriesPurchase
 from reelpay.graphql.wallet.mutations import WalletMutations
 from reelpay.settings import Settings
 
@@ -53,7 +55,8 @@ class NodeQueries:
 
 
 Query = merge_types(
-    "Query", (AccountQueries, NodeQueries, PaymentQueries, GiftingQueries, ProgramQueries)
+    "Query",
+    (AccountQueries, NodeQueries, PaymentQueries, GiftingQueries, ProgramQueries, SeriesQueries),
 )
 Mutation = merge_types(
     "Mutation",
@@ -64,6 +67,7 @@ Mutation = merge_types(
         WalletMutations,
         GiftingMutations,
         ProgramMutations,
+        SeriesMutations,
     ),
 )
 
@@ -97,7 +101,18 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Account, Video, Gift, LiveStream, CoinPackage, ProgramApplication, Notification],
+        types=[
+            Account,
+            Video,
+            Gift,
+            LiveStream,
+            CoinPackage,
+            ProgramApplication,
+            Notification,
+            Series,
+            SeriesEpisode,
+            SeriesPurchase,
+        ],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

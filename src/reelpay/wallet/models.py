@@ -29,6 +29,7 @@ class LedgerAccountKind(StrEnum):
     COINS = "COINS"
     DIAMONDS = "DIAMONDS"
     EARNINGS = "EARNINGS"  # USD the creator has earned and may withdraw
+    EARNINGS_PENDING = "EARNINGS_PENDING"  # earned, held until a refund window closes
     # the platform's
     COIN_ISSUANCE = "COIN_ISSUANCE"  # coins come into being when sold
     COINS_SPENT = "COINS_SPENT"  # coins spent on gifts and tips end here
@@ -36,22 +37,30 @@ class LedgerAccountKind(StrEnum):
     PAYMENT_CLEARING = "PAYMENT_CLEARING"  # money the payment provider collected for us
     COIN_SALES = "COIN_SALES"  # revenue from coin packages
     CREATOR_PAYABLES = "CREATOR_PAYABLES"  # what the platform owes creators from its revenue
+    SERIES_REVENUE = "SERIES_REVENUE"  # the platform's share of Series sales paid by card
 
 
 ASSET_OF: dict[LedgerAccountKind, Asset] = {
     LedgerAccountKind.COINS: Asset.COIN,
     LedgerAccountKind.DIAMONDS: Asset.DIAMOND,
     LedgerAccountKind.EARNINGS: Asset.USD,
+    LedgerAccountKind.EARNINGS_PENDING: Asset.USD,
     LedgerAccountKind.COIN_ISSUANCE: Asset.COIN,
     LedgerAccountKind.COINS_SPENT: Asset.COIN,
     LedgerAccountKind.DIAMOND_ISSUANCE: Asset.DIAMOND,
     LedgerAccountKind.PAYMENT_CLEARING: Asset.USD,
     LedgerAccountKind.COIN_SALES: Asset.USD,
     LedgerAccountKind.CREATOR_PAYABLES: Asset.USD,
+    LedgerAccountKind.SERIES_REVENUE: Asset.USD,
 }
 
 USER_KINDS = frozenset(
-    {LedgerAccountKind.COINS, LedgerAccountKind.DIAMONDS, LedgerAccountKind.EARNINGS}
+    {
+        LedgerAccountKind.COINS,
+        LedgerAccountKind.DIAMONDS,
+        LedgerAccountKind.EARNINGS,
+        LedgerAccountKind.EARNINGS_PENDING,
+    }
 )
 
 
@@ -61,6 +70,7 @@ class TransactionKind(StrEnum):
     TIP = "TIP"
     DIAMOND_REDEMPTION = "DIAMOND_REDEMPTION"
     REWARDS_ACCRUAL = "REWARDS_ACCRUAL"
+    SERIES_PURCHASE = "SERIES_PURCHASE"
     REVERSAL = "REVERSAL"
 
 

@@ -34,6 +34,7 @@ class Balances:
     coins: int = 0
     diamonds: int = 0
     earnings_cents: int = 0
+    pending_earnings_cents: int = 0
 
 
 async def balances(session: AsyncSession, owner_ids: Sequence[int]) -> dict[int, Balances]:
@@ -52,6 +53,7 @@ async def balances(session: AsyncSession, owner_ids: Sequence[int]) -> dict[int,
             coins=values.get(LedgerAccountKind.COINS.value, 0),
             diamonds=values.get(LedgerAccountKind.DIAMONDS.value, 0),
             earnings_cents=values.get(LedgerAccountKind.EARNINGS.value, 0),
+            pending_earnings_cents=values.get(LedgerAccountKind.EARNINGS_PENDING.value, 0),
         )
         for owner, values in found.items()
     }

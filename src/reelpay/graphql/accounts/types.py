@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         Program,
         RewardsDay,
     )
+    from reelpay.graphql.series.types import Series, SeriesPurchase
     from reelpay.graphql.wallet.types import Wallet
 
 VideoRef = Annotated["Video", strawberry.lazy("reelpay.graphql.content.types")]
@@ -38,6 +39,8 @@ NotificationsRef = Annotated[
     "NotificationConnection", strawberry.lazy("reelpay.graphql.programs.types")
 ]
 RewardsDayRef = Annotated["RewardsDay", strawberry.lazy("reelpay.graphql.programs.types")]
+SeriesRef = Annotated["Series", strawberry.lazy("reelpay.graphql.series.types")]
+PurchaseRef = Annotated["SeriesPurchase", strawberry.lazy("reelpay.graphql.series.types")]
 ProgramRef = Annotated["Program", strawberry.lazy("reelpay.graphql.programs.types")]  # type: ignore[valid-type]
 AnalyticsRef = Annotated["AccountAnalytics", strawberry.lazy("reelpay.graphql.content.types")]
 
@@ -46,6 +49,7 @@ VIDEO_KEY = (datetime, int)
 ACCOUNT_KEY = (int,)
 TIP_KEY = (int,)
 NOTIFICATION_KEY = (int,)
+SERIES_KEY = (int,)
 
 
 async def _is_self_or_staff(info: Info[Context, None], account_id: int) -> bool:
@@ -388,6 +392,65 @@ class Account(Node):
             lambda s: rewards.rewards_days(s, self.db_id, start=from_, end=to, rules=rules)
         )
         return [RewardsDay.of(d) for d in days]
+
+    @strawberry.field(
+        description="The account's Series, newest first: published and archived ones for those "
+        "who may see its content, drafts too for the creator and staff."
+    )
+    async def series(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[SeriesRef] | None:
+        from reelpay.graphql.series.types import Series
+        from reelpay.series import service as series_service
+
+        ctx = info.context
+        own = await _is_self_or_staff(info, self.db_id)
+        if not own and await ctx.loaders.access.load(self.db_id) is ContentAccess.NONE:
+            return None
+        request = page_request(
+            ctx.settings.limits, SERIES_KEY, first=first, after=after, last=last, before=before
+        )
+        page = await ctx.read(
+            lambda s: series_service.creator_series(s, self.db_id, request, include_drafts=own)
+        )
+        return connection(
+            page,
+            Series.from_model,
+            lambda: ctx.read(
+                lambda s: series_service.creator_series_count(s, self.db_id, include_drafts=own)
+            ),
+        )
+
+    @strawberry.field(description='Series you bought ("Purchased content"); the owner only.')
+    async def purchased_series(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[PurchaseRef] | None:
+        from reelpay.graphql.series.types import SeriesPurchase
+        from reelpay.series import purchases as sales
+
+        viewer = await info.context.viewer()
+        if viewer is None or viewer.id != self.db_id:
+            return None
+        ctx = info.context
+        request = page_request(
+            ctx.settings.limits, SERIES_KEY, first=first, after=after, last=last, before=before
+        )
+        page = await ctx.read(lambda s: sales.purchased(s, self.db_id, request))
+        return connection(
+            page,
+            SeriesPurchase.from_model,
+            lambda: ctx.read(lambda s: sales.purchased_count(s, self.db_id)),
+        )
 
 
 async def _follow_connection(

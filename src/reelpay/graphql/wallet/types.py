@@ -55,6 +55,9 @@ class Wallet:
     coins: int
     diamonds: int
     earnings: Money = strawberry.field(description="USD earnings available to the creator.")
+    pending_earnings: Money = strawberry.field(
+        description="Earned but held until a refund window closes (Series sales)."
+    )
 
     @classmethod
     async def load(cls, info: Info[Context, None], owner_id: int) -> Wallet:
@@ -65,6 +68,7 @@ class Wallet:
             coins=b.coins,
             diamonds=b.diamonds,
             earnings=Money.usd(b.earnings_cents),
+            pending_earnings=Money.usd(b.pending_earnings_cents),
         )
 
     @strawberry.field(description="Earnings per source, net of reversals (every source listed).")

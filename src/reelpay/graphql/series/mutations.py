@@ -1,0 +1,386 @@
+"""Creating, publishing, buying, refunding and rating Series."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from reelpay.accounts import service as accounts
+from reelpay.graphql.context import Context, logged_in
+from reelpay.graphql.errors import UserError, as_user_errors
+from reelpay.graphql.money import require_key
+from reelpay.graphql.relay import Connection, connection, decode_id_of, page_request
+from reelpay.graphql.series.types import PaidWith, Series, SeriesEpisode, SeriesPurchase
+from reelpay.graphql.wallet.types import Wallet
+from reelpay.payments import charging
+from reelpay.payments.provider import ChargeRequest
+from reelpay.series import models, service
+from reelpay.series import purchases as sales
+
+SERIES_ID = ("input", "seriesId")
+EPISODE_ID = ("input", "episodeId")
+PURCHASE_ID = ("input", "purchaseId")
+LIST_KEY = (int,)
+
+
+@strawberry.input
+class CreateSeriesInput:
+    title: str
+    price_cents: int = strawberry.field(description="US cents, 99 to 18999 by default.")
+    description: str = ""
+    cover_url: str | None = None
+
+
+@strawberry.input(description="Only the fields you send change; the price only in a draft.")
+class UpdateSeriesInput:
+    series_id: strawberry.ID
+    title: str | None = None
+    description: str | None = None
+    cover_url: str | None = None
+    price_cents: int | None = None
+
+
+@strawberry.type
+class SeriesPayload:
+    series: Series | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class AddSeriesEpisodeInput:
+    series_id: strawberry.ID
+    title: str
+    duration_seconds: int = strawberry.field(description="30 to 1200 seconds, inclusive.")
+
+
+@strawberry.input
+class UpdateSeriesEpisodeInput:
+    episode_id: strawberry.ID
+    title: str | None = None
+    duration_seconds: int | None = None
+
+
+@strawberry.input
+class RemoveSeriesEpisodeInput:
+    episode_id: strawberry.ID
+
+
+@strawberry.input
+class ReorderSeriesEpisodesInput:
+    series_id: strawberry.ID
+    episode_ids: list[strawberry.ID] = strawberry.field(description="Every episode, in order.")
+
+
+@strawberry.type
+class SeriesEpisodePayload:
+    episode: SeriesEpisode | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class PublishSeriesInput:
+    series_id: strawberry.ID
+
+
+@strawberry.input
+class ArchiveSeriesInput:
+    series_id: strawberry.ID
+
+
+@strawberry.input
+class PurchaseSeriesInput:
+    series_id: strawberry.ID
+    paid_with: PaidWith  # type: ignore[valid-type]
+    payment_token: str | None = strawberry.field(default=None, description="For CARD.")
+    idempotency_key: str
+
+
+@strawberry.type
+class PurchaseSeriesPayload:
+    purchase: SeriesPurchase | None = None
+    wallet: Wallet | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class RefundSeriesPurchaseInput:
+    purchase_id: strawberry.ID
+
+
+@strawberry.type
+class SeriesPurchasePayload:
+    purchase: SeriesPurchase | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class RateSeriesInput:
+    series_id: strawberry.ID
+    stars: int = strawberry.field(description="1 to 5.")
+
+
+@strawberry.type
+class SeriesQueries:
+    @strawberry.field(description="Published Series of creators you follow, newest first.")
+    async def series_from_following(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Series]:
+        ctx = info.context
+        viewer = await ctx.require_viewer()
+        request = page_request(
+            ctx.settings.limits, LIST_KEY, first=first, after=after, last=last, before=before
+        )
+        page = await ctx.read(lambda s: sales.from_following(s, viewer.id, request))
+        return connection(
+            page,
+            Series.from_model,
+            lambda: ctx.read(lambda s: sales.from_following_count(s, viewer.id)),
+        )
+
+
+async def _series_payload(info: Info[Context, None], work: Any) -> SeriesPayload:
+    ctx = info.context
+
+    async def run() -> SeriesPayload:
+        series = await ctx.write(work)
+        return SeriesPayload(series=Series.from_model(series))
+
+    return await as_user_errors(SeriesPayload, run)
+
+
+@strawberry.type
+class SeriesMutations:
+    @strawberry.mutation(description="Start a draft Series (approved Series creators only).")
+    async def create_series(
+        self, info: Info[Context, None], input: CreateSeriesInput
+    ) -> SeriesPayload:
+        ctx = info.context
+        fields = service.SeriesFields(
+            title=input.title,
+            description=input.description,
+            cover_url=input.cover_url,
+            price_cents=input.price_cents,
+        )
+        return await _series_payload(
+            info,
+            lambda s, viewer: service.create_series(
+                s, logged_in(viewer), fields, now=ctx.now, rules=ctx.settings.rules
+            ),
+        )
+
+    @strawberry.mutation(description="Edit a Series (the price only while it is a draft).")
+    async def update_series(
+        self, info: Info[Context, None], input: UpdateSeriesInput
+    ) -> SeriesPayload:
+        ctx = info.context
+        fields = service.SeriesFields(
+            title=input.title,
+            description=input.description,
+            cover_url=input.cover_url,
+            price_cents=input.price_cents,
+        )
+
+        async def work(s: Any, viewer: Any) -> Any:
+            pk = decode_id_of(input.series_id, "Series", SERIES_ID)
+            return await service.update_series(
+                s, logged_in(viewer), pk, fields, rules=ctx.settings.rules
+            )
+
+        return await _series_payload(info, work)
+
+    @strawberry.mutation(description="Publish a draft (it needs an episode; the price freezes).")
+    async def publish_series(
+        self, info: Info[Context, None], input: PublishSeriesInput
+    ) -> SeriesPayload:
+        ctx = info.context
+
+        async def work(s: Any, viewer: Any) -> Any:
+            pk = decode_id_of(input.series_id, "Series", SERIES_ID)
+            return await service.publish_series(s, logged_in(viewer), pk, now=ctx.now)
+
+        return await _series_payload(info, work)
+
+    @strawberry.mutation(description="Stop selling a Series; buyers keep access.")
+    async def archive_series(
+        self, info: Info[Context, None], input: ArchiveSeriesInput
+    ) -> SeriesPayload:
+        ctx = info.context
+
+        async def work(s: Any, viewer: Any) -> Any:
+            pk = decode_id_of(input.series_id, "Series", SERIES_ID)
+            return await service.archive_series(s, logged_in(viewer), pk, now=ctx.now)
+
+        return await _series_payload(info, work)
+
+    @strawberry.mutation(description="Reorder a draft's episodes.")
+    async def reorder_series_episodes(
+        self, info: Info[Context, None], input: ReorderSeriesEpisodesInput
+    ) -> SeriesPayload:
+        async def work(s: Any, viewer: Any) -> Any:
+            pk = decode_id_of(input.series_id, "Series", SERIES_ID)
+            ids = [
+                decode_id_of(gid, "SeriesEpisode", ("input", "episodeIds", str(i)))
+                for i, gid in enumerate(input.episode_ids)
+            ]
+            return await service.reorder_episodes(s, logged_in(viewer), pk, ids)
+
+        return await _series_payload(info, work)
+
+    @strawberry.mutation(description="Remove an episode from a draft.")
+    async def remove_series_episode(
+        self, info: Info[Context, None], input: RemoveSeriesEpisodeInput
+    ) -> SeriesPayload:
+        async def work(s: Any, viewer: Any) -> Any:
+            pk = decode_id_of(input.episode_id, "SeriesEpisode", EPISODE_ID)
+            return await service.remove_episode(s, logged_in(viewer), pk)
+
+        return await _series_payload(info, work)
+
+    @strawberry.mutation(
+        description="Add an episode at the end (to a draft, or to a published Series: at most 80)."
+    )
+    async def add_series_episode(
+        self, info: Info[Context, None], input: AddSeriesEpisodeInput
+    ) -> SeriesEpisodePayload:
+        ctx = info.context
+
+        async def work() -> SeriesEpisodePayload:
+            pk = decode_id_of(input.series_id, "Series", SERIES_ID)
+
+            async def add(s: Any, viewer: Any) -> Any:
+                creator = logged_in(viewer)
+                episode = await service.add_episode(
+                    s, creator, pk, title=input.title, duration_seconds=input.duration_seconds,
+                    now=ctx.now, rules=ctx.settings.rules,
+                )  # fmt: skip
+                return episode, await service.own_series(s, creator, pk)
+
+            episode, series = await ctx.write(add)
+            return SeriesEpisodePayload(episode=SeriesEpisode.from_model(episode, series))
+
+        return await as_user_errors(SeriesEpisodePayload, work)
+
+    @strawberry.mutation(description="Edit an episode of a draft.")
+    async def update_series_episode(
+        self, info: Info[Context, None], input: UpdateSeriesEpisodeInput
+    ) -> SeriesEpisodePayload:
+        ctx = info.context
+
+        async def work() -> SeriesEpisodePayload:
+            pk = decode_id_of(input.episode_id, "SeriesEpisode", EPISODE_ID)
+
+            async def update(s: Any, viewer: Any) -> Any:
+                creator = logged_in(viewer)
+                episode = await service.update_episode(
+                    s, creator, pk, title=input.title, duration_seconds=input.duration_seconds,
+                    rules=ctx.settings.rules,
+                )  # fmt: skip
+                return episode, await service.own_series(s, creator, episode.series_id)
+
+            episode, series = await ctx.write(update)
+            return SeriesEpisodePayload(episode=SeriesEpisode.from_model(episode, series))
+
+        return await as_user_errors(SeriesEpisodePayload, work)
+
+    @strawberry.mutation(
+        description="Buy access to a published Series, by card or with coins "
+        "(ceil(cents * 70 / 99) coins). Access is permanent unless staff refund it."
+    )
+    async def purchase_series(
+        self, info: Info[Context, None], input: PurchaseSeriesInput
+    ) -> PurchaseSeriesPayload:
+        ctx = info.context
+        viewer = await ctx.require_viewer()
+
+        async def work() -> PurchaseSeriesPayload:
+            request = sales.PurchaseRequest(
+                series_id=decode_id_of(input.series_id, "Series", SERIES_ID),
+                paid_with=models.PaidWith(input.paid_with),
+                key=require_key(
+                    input.idempotency_key, ctx.settings.rules.idempotency_key_max_length
+                ),
+                payment_token=input.payment_token,
+            )
+
+            async def record(charge_id: str | None) -> dict[str, Any]:
+                return await ctx.write(
+                    lambda s, buyer: sales.record_purchase(
+                        s,
+                        logged_in(buyer),
+                        request,
+                        now=ctx.now,
+                        settings=ctx.settings,
+                        charge_id=charge_id,
+                    )
+                )
+
+            result: dict[str, Any] | None
+            if request.paid_with is models.PaidWith.COINS:
+                result = await record(None)
+            else:
+                result, price = await ctx.read(
+                    lambda s: sales.prepare_purchase(
+                        s, viewer, request, now=ctx.now, settings=ctx.settings
+                    )
+                )
+                if result is None:
+                    await ctx.release()  # no connection is held while the provider works
+                    charge = ChargeRequest(
+                        token=request.payment_token or "",
+                        amount_cents=price,
+                        currency="USD",
+                        idempotency_key=charging.provider_key(
+                            viewer.id, request.key, sales.PURCHASE, request.arguments
+                        ),
+                        description="Reelpay Series",
+                    )
+                    result = await charging.charge_then_record(
+                        ctx.services.payments, charge, record, write=ctx.write_as_system,
+                        account_id=viewer.id, now=ctx.now,
+                    )  # fmt: skip
+            found = await ctx.read(lambda s: sales.purchases_by_ids(s, [result["purchaseId"]]))
+            return PurchaseSeriesPayload(
+                purchase=SeriesPurchase.from_model(found[result["purchaseId"]]),
+                wallet=await Wallet.load(info, viewer.id),
+            )
+
+        return await as_user_errors(PurchaseSeriesPayload, work)
+
+    @strawberry.mutation(
+        description="Staff: refund a purchase within its window (access is revoked, the ledger "
+        "reversed, card money returned through the provider)."
+    )
+    async def refund_series_purchase(
+        self, info: Info[Context, None], input: RefundSeriesPurchaseInput
+    ) -> SeriesPurchasePayload:
+        ctx = info.context
+        accounts.require_staff(logged_in(await ctx.viewer()))
+
+        async def work() -> SeriesPurchasePayload:
+            pk = decode_id_of(input.purchase_id, "SeriesPurchase", PURCHASE_ID)
+            purchase = await ctx.write(
+                lambda s, staff: sales.refund_purchase(s, logged_in(staff), pk, now=ctx.now)
+            )
+            if purchase.provider_charge_id is not None:
+                await ctx.services.payments.refund(purchase.provider_charge_id)
+            return SeriesPurchasePayload(purchase=SeriesPurchase.from_model(purchase))
+
+        return await as_user_errors(SeriesPurchasePayload, work)
+
+    @strawberry.mutation(description="Rate a Series you bought, 1 to 5 (again to change it).")
+    async def rate_series(self, info: Info[Context, None], input: RateSeriesInput) -> SeriesPayload:
+        ctx = info.context
+
+        async def work(s: Any, viewer: Any) -> Any:
+            pk = decode_id_of(input.series_id, "Series", SERIES_ID)
+            await sales.rate_series(s, logged_in(viewer), pk, input.stars, now=ctx.now)
+            return await s.get(models.Series, pk)
+
+        return await _series_payload(info, work)

@@ -1,0 +1,183 @@
+"""Series, episodes and purchases. Everyone who may see a Series sees its metadata; only the
+creator and buyers get an episode's playable content (a signed, short-lived link)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from reelpay.graphql.accounts.types import Account
+from reelpay.graphql.context import Context
+from reelpay.graphql.money import Money
+from reelpay.graphql.relay import Node
+from reelpay.series import access, models
+
+SeriesStatus = strawberry.enum(models.SeriesStatus)
+PurchaseStatus = strawberry.enum(models.PurchaseStatus)
+PaidWith = strawberry.enum(models.PaidWith, description="CARD (a payment token) or COINS.")
+AccessReason = strawberry.enum(
+    access.AccessReason, description="Why an episode's content is given or refused."
+)
+
+
+async def _account(info: Info[Context, None], account_id: int) -> Account:
+    found = await info.context.loaders.account.load(account_id)
+    assert found is not None
+    return Account.from_model(found)
+
+
+async def viewer_access(info: Info[Context, None], series: models.Series) -> access.Decision:
+    viewer = await info.context.viewer()
+    status = await info.context.loaders.viewer_series_purchase.load(series.id)
+    return access.can_watch(viewer.id if viewer else None, series.creator_id, status)
+
+
+@strawberry.type(description="Whether you may play a Series' episodes, and why.")
+class SeriesAccess:
+    allowed: bool
+    reason: AccessReason  # type: ignore[valid-type]
+
+
+@strawberry.type(description="An episode's playable content, for the creator and buyers only.")
+class EpisodePlayback:
+    allowed: bool
+    reason: AccessReason  # type: ignore[valid-type]
+    url: str | None = strawberry.field(
+        description="A signed link to the content (relative to the API's origin); null unless "
+        "allowed. It works for you only and expires at `expiresAt`."
+    )
+    expires_at: datetime | None
+
+
+@strawberry.type(description="Buyers' ratings (1 to 5).")
+class SeriesRatingSummary:
+    count: int
+    average: float | None = strawberry.field(description="Null until someone rated.")
+
+
+@strawberry.type(description="An episode of a Series. Its metadata is public with the Series.")
+class SeriesEpisode(Node):
+    model: strawberry.Private[models.SeriesEpisode]
+    series_model: strawberry.Private[models.Series]
+    position: int
+    title: str
+    duration_seconds: int
+
+    @classmethod
+    def from_model(cls, model: models.SeriesEpisode, series: models.Series) -> SeriesEpisode:
+        return cls(
+            db_id=model.id,
+            model=model,
+            series_model=series,
+            position=model.position,
+            title=model.title,
+            duration_seconds=model.duration_seconds,
+        )
+
+    @strawberry.field
+    def series(self) -> Series:
+        return Series.from_model(self.series_model)
+
+    @strawberry.field(description="The content, if you may play it; otherwise why not.")
+    async def playback(self, info: Info[Context, None]) -> EpisodePlayback:
+        decision = await viewer_access(info, self.series_model)
+        viewer = await info.context.viewer()
+        if not decision.allowed or viewer is None:
+            return EpisodePlayback(allowed=False, reason=decision.reason, url=None, expires_at=None)
+        ctx = info.context
+        url, expires_at = access.playback_url(
+            ctx.settings.secret_key,
+            self.model.media_key,
+            viewer.id,
+            now=ctx.now,
+            ttl_seconds=ctx.settings.rules.playback_url_ttl_seconds,
+        )
+        return EpisodePlayback(allowed=True, reason=decision.reason, url=url, expires_at=expires_at)
+
+
+@strawberry.type(description="A paywalled collection of episodes.")
+class Series(Node):
+    model: strawberry.Private[models.Series]
+    title: str
+    description: str
+    cover_url: str | None
+    price: Money = strawberry.field(description="Fixed once published.")
+    status: SeriesStatus  # type: ignore[valid-type]
+    created_at: datetime
+    published_at: datetime | None
+
+    @classmethod
+    def from_model(cls, model: models.Series) -> Series:
+        return cls(
+            db_id=model.id,
+            model=model,
+            title=model.title,
+            description=model.description,
+            cover_url=model.cover_url,
+            price=Money.usd(model.price_cents),
+            status=model.status,
+            created_at=model.created_at,
+            published_at=model.published_at,
+        )
+
+    @strawberry.field
+    async def creator(self, info: Info[Context, None]) -> Account:
+        return await _account(info, self.model.creator_id)
+
+    @strawberry.field(description="Episodes in order (titles, durations and order are public).")
+    async def episodes(self, info: Info[Context, None]) -> list[SeriesEpisode]:
+        found = await info.context.loaders.series_episodes.load(self.db_id)
+        return [SeriesEpisode.from_model(e, self.model) for e in found]
+
+    @strawberry.field
+    async def episode_count(self, info: Info[Context, None]) -> int:
+        return len(await info.context.loaders.series_episodes.load(self.db_id))
+
+    @strawberry.field
+    async def rating(self, info: Info[Context, None]) -> SeriesRatingSummary:
+        count, average = await info.context.loaders.series_rating.load(self.db_id)
+        return SeriesRatingSummary(count=count, average=average)
+
+    @strawberry.field(description="Whether you may play the episodes (OWNER, PURCHASED, ...).")
+    async def viewer_access(self, info: Info[Context, None]) -> SeriesAccess:
+        decision = await viewer_access(info, self.model)
+        return SeriesAccess(allowed=decision.allowed, reason=decision.reason)
+
+
+@strawberry.type(description="A Series someone bought. The buyer and staff see it.")
+class SeriesPurchase(Node):
+    model: strawberry.Private[models.SeriesPurchase]
+    price: Money
+    paid_with: PaidWith  # type: ignore[valid-type]
+    coins: int | None
+    status: PurchaseStatus  # type: ignore[valid-type]
+    created_at: datetime
+    refundable_until: datetime = strawberry.field(
+        description="Staff may refund until then; the creator's share is pending until then."
+    )
+    refunded_at: datetime | None
+
+    @classmethod
+    def from_model(cls, model: models.SeriesPurchase) -> SeriesPurchase:
+        return cls(
+            db_id=model.id,
+            model=model,
+            price=Money.usd(model.price_cents),
+            paid_with=model.paid_with,
+            coins=model.coins,
+            status=model.status,
+            created_at=model.created_at,
+            refundable_until=model.refundable_until,
+            refunded_at=model.refunded_at,
+        )
+
+    @strawberry.field
+    async def series(self, info: Info[Context, None]) -> Series:
+        found = await info.context.loaders.series.load(self.model.series_id)
+        return Series.from_model(found)
+
+    @strawberry.field
+    async def buyer(self, info: Info[Context, None]) -> Account:
+        return await _account(info, self.model.buyer_id)

@@ -1,0 +1,1 @@
+"""Series: paywalled collections of episodes that creators publish and viewers buy."""

@@ -1,0 +1,369 @@
+"""Buying Series, staff refunds, ratings, and what a viewer bought.
+
+A purchase credits the creator's share (70% by default) to their *pending* earnings, held
+until the refund window closes; the rest is platform revenue. A refund reverses the whole
+ledger transaction (coins back to the buyer, or the card money back out), so nothing is
+created or lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelpay.accounts import service as accounts
+from reelpay.accounts.models import Account
+from reelpay.content import service as content
+from reelpay.content.models import Follow
+from reelpay.content.visibility import ContentAccess
+from reelpay.db import upsert
+from reelpay.enums import FollowStatus
+from reelpay.errors import DomainError, ErrorCode, NotFound
+from reelpay.pagination import Page, PageRequest, paginate
+from reelpay.payments import charging
+from reelpay.programs import service as programs
+from reelpay.programs.models import Program
+from reelpay.series.models import (
+    PaidWith,
+    PurchaseStatus,
+    Series,
+    SeriesPurchase,
+    SeriesRating,
+    SeriesStatus,
+)
+from reelpay.settings import Rules, Settings
+from reelpay.wallet import idempotency, ledger
+from reelpay.wallet.models import EarningsSource, LedgerAccountKind, TransactionKind
+from reelpay.wallet.rules import check_spender, coins_for_cents
+
+PURCHASE = "purchaseSeries"
+SERIES_FIELD = ("input", "seriesId")
+PURCHASE_FIELD = ("input", "purchaseId")
+
+
+def creator_share(price_cents: int, rules: Rules) -> int:
+    return price_cents * rules.series_creator_share_percent // 100
+
+
+def refundable_until(bought_at: datetime, rules: Rules) -> datetime:
+    """The end of the UTC day `series_refund_window_days` after the purchase."""
+    last_day = bought_at.date() + timedelta(days=rules.series_refund_window_days)
+    return datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=bought_at.tzinfo)
+
+
+async def purchase_statuses(
+    session: AsyncSession, buyer_id: int, series_ids: Sequence[int]
+) -> dict[int, PurchaseStatus]:
+    """The buyer's purchase of each Series: ACTIVE if any is, else REFUNDED, else missing."""
+    rows = await session.execute(
+        sa.select(SeriesPurchase.series_id, SeriesPurchase.status).where(
+            SeriesPurchase.buyer_id == buyer_id, SeriesPurchase.series_id.in_(set(series_ids))
+        )
+    )
+    found: dict[int, PurchaseStatus] = {}
+    for series_id, status in rows.all():
+        if found.get(series_id) is not PurchaseStatus.ACTIVE:
+            found[series_id] = status
+    return found
+
+
+async def visible_series(
+    session: AsyncSession,
+    viewer: Account | None,
+    series_id: int,
+    field: tuple[str, ...] = SERIES_FIELD,
+) -> Series:
+    """A Series the viewer may see: published or archived ones of creators whose content they
+    may see, or ones they bought; drafts only to the creator and staff. NOT_FOUND otherwise."""
+    series = await session.get(Series, series_id)
+    if series is None:
+        raise NotFound("No such Series.", field=field)
+    if viewer is not None and (viewer.id == series.creator_id or viewer.is_staff):
+        return series
+    if series.status is not SeriesStatus.DRAFT:
+        if viewer is not None and (await purchase_statuses(session, viewer.id, [series.id])):
+            return series
+        creator = await session.get(Account, series.creator_id)
+        assert creator is not None
+        if await content.access_to(session, viewer, creator) is not ContentAccess.NONE:
+            return series
+    raise NotFound("No such Series.", field=field)
+
+
+@dataclass(frozen=True)
+class PurchaseRequest:
+    series_id: int
+    paid_with: PaidWith
+    key: str
+    payment_token: str | None = None
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return {
+            "seriesId": self.series_id,
+            "paidWith": self.paid_with.value,
+            "paymentToken": self.payment_token,
+        }
+
+
+async def check_purchase(
+    session: AsyncSession,
+    buyer: Account,
+    request: PurchaseRequest,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> Series:
+    """Every rule of buying a Series; returns it."""
+    series = await visible_series(session, buyer, request.series_id)
+    if series.creator_id == buyer.id:
+        raise DomainError(
+            "This is your own Series.", code=ErrorCode.CANNOT_PAY_SELF, field=SERIES_FIELD
+        )
+    if series.status is not SeriesStatus.PUBLISHED:
+        raise DomainError(
+            "This Series is not on sale.", code=ErrorCode.SERIES_NOT_PUBLISHED, field=SERIES_FIELD
+        )
+    owned = await purchase_statuses(session, buyer.id, [series.id])
+    if owned.get(series.id) is PurchaseStatus.ACTIVE:
+        raise DomainError(
+            "You already own this Series.", code=ErrorCode.ALREADY_PURCHASED, field=SERIES_FIELD
+        )
+    creator = await session.get(Account, series.creator_id)
+    assert creator is not None
+    if await programs.earning_problems(session, creator, Program.SERIES):
+        raise DomainError(
+            "This Series cannot be bought right now.",
+            code=ErrorCode.CREATOR_NOT_ELIGIBLE,
+            field=SERIES_FIELD,
+        )
+    check_spender(buyer.birth_date, buyer.country, now.date(), settings.rules)
+    if request.paid_with is PaidWith.CARD and not request.payment_token:
+        raise DomainError(
+            "A card payment needs a `paymentToken`.",
+            code=ErrorCode.PAYMENT_METHOD_REQUIRED,
+            field=("input", "paymentToken"),
+        )
+    return series
+
+
+async def prepare_purchase(
+    session: AsyncSession,
+    buyer: Account,
+    request: PurchaseRequest,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> tuple[dict[str, Any] | None, int]:
+    """(the first result if this key already bought, the price to charge)."""
+    idempotency.check_key(request.key, settings.rules.idempotency_key_max_length)
+    replayed = await idempotency.replay(
+        session,
+        account_id=buyer.id,
+        key=request.key,
+        operation=PURCHASE,
+        arguments=request.arguments,
+    )
+    if replayed is not None:
+        return replayed, 0
+    series = await check_purchase(session, buyer, request, now=now, settings=settings)
+    return None, series.price_cents
+
+
+async def record_purchase(
+    session: AsyncSession,
+    buyer: Account,
+    request: PurchaseRequest,
+    *,
+    now: datetime,
+    settings: Settings,
+    charge_id: str | None = None,
+) -> dict[str, Any]:
+    """Record a purchase paid with coins (moved here) or by a card charge already made."""
+    idempotency.check_key(request.key, settings.rules.idempotency_key_max_length)
+    replayed = await idempotency.claim(
+        session, account_id=buyer.id, key=request.key, operation=PURCHASE,
+        arguments=request.arguments, now=now,
+    )  # fmt: skip
+    if replayed is not None:
+        return replayed
+    if charge_id is not None:
+        await charging.ensure_not_refunded(session, charge_id)
+    series = await check_purchase(session, buyer, request, now=now, settings=settings)
+    rules = settings.rules
+    price = series.price_cents
+    share = creator_share(price, rules)
+    pending = (ledger.user(series.creator_id, LedgerAccountKind.EARNINGS_PENDING), share)
+    coins = None
+    if request.paid_with is PaidWith.COINS:
+        coins = coins_for_cents(price, rules)
+        legs = [
+            (ledger.user(buyer.id, LedgerAccountKind.COINS), -coins),
+            (ledger.platform(LedgerAccountKind.COINS_SPENT), coins),
+            (ledger.platform(LedgerAccountKind.CREATOR_PAYABLES), -share),
+            pending,
+        ]
+    else:
+        assert charge_id is not None
+        legs = [
+            (ledger.platform(LedgerAccountKind.PAYMENT_CLEARING), -price),
+            (ledger.platform(LedgerAccountKind.SERIES_REVENUE), price - share),
+            pending,
+        ]
+    transaction = await ledger.post(
+        session,
+        kind=TransactionKind.SERIES_PURCHASE,
+        legs=legs,
+        now=now,
+        actor_id=buyer.id,
+        earnings_source=EarningsSource.SERIES,
+        memo=f"Series: {series.title}"[:200],
+    )
+    purchase = SeriesPurchase(
+        series_id=series.id,
+        buyer_id=buyer.id,
+        price_cents=price,
+        creator_share_cents=share,
+        paid_with=request.paid_with,
+        coins=coins,
+        provider_charge_id=charge_id,
+        status=PurchaseStatus.ACTIVE,
+        ledger_transaction_id=transaction.id,
+        created_at=now,
+        refundable_until=refundable_until(now, rules),
+    )
+    session.add(purchase)
+    await session.flush()  # a concurrent purchase loses on the one-active index and is retried
+    result = {"purchaseId": purchase.id}
+    await idempotency.finish(session, account_id=buyer.id, key=request.key, result=result)
+    return result
+
+
+async def refund_purchase(
+    session: AsyncSession, staff: Account, purchase_id: int, *, now: datetime
+) -> SeriesPurchase:
+    """Staff: revoke access and reverse the ledger, within the refund window."""
+    accounts.require_staff(staff)
+    purchase = await session.get(SeriesPurchase, purchase_id)
+    if purchase is None:
+        raise NotFound("No such purchase.", field=PURCHASE_FIELD)
+    if now >= purchase.refundable_until:
+        raise DomainError(
+            "The refund window of this purchase has closed.",
+            code=ErrorCode.REFUND_WINDOW_CLOSED,
+            field=PURCHASE_FIELD,
+        )
+    refunded = await session.execute(
+        sa.update(SeriesPurchase)
+        .where(SeriesPurchase.id == purchase_id, SeriesPurchase.status == PurchaseStatus.ACTIVE)
+        .values(status=PurchaseStatus.REFUNDED, refunded_at=now, refunded_by_id=staff.id)
+        .returning(SeriesPurchase.id)
+        .execution_options(synchronize_session=False)
+    )
+    if refunded.scalar_one_or_none() is None:
+        raise DomainError(
+            "This purchase was already refunded.",
+            code=ErrorCode.PURCHASE_NOT_ACTIVE,
+            field=PURCHASE_FIELD,
+        )
+    await ledger.reverse(
+        session, purchase.ledger_transaction_id, now=now, actor_id=staff.id,
+        memo=f"Refund of Series purchase {purchase.id}",
+    )  # fmt: skip
+    await session.refresh(purchase)
+    return purchase
+
+
+async def rate_series(
+    session: AsyncSession, buyer: Account, series_id: int, stars: int, *, now: datetime
+) -> SeriesRating:
+    """Buyers rate 1 to 5, once per Series (rating again changes it)."""
+    if not 1 <= stars <= 5:
+        raise DomainError(
+            "Rate from 1 to 5 stars.", code=ErrorCode.INVALID_RATING, field=("input", "stars")
+        )
+    series = await visible_series(session, buyer, series_id)
+    owned = await purchase_statuses(session, buyer.id, [series.id])
+    if owned.get(series.id) is not PurchaseStatus.ACTIVE:
+        raise DomainError(
+            "Only buyers rate a Series.", code=ErrorCode.NOT_PURCHASED, field=SERIES_FIELD
+        )
+    stmt = upsert(session, SeriesRating).values(
+        series_id=series.id, buyer_id=buyer.id, stars=stars, updated_at=now
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["series_id", "buyer_id"], set_={"stars": stars, "updated_at": now}
+        )
+    )
+    rating = await session.get(SeriesRating, (series.id, buyer.id), populate_existing=True)
+    assert rating is not None
+    return rating
+
+
+async def ratings(
+    session: AsyncSession, series_ids: Sequence[int]
+) -> dict[int, tuple[int, float | None]]:
+    """Series id -> (count, average) of ratings by buyers whose purchase is still active."""
+    active = sa.exists().where(
+        SeriesPurchase.series_id == SeriesRating.series_id,
+        SeriesPurchase.buyer_id == SeriesRating.buyer_id,
+        SeriesPurchase.status == PurchaseStatus.ACTIVE,
+    )
+    rows = await session.execute(
+        sa.select(SeriesRating.series_id, sa.func.count(), sa.func.avg(SeriesRating.stars))
+        .where(SeriesRating.series_id.in_(set(series_ids)), active)
+        .group_by(SeriesRating.series_id)
+    )
+    found = {sid: (int(n), float(avg)) for sid, n, avg in rows.all()}
+    return {sid: found.get(sid, (0, None)) for sid in series_ids}
+
+
+async def purchased(
+    session: AsyncSession, buyer_id: int, request: PageRequest
+) -> Page[SeriesPurchase]:
+    """The buyer's active purchases, newest first ("Purchased content")."""
+    stmt = sa.select(SeriesPurchase).where(
+        SeriesPurchase.buyer_id == buyer_id, SeriesPurchase.status == PurchaseStatus.ACTIVE
+    )
+    return await paginate(session, stmt, [SeriesPurchase.id], request, descending=True)
+
+
+async def purchased_count(session: AsyncSession, buyer_id: int) -> int:
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(SeriesPurchase)
+        .where(SeriesPurchase.buyer_id == buyer_id, SeriesPurchase.status == PurchaseStatus.ACTIVE)
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
+def _following(viewer_id: int) -> sa.Select[Any]:
+    followed = sa.select(Follow.followee_id).where(
+        Follow.follower_id == viewer_id, Follow.status == FollowStatus.ACCEPTED
+    )
+    return sa.select(Series).where(
+        Series.status == SeriesStatus.PUBLISHED, Series.creator_id.in_(followed)
+    )
+
+
+async def from_following(
+    session: AsyncSession, viewer_id: int, request: PageRequest
+) -> Page[Series]:
+    """Published Series of creators the viewer follows, newest first."""
+    return await paginate(session, _following(viewer_id), [Series.id], request, descending=True)
+
+
+async def from_following_count(session: AsyncSession, viewer_id: int) -> int:
+    stmt = sa.select(sa.func.count()).select_from(_following(viewer_id).subquery())
+    return int(await session.scalar(stmt) or 0)
+
+
+async def purchases_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, SeriesPurchase]:
+    rows = await session.scalars(sa.select(SeriesPurchase).where(SeriesPurchase.id.in_(set(ids))))
+    return {row.id: row for row in rows}
