@@ -1087,3 +1087,46 @@ async def test_enrolments_are_seen_by_the_owner_and_staff_only(api):
     assert await enrolments(api, "star", other) is None
     assert await enrolments(api, "star", None) is None
     assert await enrolments(api, "other", other) == []
+
+
+# --- found in review -----------------------------------------------------------------------
+
+
+async def test_the_switch_preview_names_enrolments_a_switch_would_suspend_or_resume(api):
+    # Enrolled in Tips with too few followers to qualify today: eligibility alone would say
+    # a switch changes nothing, but going BUSINESS suspends the enrolment.
+    star = await sign_up(api, "star")
+    await enrol(api.engine, star, "TIPS")
+    query = (
+        "query($to: AccountType!) "
+        "{ accountTypeSwitchPreview(to: $to) { programsLost programsGained } }"
+    )
+
+    to_business = await api.data(query, {"to": "BUSINESS"}, star.token)
+    await switch(api, star, "BUSINESS")
+    back = await api.data(query, {"to": "PERSONAL"}, star.token)
+
+    assert to_business["accountTypeSwitchPreview"] == {
+        "programsLost": ["TIPS"],
+        "programsGained": [],
+    }
+    assert back["accountTypeSwitchPreview"] == {"programsLost": [], "programsGained": ["TIPS"]}
+
+
+@pytest.mark.parametrize(("count", "refused"), [(100, False), (101, True)])
+async def test_mark_notifications_read_takes_at_most_100_ids(api, count, refused):
+    star = await sign_up(api, "star")
+    from reelpay.graphql.relay import encode_id
+
+    ids = [encode_id("Notification", n) for n in range(1, count + 1)]
+    payload = await api.mutate(
+        "markNotificationsRead", {"notificationIds": ids}, "markedRead unreadCount", star.token
+    )
+
+    if refused:
+        assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+            ("INVALID_INPUT", ["input", "notificationIds"])
+        ]
+        assert payload["markedRead"] is None
+    else:
+        assert payload == {"markedRead": 0, "unreadCount": 0, "userErrors": []}

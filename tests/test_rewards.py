@@ -330,7 +330,7 @@ async def test_only_creators_enrolled_in_creator_rewards_accrue(api):
 
 
 @pytest.mark.parametrize("how", ["BANNED", "RESTRICTED", "POLITICAL", "BUSINESS"])
-async def test_suspended_creators_are_skipped_and_credited_once_restored(api, how):
+async def test_a_day_settled_while_suspended_earns_nothing_even_after_restoring(api, how):
     staff = await make_staff(api, api.engine)
     star = await creator(api, "star", {DAY: 2_000})
     held = await creator(api, "held", {DAY: 4_000})
@@ -338,18 +338,18 @@ async def test_suspended_creators_are_skipped_and_credited_once_restored(api, ho
 
     assert await run(api, staff) == summary(1, 100, suspended=1)
 
-    assert await credited_on(api, held) is None
+    assert await credited_on(api, held) == 0
     assert await earnings(api, held) == (0, only_rewards(0))
-    assert await accruals(api.engine) == [(star.pk, str(DAY), 2_000, 100, True)]
+    assert sorted(await accruals(api.engine)) == sorted(
+        [(star.pk, str(DAY), 2_000, 100, True), (held.pk, str(DAY), 4_000, 0, False)]
+    )
 
-    assert await run(api, staff) == summary(0, 0, already=1, suspended=1)  # still suspended
     await restore(api, staff, held, how)
-
-    assert await run(api, staff) == summary(1, 200, already=1)
-    assert await credited_on(api, held) == 200
-    assert await earnings(api, held) == (200, only_rewards(200))
+    assert await run(api, staff) == summary(0, 0, already=2)  # the day stays settled
+    assert await credited_on(api, held) == 0
+    assert await earnings(api, held) == (0, only_rewards(0))
     assert await earnings(api, star) == (100, only_rewards(100))
-    assert await accrual_transactions(api.engine) == 2
+    assert await accrual_transactions(api.engine) == 1
 
 
 async def test_a_warned_creator_still_accrues(api):
@@ -495,13 +495,13 @@ async def test_the_cli_credits_what_the_mutation_credits(api, settings, monkeypa
         days = await rewards(api, user.handle, before, DAY, user.token)
         assert [d["credited"] for d in days] == [usd(cents), usd(cents)]
         assert await earnings(api, user) == (2 * cents, only_rewards(2 * cents))
-    assert await credited_on(api, held) is None
+    assert await credited_on(api, held) == 0  # settled at nothing while banned
 
     assert await cli("--date", str(DAY)) == 0
     assert capsys.readouterr().out.splitlines() == [
-        f"rewards for {DAY}: 0 creator(s) credited 0.00 USD; 2 already credited; 1 suspended"
+        f"rewards for {DAY}: 0 creator(s) credited 0.00 USD; 3 already credited; 0 suspended"
     ]
-    assert await run(api, staff) == summary(0, 0, already=2, suspended=1)
+    assert await run(api, staff) == summary(0, 0, already=3)
     assert await accrual_transactions(api.engine) == 4
 
 
@@ -566,7 +566,7 @@ async def test_rewards_are_hidden_from_everyone_but_the_owner_and_staff(api):
 )
 async def test_rewards_range_is_1_to_92_days(api, days_after, length):
     star = await creator(api, "star", {DAY: 2_000})
-    start, end = DAY, DAY + timedelta(days=days_after)
+    start, end = DAY - timedelta(days=days_after), DAY
     query = "query($f: Date!, $t: Date!) { viewer { rewards(from: $f, to: $t) { date } } }"
     variables = {"f": str(start), "t": str(end)}
 
@@ -578,6 +578,20 @@ async def test_rewards_range_is_1_to_92_days(api, days_after, length):
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == ["from"]
     assert error["message"] == "`from` must not be after `to`, and the range at most 92 days."
+
+
+async def test_rewards_cannot_end_after_today(api, clock):
+    star = await creator(api, "star", {DAY: 2_000})
+    query = "query($f: Date!, $t: Date!) { viewer { rewards(from: $f, to: $t) { date } } }"
+    today = clock.now().date()
+
+    ok = await api.data(query, {"f": str(today), "t": str(today)}, star.token)
+    error = await api.error(
+        query, {"f": str(today), "t": str(today + timedelta(days=1))}, star.token
+    )
+
+    assert [d["date"] for d in ok["viewer"]["rewards"]] == [str(today)]
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", ["to"])
 
 
 # --- rates come from settings --------------------------------------------------------------

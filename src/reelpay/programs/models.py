@@ -83,6 +83,8 @@ class RewardsAccrual(Base):
     day: Mapped[date] = mapped_column(sa.Date, index=True)
     qualified_views: Mapped[int] = mapped_column(sa.BigInteger)
     cents: Mapped[int] = mapped_column(sa.BigInteger)
+    # The creator was suspended when the day was settled: it earned nothing, and never will.
+    suspended: Mapped[bool] = mapped_column(default=False)
     # Null when nothing was earned (no ledger transaction moves zero).
     ledger_transaction_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("ledger_transactions.id"), unique=True

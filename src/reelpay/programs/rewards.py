@@ -124,11 +124,20 @@ async def _accrue_one(
     assert creator is not None and enrolled is not None
     if day < enrolled.enrolled_at.date():
         return "before"  # views from before the creator joined earn nothing
-    if programs.suspension_reasons(creator, Program.CREATOR_REWARDS):
-        return "suspended"  # monetization stopped: nothing accrues for this day
     views = (await qualified_views(session, [creator_id], start=day, end=day, rules=rules)).get(
         (creator_id, day), 0
     )
+    if programs.suspension_reasons(creator, Program.CREATOR_REWARDS):
+        # Monetization is stopped: the day is settled at nothing, so lifting the suspension
+        # later does not pay for it. (Run the job soon after midnight UTC.)
+        session.add(
+            RewardsAccrual(
+                account_id=creator_id, day=day, qualified_views=views, cents=0, suspended=True,
+                created_at=now,
+            )
+        )  # fmt: skip
+        await session.flush()
+        return "suspended"
     cents = earned_cents(views, rules)
     transaction_id = None
     if cents > 0:
@@ -164,12 +173,15 @@ class RewardsDay:
     qualified_views: int
     estimated_cents: int
     credited_cents: int | None  # None until the job has run for the day
+    suspended: bool = False  # settled at nothing: the creator was suspended
 
 
 async def rewards_days(
     session: AsyncSession, account_id: int, *, start: date, end: date, rules: Rules
 ) -> list[RewardsDay]:
-    """Per day: qualified views so far, the estimate they give, and what was credited."""
+    """Per day: qualified views so far, the estimate they give, and what was credited.
+
+    Days after today have no views yet; ranges are checked by the caller."""
     views = await qualified_views(session, [account_id], start=start, end=end, rules=rules)
     rows = await session.scalars(
         sa.select(RewardsAccrual).where(
@@ -178,11 +190,20 @@ async def rewards_days(
             RewardsAccrual.day <= end,
         )
     )
-    credited = {row.day: row.cents for row in rows}
+    settled = {row.day: row for row in rows}
     days = []
     day = start
     while day <= end:
         n = views.get((account_id, day), 0)
-        days.append(RewardsDay(day, n, earned_cents(n, rules), credited.get(day)))
+        row = settled.get(day)
+        days.append(
+            RewardsDay(
+                day,
+                n,
+                earned_cents(n, rules),
+                row.cents if row else None,
+                suspended=bool(row and row.suspended),
+            )
+        )
         day += timedelta(days=1)
     return days

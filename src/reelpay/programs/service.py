@@ -78,20 +78,39 @@ async def switch_changes(
     now: datetime,
     rules: Rules,
 ) -> tuple[list[Program], list[Program]]:
-    """Programs an account would stop and start qualifying for by going from one account type
-    to the other (the same answer before and after the switch is made)."""
+    """Programs an account would stop and start earning from or qualifying for by going from
+    one account type to the other: enrolments that a switch suspends or resumes, and for the
+    rest, eligibility (the same answer before and after the switch is made)."""
     facts = await facts_for(session, account, now=now, rules=rules)
     before = dataclasses.replace(facts, account_type=from_type)
     after = dataclasses.replace(facts, account_type=to_type)
+    enrolled = await enrolments(session, account.id)
     lost, gained = [], []
     for program in Program:
-        before_ok = eligibility.evaluate(program, before, now, rules).eligible
-        after_ok = eligibility.evaluate(program, after, now, rules).eligible
+        if program in enrolled:
+            # An enrolment is kept; what changes is whether it earns (suspension).
+            before_ok = not _suspended_as(account, program, from_type)
+            after_ok = not _suspended_as(account, program, to_type)
+        else:
+            before_ok = eligibility.evaluate(program, before, now, rules).eligible
+            after_ok = eligibility.evaluate(program, after, now, rules).eligible
         if before_ok and not after_ok:
             lost.append(program)
         elif after_ok and not before_ok:
             gained.append(program)
     return lost, gained
+
+
+def _suspended_as(account: Account, program: Program, account_type: AccountType) -> bool:
+    return bool(
+        eligibility.suspension_reasons(
+            program,
+            account_type=account_type,
+            visibility=account.visibility,
+            is_political=account.is_political,
+            standing=account.standing,
+        )
+    )
 
 
 # --- enrolment -----------------------------------------------------------------------------
@@ -134,6 +153,14 @@ async def enrolled_account_ids(session: AsyncSession, program: Program) -> list[
 
 
 # --- applying ------------------------------------------------------------------------------
+
+
+async def _lock_applicant(session: AsyncSession, account_id: int) -> None:
+    """Applying and deciding for one account run one at a time (PostgreSQL; SQLite already
+    serialises writers), so an approval cannot slip between apply's checks and its insert."""
+    await session.execute(
+        sa.select(Account.id).where(Account.id == account_id).with_for_update(key_share=True)
+    )
 
 
 class ReapplyTooSoon(DomainError):
@@ -189,6 +216,7 @@ async def apply(
     Series exception: an account whose only unmet criterion is the follower count may apply
     with a link to premium content it sold elsewhere (staff review it like any other).
     """
+    await _lock_applicant(session, account.id)
     if premium_content_url is not None:
         if program is not Program.SERIES:
             raise DomainError(
@@ -288,6 +316,11 @@ async def _decide(
     now: datetime,
 ) -> ProgramApplication:
     accounts.require_staff(staff)
+    applicant = await session.scalar(
+        sa.select(ProgramApplication.account_id).where(ProgramApplication.id == application_id)
+    )
+    if applicant is not None:
+        await _lock_applicant(session, applicant)
     decided = await session.execute(
         sa.update(ProgramApplication)
         .where(

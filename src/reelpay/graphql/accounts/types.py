@@ -387,6 +387,10 @@ class Account(Node):
                 f"`from` must not be after `to`, and the range at most {limit} days.",
                 field=("from",),
             )
+        if to > info.context.now.date():
+            from reelpay.errors import DomainError
+
+            raise DomainError("`to` cannot be after today (UTC).", field=("to",))
         rules = info.context.settings.rules
         days = await info.context.read(
             lambda s: rewards.rewards_days(s, self.db_id, start=from_, end=to, rules=rules)

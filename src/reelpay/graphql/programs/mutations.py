@@ -232,6 +232,12 @@ class ProgramMutations:
         viewer = await ctx.require_viewer()
 
         async def work() -> MarkNotificationsReadPayload:
+            limit = ctx.settings.limits.max_nodes_ids
+            if input.notification_ids is not None and len(input.notification_ids) > limit:
+                raise DomainError(
+                    f"Mark at most {limit} notifications at once (or omit the IDs for all).",
+                    field=("input", "notificationIds"),
+                )
             ids = (
                 None
                 if input.notification_ids is None

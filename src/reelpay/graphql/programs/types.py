@@ -205,6 +205,9 @@ class RewardsDay:
     credited: Money | None = strawberry.field(
         description="What was credited to your earnings; null until the daily job ran."
     )
+    suspended: bool = strawberry.field(
+        description="Monetization was suspended when the day was settled: it earned nothing."
+    )
 
     @classmethod
     def of(cls, day: RewardsDayResult) -> RewardsDay:
@@ -213,4 +216,5 @@ class RewardsDay:
             qualified_views=day.qualified_views,
             estimated=Money.usd(day.estimated_cents),
             credited=None if day.credited_cents is None else Money.usd(day.credited_cents),
+            suspended=day.suspended,
         )

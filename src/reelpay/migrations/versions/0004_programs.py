@@ -180,6 +180,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("qualified_views", sa.BigInteger(), nullable=False),
         sa.Column("cents", sa.BigInteger(), nullable=False),
+        sa.Column("suspended", sa.Boolean(), nullable=False),
         sa.Column("ledger_transaction_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
