@@ -38,7 +38,7 @@ def test_migrate_seed_and_create_staff(scratch_db, capsys):
     accounts = _scalar(scratch_db, "SELECT count(*) FROM accounts")
     assert accounts == 30 + 1_200  # people you can log in as, and chef.leo's audience
     assert _scalar(scratch_db, "SELECT count(*) FROM videos") == 20
-    assert _scalar(scratch_db, "SELECT count(*) FROM payments") == 25
+    assert _scalar(scratch_db, "SELECT count(*) FROM payments") == 25 + 3  # coins, Series
     assert _scalar(scratch_db, "SELECT count(*) FROM live_streams WHERE status = 'LIVE'") == 1
     assert main(["ledger", "verify"]) == 0
     # A second load refuses, or does nothing with --if-empty.

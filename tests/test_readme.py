@@ -61,6 +61,9 @@ async def test_every_tour_operation_runs_without_errors(api, settings, clock, cl
         "<an Account id>": leo["id"],
         "<a Video id>": leo["videos"]["edges"][0]["node"]["id"],
         "<a LiveStream id>": live["currentLive"]["id"],
+        "<a Series id>": (
+            await api.data('{ account(handle: "chef.leo") { series { edges { node { id } } } } }')
+        )["account"]["series"]["edges"][0]["node"]["id"],
     }
     for operation in rest:
         for placeholder, value in ids.items():

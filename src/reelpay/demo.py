@@ -25,7 +25,11 @@ from reelpay.gifting import service as gifting
 from reelpay.payments import sandbox
 from reelpay.payments import service as payments
 from reelpay.programs import service as programs
+from reelpay.programs.eligibility import Criterion
 from reelpay.programs.models import Program
+from reelpay.series import purchases as series_sales
+from reelpay.series import service as series_service
+from reelpay.series.models import PaidWith
 from reelpay.settings import Settings
 
 DEMO_PASSWORD = "reelpay-demo"
@@ -313,7 +317,67 @@ async def _seed_money(
             settings=settings,
         )
         gifts += 1
-    return {"coin purchases": len(buyers), "gifts": gifts, "audience accounts": AUDIENCE}
+    sold = await _seed_series(session, star, by_handle["staff"], fans, settings=settings, now=now)
+    return {
+        "coin purchases": len(buyers),
+        "gifts": gifts,
+        "audience accounts": AUDIENCE,
+        "Series sales": sold,
+    }
+
+
+async def _seed_series(
+    session: AsyncSession,
+    star: Account,
+    staff: Account,
+    fans: list[Account],
+    *,
+    settings: Settings,
+    now: datetime,
+) -> int:
+    """chef.leo sells a Series (approved through the premium-content path: he has fewer than
+    10,000 followers), and three fans bought it by card."""
+    rules = settings.rules
+    evaluation = await programs.evaluate(session, star, Program.SERIES, now=now, rules=rules)
+    if any(r.criterion is not Criterion.FOLLOWERS for r in evaluation.unmet):
+        return 0
+    application = await programs.apply(
+        session, star, Program.SERIES,
+        premium_content_url="https://chef-leo.example.com/masterclass",
+        now=now - timedelta(days=6), rules=rules,
+    )  # fmt: skip
+    await programs.approve(session, staff, application.id, now=now - timedelta(days=5))
+    series = await series_service.create_series(
+        session,
+        star,
+        series_service.SeriesFields(
+            title="Five-ingredient dinners",
+            description="A week of dinners from five ingredients each.",
+            price_cents=499,
+        ),
+        now=now - timedelta(days=5),
+        rules=rules,
+    )
+    for title, seconds in (("Monday: lemon pasta", 420), ("Tuesday: shakshuka", 610),
+                           ("Wednesday: miso salmon", 545)):  # fmt: skip
+        await series_service.add_episode(
+            session, star, series.id, title=title, duration_seconds=seconds,
+            now=now - timedelta(days=5), rules=rules,
+        )  # fmt: skip
+    await series_service.publish_series(session, star, series.id, now=now - timedelta(days=4))
+    for n, fan in enumerate(fans[:3]):
+        await series_sales.record_purchase(
+            session,
+            fan,
+            series_sales.PurchaseRequest(
+                series.id, PaidWith.CARD, f"demo-series-{n}", sandbox.SUCCESS_TOKEN
+            ),
+            now=now - timedelta(days=3, hours=n),
+            settings=settings,
+            charge_id=f"ch_demo_series_{fan.id}",
+            provider="sandbox",
+        )
+    return 3
 
 
 async def _add_audience(session: AsyncSession, creator: Account, at: datetime) -> None:

@@ -15,6 +15,7 @@ from reelpay.enums import enum_column_type
 class PaymentPurpose(StrEnum):
     COIN_PURCHASE = "COIN_PURCHASE"
     TIP = "TIP"
+    SERIES_PURCHASE = "SERIES_PURCHASE"
 
 
 class Payment(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -38,6 +39,7 @@ def can_watch(viewer_id: int | None, creator_id: int, purchase: PurchaseStatus |
 
 
 MEDIA_PREFIX = "/media/"
+_NUMBER = re.compile(r"[1-9][0-9]{0,18}")
 
 
 def _signature(secret: str, media_key: str, viewer_id: int, expires: int) -> str:
@@ -77,7 +79,11 @@ def check_link(
     now: datetime,
 ) -> LinkProblem | None:
     """None when the link is genuine and unexpired."""
-    if not (viewer and expires and sig and viewer.isdigit() and expires.isdigit()):
+    # Exactly the digits we write: ASCII, no sign, no leading zero (so no other spelling of
+    # the same number passes, and int() never sees something it cannot parse).
+    if not (
+        viewer and expires and sig and _NUMBER.fullmatch(viewer) and _NUMBER.fullmatch(expires)
+    ):
         return LinkProblem.MALFORMED
     expected = _signature(secret, media_key, int(viewer), int(expires))
     if not hmac.compare_digest(expected, sig):

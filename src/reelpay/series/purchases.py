@@ -26,6 +26,7 @@ from reelpay.enums import FollowStatus
 from reelpay.errors import DomainError, ErrorCode, NotFound
 from reelpay.pagination import Page, PageRequest, paginate
 from reelpay.payments import charging
+from reelpay.payments.models import Payment, PaymentPurpose
 from reelpay.programs import service as programs
 from reelpay.programs.models import Program
 from reelpay.series.models import (
@@ -183,6 +184,7 @@ async def record_purchase(
     now: datetime,
     settings: Settings,
     charge_id: str | None = None,
+    provider: str | None = None,
 ) -> dict[str, Any]:
     """Record a purchase paid with coins (moved here) or by a card charge already made."""
     idempotency.check_key(request.key, settings.rules.idempotency_key_max_length)
@@ -238,6 +240,21 @@ async def record_purchase(
         refundable_until=refundable_until(now, rules),
     )
     session.add(purchase)
+    if charge_id is not None:
+        # Every card charge we keep has a payments row (that is how a failed retry knows
+        # not to refund it).
+        session.add(
+            Payment(
+                account_id=buyer.id,
+                purpose=PaymentPurpose.SERIES_PURCHASE,
+                provider=provider or "unknown",
+                provider_charge_id=charge_id,
+                amount_cents=price,
+                currency="USD",
+                ledger_transaction_id=transaction.id,
+                created_at=now,
+            )
+        )
     await session.flush()  # a concurrent purchase loses on the one-active index and is retried
     result = {"purchaseId": purchase.id}
     await idempotency.finish(session, account_id=buyer.id, key=request.key, result=result)

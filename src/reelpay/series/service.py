@@ -228,6 +228,16 @@ async def _own_episode(
         series = await own_series(session, creator, episode.series_id, lock=True)
     except NotFound:
         raise NotFound("No such episode.", field=EPISODE_FIELD) from None
+    # Read it again under the Series lock: a concurrent removal may have won the lock first.
+    episode = (
+        await session.execute(
+            sa.select(SeriesEpisode)
+            .where(SeriesEpisode.id == episode_id)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if episode is None:
+        raise NotFound("No such episode.", field=EPISODE_FIELD)
     return series, episode
 
 

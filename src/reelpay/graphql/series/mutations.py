@@ -318,6 +318,7 @@ class SeriesMutations:
                         now=ctx.now,
                         settings=ctx.settings,
                         charge_id=charge_id,
+                        provider=ctx.services.payments.name if charge_id else None,
                     )
                 )
 

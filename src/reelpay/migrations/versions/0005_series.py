@@ -29,7 +29,18 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-def _checks(account_kinds: tuple[str, ...], kinds: tuple[str, ...]) -> None:
+PURPOSES_BEFORE = ("COIN_PURCHASE", "TIP")
+PURPOSES = (*PURPOSES_BEFORE, "SERIES_PURCHASE")
+
+
+def _checks(
+    account_kinds: tuple[str, ...], kinds: tuple[str, ...], purposes: tuple[str, ...]
+) -> None:
+    with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_payments_payment_purpose"), type_="check")
+        batch_op.create_check_constraint(
+            op.f("ck_payments_payment_purpose"), _in("purpose", purposes)
+        )
     with op.batch_alter_table("ledger_accounts", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_ledger_accounts_ledger_account_kind"), type_="check")
         batch_op.create_check_constraint(
@@ -43,7 +54,7 @@ def _checks(account_kinds: tuple[str, ...], kinds: tuple[str, ...]) -> None:
 
 
 def upgrade() -> None:
-    _checks(ACCOUNT_KINDS, KINDS)
+    _checks(ACCOUNT_KINDS, KINDS, PURPOSES)
     op.create_table(
         "series",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -191,7 +202,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    _checks(ACCOUNT_KINDS_BEFORE, KINDS_BEFORE)
+    _checks(ACCOUNT_KINDS_BEFORE, KINDS_BEFORE, PURPOSES_BEFORE)
     op.drop_table("series_ratings")
     with op.batch_alter_table("series_purchases", schema=None) as batch_op:
         batch_op.drop_index(
