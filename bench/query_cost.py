@@ -31,6 +31,13 @@ QUERIES = {
         pinnedVideos { title } } } } }""",
     "account(handle) + followers(first:20)": """{ account(handle: "mia.dances") { handle
         followers(first: 20) { totalCount edges { node { handle followerCount } } } } }""",
+    "chef.leo's Series + episodes + playback (anonymous)": """{ account(handle: "chef.leo") {
+        series(first: 5) { edges { node { title price { amount } episodeCount
+        rating { count average } viewerAccess { reason }
+        episodes { title durationSeconds playback { allowed reason url } } } } } } }""",
+    "chef.leo's LIVE + totals + top gifters": """{ account(handle: "chef.leo") {
+        currentLive { title viewerCount giftTotals { coins diamonds }
+        topGifters(first: 10) { account { handle } coins } } } }""",
 }
 
 
