@@ -750,9 +750,10 @@ TAMPERED = [
     ("expires later", {"expires": str(EXPIRES + 3600)}, "TAMPERED"),
     ("expires earlier", {"expires": str(EXPIRES - 1)}, "TAMPERED"),
     ("sig last char", {"sig": "flip"}, "TAMPERED"),
-    ("sig truncated", {"sig": "cut"}, "TAMPERED"),
-    ("sig extra chars", {"sig": "extra"}, "TAMPERED"),
-    ("sig upper-cased", {"sig": "upper"}, "TAMPERED"),
+    # A signature that is not 64 lowercase hex digits is malformed, not merely wrong.
+    ("sig truncated", {"sig": "cut"}, "MALFORMED"),
+    ("sig extra chars", {"sig": "extra"}, "MALFORMED"),
+    ("sig upper-cased", {"sig": "upper"}, "MALFORMED"),
     ("sig empty", {"sig": ""}, "MALFORMED"),
     ("viewer missing", {"viewer": None}, "MALFORMED"),
     ("expires missing", {"expires": None}, "MALFORMED"),

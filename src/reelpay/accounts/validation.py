@@ -72,11 +72,16 @@ def text(value: str, *, min_length: int, max_length: int, what: str, field: tupl
 
 def url(value: str, rules: Rules, field: tuple[str, ...]) -> str:
     value = value.strip()
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts, hostname = None, None
     if (
-        len(value) > rules.url_max_length
+        parts is None
+        or len(value) > rules.url_max_length
         or parts.scheme not in {"http", "https"}
-        or not parts.hostname
+        or not hostname
         or any(ch.isspace() for ch in value)
     ):
         raise DomainError(

@@ -153,3 +153,49 @@ class _Counter:
                 if isinstance(value, int):
                     sizes.append(value)
         return max([max(size, 0) for size in sizes], default=self.default)
+
+
+class RejectNulCharacters(SchemaExtension):
+    """Refuse any string argument holding a NUL character (PostgreSQL text cannot store one,
+    so it would fail deep in a write instead of as a clear input error)."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if _has_nul(ctx.variables) or _document_has_nul(ctx.graphql_document):
+            ctx.result = ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "Text may not contain NUL (\\u0000) characters.",
+                        extensions={"code": BAD_USER_INPUT, "reason": "INVALID_INPUT"},
+                    )
+                ],
+            )
+        yield
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _document_has_nul(document: Any) -> bool:
+    if document is None:
+        return False
+    from graphql import StringValueNode, visit
+    from graphql.language import Visitor
+
+    found = False
+
+    class Finder(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+            nonlocal found
+            found = found or "\x00" in node.value
+
+    visit(document, Finder())
+    return found

@@ -24,7 +24,7 @@ from reelpay.graphql.accounts.types import Account
 from reelpay.graphql.content.mutations import ContentMutations
 from reelpay.graphql.content.types import Video
 from reelpay.graphql.context import Context
-from reelpay.graphql.extensions import NodeLimit, OperationScope
+from reelpay.graphql.extensions import NodeLimit, OperationScope, RejectNulCharacters
 from reelpay.graphql.gifting.mutations import GiftingMutations, GiftingQueries
 from reelpay.graphql.gifting.subscriptions import Subscription
 from reelpay.graphql.gifting.types import Gift, LiveStream
@@ -94,6 +94,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         ),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: NodeLimit(max_nodes=limits.max_nodes, default_page_size=limits.default_page_size),
+        RejectNulCharacters,
     ]
     if settings.is_production:
         extensions.append(DisableIntrospection)

@@ -40,6 +40,7 @@ def can_watch(viewer_id: int | None, creator_id: int, purchase: PurchaseStatus |
 
 MEDIA_PREFIX = "/media/"
 _NUMBER = re.compile(r"[1-9][0-9]{0,18}")
+_SIGNATURE = re.compile(r"[0-9a-f]{64}")
 
 
 def _signature(secret: str, media_key: str, viewer_id: int, expires: int) -> str:
@@ -81,10 +82,12 @@ def check_link(
     """None when the link is genuine and unexpired."""
     # Exactly the digits we write: ASCII, no sign, no leading zero (so no other spelling of
     # the same number passes, and int() never sees something it cannot parse).
-    if not (
-        viewer and expires and sig and _NUMBER.fullmatch(viewer) and _NUMBER.fullmatch(expires)
-    ):
+    numbers_ok = bool(
+        viewer and expires and _NUMBER.fullmatch(viewer) and _NUMBER.fullmatch(expires)
+    )
+    if not (numbers_ok and sig and _SIGNATURE.fullmatch(sig)):
         return LinkProblem.MALFORMED
+    assert viewer is not None and expires is not None and sig is not None
     expected = _signature(secret, media_key, int(viewer), int(expires))
     if not hmac.compare_digest(expected, sig):
         return LinkProblem.TAMPERED

@@ -26,7 +26,7 @@ from reelpay.enums import FollowStatus
 from reelpay.errors import DomainError, ErrorCode, NotFound
 from reelpay.pagination import Page, PageRequest, paginate
 from reelpay.payments import charging
-from reelpay.payments.models import Payment, PaymentPurpose
+from reelpay.payments.models import Payment, PaymentPurpose, RefundedCharge
 from reelpay.programs import service as programs
 from reelpay.programs.models import Program
 from reelpay.series.models import (
@@ -172,7 +172,18 @@ async def prepare_purchase(
     )
     if replayed is not None:
         return replayed, 0
-    series = await check_purchase(session, buyer, request, now=now, settings=settings)
+    try:
+        series = await check_purchase(session, buyer, request, now=now, settings=settings)
+    except DomainError:
+        # A concurrent request with this key may have just bought it (READ COMMITTED sees
+        # its purchase but, a statement earlier, not its key): that is a replay, not a refusal.
+        replayed = await idempotency.replay(
+            session, account_id=buyer.id, key=request.key, operation=PURCHASE,
+            arguments=request.arguments,
+        )  # fmt: skip
+        if replayed is not None:
+            return replayed, 0
+        raise
     return None, series.price_cents
 
 
@@ -292,6 +303,26 @@ async def refund_purchase(
         session, purchase.ledger_transaction_id, now=now, actor_id=staff.id,
         memo=f"Refund of Series purchase {purchase.id}",
     )  # fmt: skip
+    if purchase.provider_charge_id is not None:
+        # Written with the reversal: the charge is owed back (the caller refunds it through
+        # the provider after the commit) and can never be credited again.
+        provider = await session.scalar(
+            sa.select(Payment.provider).where(
+                Payment.provider_charge_id == purchase.provider_charge_id
+            )
+        )
+        session.add(
+            RefundedCharge(
+                provider_charge_id=purchase.provider_charge_id,
+                account_id=purchase.buyer_id,
+                provider=provider or "unknown",
+                amount_cents=purchase.price_cents,
+                currency="USD",
+                reason=f"Series purchase {purchase.id} refunded by staff",
+                created_at=now,
+            )
+        )
+    await session.flush()
     await session.refresh(purchase)
     return purchase
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import strawberry
@@ -18,6 +19,8 @@ from reelpay.payments import charging
 from reelpay.payments.provider import ChargeRequest
 from reelpay.series import models, service
 from reelpay.series import purchases as sales
+
+log = logging.getLogger("reelpay.series")
 
 SERIES_ID = ("input", "seriesId")
 EPISODE_ID = ("input", "episodeId")
@@ -370,7 +373,14 @@ class SeriesMutations:
                 lambda s, staff: sales.refund_purchase(s, logged_in(staff), pk, now=ctx.now)
             )
             if purchase.provider_charge_id is not None:
-                await ctx.services.payments.refund(purchase.provider_charge_id)
+                try:
+                    await ctx.services.payments.refund(purchase.provider_charge_id)
+                except Exception:
+                    # The refund is recorded (refunded_charges); the card still needs it.
+                    log.exception(
+                        "charge %s must still be refunded by the provider",
+                        purchase.provider_charge_id,
+                    )
             return SeriesPurchasePayload(purchase=SeriesPurchase.from_model(purchase))
 
         return await as_user_errors(SeriesPurchasePayload, work)
