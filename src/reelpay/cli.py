@@ -18,6 +18,7 @@ from reelpay.enums import Role
 from reelpay.errors import DomainError
 from reelpay.events.broker import create_broker
 from reelpay.programs import rewards
+from reelpay.series import purchases as series_sales
 from reelpay.settings import ConfigurationError, Settings
 from reelpay.wallet import audit
 
@@ -51,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         "rewards", help="credit Creator Rewards for a UTC day that is over (default: yesterday)"
     )
     rewards_job.add_argument("--date", type=date.fromisoformat)
+    job.add_parser(
+        "release-earnings",
+        help="make pending earnings available once their hold ended (Series refund windows)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -68,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_seed(settings, args.if_empty))
     if args.command == "ledger":
         return asyncio.run(_verify_ledger(settings))
+    if args.command == "jobs" and args.job == "release-earnings":
+        return asyncio.run(_release_job(settings))
     if args.command == "jobs":
         return asyncio.run(_rewards_job(settings, args.date))
     return asyncio.run(_create_staff(settings, args))
@@ -147,6 +154,20 @@ async def _rewards_job(settings: Settings, day: date | None) -> int:
         f"{summary.cents_credited / 100:.2f} USD; {summary.already_credited} already credited; "
         f"{summary.suspended} suspended"
     )
+    return 0
+
+
+async def _release_job(settings: Settings) -> int:
+    engine = create_engine(settings.database_url)
+    broker = create_broker(settings.database_url)
+    try:
+        count, cents = await series_sales.release_due(
+            create_sessionmaker(engine), now=SystemClock().now(), publish=broker.publish
+        )
+    finally:
+        await broker.close()
+        await engine.dispose()
+    print(f"released {cents / 100:.2f} USD of pending earnings from {count} sale(s)")
     return 0
 
 

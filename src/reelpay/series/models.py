@@ -99,6 +99,8 @@ class SeriesPurchase(Base):
     refundable_until: Mapped[datetime] = mapped_column(UTCDateTime)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refunded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"))
+    # When the creator's share moved from pending to available earnings (after the window).
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SeriesRating(Base):

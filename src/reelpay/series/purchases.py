@@ -8,22 +8,24 @@ created or lost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from reelpay import events
 from reelpay.accounts import service as accounts
 from reelpay.accounts.models import Account
 from reelpay.content import service as content
 from reelpay.content.models import Follow
 from reelpay.content.visibility import ContentAccess
-from reelpay.db import upsert
+from reelpay.db import run_write, upsert
 from reelpay.enums import FollowStatus
 from reelpay.errors import DomainError, ErrorCode, NotFound
+from reelpay.events import Event
 from reelpay.pagination import Page, PageRequest, paginate
 from reelpay.payments import charging
 from reelpay.payments.models import Payment, PaymentPurpose, RefundedCharge
@@ -288,12 +290,22 @@ async def refund_purchase(
         )
     refunded = await session.execute(
         sa.update(SeriesPurchase)
-        .where(SeriesPurchase.id == purchase_id, SeriesPurchase.status == PurchaseStatus.ACTIVE)
+        .where(
+            SeriesPurchase.id == purchase_id,
+            SeriesPurchase.status == PurchaseStatus.ACTIVE,
+            SeriesPurchase.released_at.is_(None),
+        )
         .values(status=PurchaseStatus.REFUNDED, refunded_at=now, refunded_by_id=staff.id)
         .returning(SeriesPurchase.id)
         .execution_options(synchronize_session=False)
     )
     if refunded.scalar_one_or_none() is None:
+        if purchase.released_at is not None:
+            raise DomainError(
+                "The refund window of this purchase has closed.",
+                code=ErrorCode.REFUND_WINDOW_CLOSED,
+                field=PURCHASE_FIELD,
+            )
         raise DomainError(
             "This purchase was already refunded.",
             code=ErrorCode.PURCHASE_NOT_ACTIVE,
@@ -415,3 +427,74 @@ async def from_following_count(session: AsyncSession, viewer_id: int) -> int:
 async def purchases_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, SeriesPurchase]:
     rows = await session.scalars(sa.select(SeriesPurchase).where(SeriesPurchase.id.in_(set(ids))))
     return {row.id: row for row in rows}
+
+
+async def release_due(
+    maker: async_sessionmaker[AsyncSession],
+    *,
+    now: datetime,
+    publish: Callable[[list[Event]], Awaitable[None]] | None = None,
+) -> tuple[int, int]:
+    """Move the creator's share of every purchase whose refund window has closed from pending
+    to available earnings. One transaction per purchase; safe to run again and concurrently.
+    Returns (purchases released, cents released)."""
+    async with maker() as session:
+        due = list(
+            await session.scalars(
+                sa.select(SeriesPurchase.id)
+                .where(
+                    SeriesPurchase.status == PurchaseStatus.ACTIVE,
+                    SeriesPurchase.released_at.is_(None),
+                    SeriesPurchase.refundable_until <= now,
+                )
+                .order_by(SeriesPurchase.id)
+            )
+        )
+    released = cents = 0
+    for purchase_id in due:
+        async with maker() as session:
+
+            async def one(session: AsyncSession = session, purchase_id: int = purchase_id) -> int:
+                return await _release(session, purchase_id, now=now)
+
+            amount = await run_write(session, one)
+            if publish is not None:
+                await publish(events.take(session))
+        if amount:
+            released += 1
+            cents += amount
+    return released, cents
+
+
+async def _release(session: AsyncSession, purchase_id: int, *, now: datetime) -> int:
+    claimed = await session.execute(
+        sa.update(SeriesPurchase)
+        .where(
+            SeriesPurchase.id == purchase_id,
+            SeriesPurchase.status == PurchaseStatus.ACTIVE,
+            SeriesPurchase.released_at.is_(None),
+            SeriesPurchase.refundable_until <= now,
+        )
+        .values(released_at=now)
+        .returning(SeriesPurchase.creator_share_cents, SeriesPurchase.series_id)
+        .execution_options(synchronize_session=False)
+    )
+    row = claimed.one_or_none()
+    if row is None:
+        return 0  # released (or refunded) by someone else meanwhile
+    share, series_id = row
+    series = await session.get(Series, series_id)
+    assert series is not None
+    if share > 0:
+        await ledger.post(
+            session,
+            kind=TransactionKind.EARNINGS_RELEASE,
+            legs=[
+                (ledger.user(series.creator_id, LedgerAccountKind.EARNINGS_PENDING), -share),
+                (ledger.user(series.creator_id, LedgerAccountKind.EARNINGS), share),
+            ],
+            now=now,
+            earnings_source=EarningsSource.SERIES,
+            memo=f"Series sale {purchase_id}: refund window closed",
+        )
+    return int(share)

@@ -22,7 +22,7 @@ ACCOUNT_KINDS_BEFORE = (
 )  # fmt: skip
 ACCOUNT_KINDS = (*ACCOUNT_KINDS_BEFORE, "EARNINGS_PENDING", "SERIES_REVENUE")
 KINDS_BEFORE = ("COIN_PURCHASE", "GIFT", "TIP", "DIAMOND_REDEMPTION", "REWARDS_ACCRUAL", "REVERSAL")
-KINDS = (*KINDS_BEFORE, "SERIES_PURCHASE")
+KINDS = (*KINDS_BEFORE, "SERIES_PURCHASE", "EARNINGS_RELEASE")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -150,6 +150,7 @@ def upgrade() -> None:
         sa.Column("refundable_until", sa.DateTime(timezone=True), nullable=False),
         sa.Column("refunded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("refunded_by_id", sa.Integer(), nullable=True),
+        sa.Column("released_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["buyer_id"], ["accounts.id"], name=op.f("fk_series_purchases_buyer_id_accounts")
         ),
