@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 
 from reelpay.errors import DomainError, ErrorCode
+from reelpay.graphql.context import Context
+from reelpay.payments import charging
+from reelpay.payments.provider import ChargeRequest
 from reelpay.wallet.idempotency import KEY_FIELD, check_key
 
 # Digits after the decimal point (ISO 4217 minor unit).
@@ -42,3 +48,44 @@ def exactly_one(fields: dict[str, object], path: str = "input") -> None:
             code=ErrorCode.INVALID_INPUT,
             field=(path, given[1] if len(given) > 1 else next(iter(fields))),
         )
+
+
+@dataclass(frozen=True)
+class CardPayment:
+    """What a card-paid mutation charges: the request it is for and how much."""
+
+    token: str
+    amount_cents: int
+    key: str
+    operation: str
+    arguments: dict[str, Any]
+    description: str
+    currency: str = "USD"
+
+
+async def pay_by_card(
+    ctx: Context,
+    payer_id: int,
+    payment: CardPayment,
+    record: Callable[[str], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Charge the card with no connection held, then `record(charge_id)`; a charge that is
+    not recorded is refunded (see `payments.charging`)."""
+    await ctx.release()
+    request = ChargeRequest(
+        token=payment.token,
+        amount_cents=payment.amount_cents,
+        currency=payment.currency,
+        idempotency_key=charging.provider_key(
+            payer_id, payment.key, payment.operation, payment.arguments
+        ),
+        description=payment.description,
+    )
+    return await charging.charge_then_record(
+        ctx.services.payments,
+        request,
+        record,
+        write=ctx.write_as_system,
+        account_id=payer_id,
+        now=ctx.now,
+    )

@@ -184,3 +184,24 @@ def connection(
         ),
         count=count,
     )
+
+
+async def paged(
+    ctx: Any,
+    key_types: KeyTypes,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    fetch: Callable[[Any, PageRequest], Awaitable[Page[M]]],
+    count: Callable[[Any], Awaitable[int]],
+    to_node: Callable[[M], T],
+) -> Connection[T]:
+    """A connection read through the operation's context: validate the Relay arguments,
+    `fetch(session, request)` one page, `count(session)` only if `totalCount` is asked for."""
+    request = page_request(
+        ctx.settings.limits, key_types, first=first, after=after, last=last, before=before
+    )
+    page = await ctx.read(lambda session: fetch(session, request))
+    return connection(page, to_node, lambda: ctx.read(count))

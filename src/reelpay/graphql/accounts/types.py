@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,7 +16,7 @@ from reelpay.content.visibility import ContentAccess, can_see_video
 from reelpay.errors import PermissionDenied
 from reelpay.graphql.context import Context
 from reelpay.graphql.enums import AccountType, FollowStatus, ProFeature, Role, Standing, Visibility
-from reelpay.graphql.relay import Connection, Node, connection, page_request
+from reelpay.graphql.relay import Connection, Node, connection, page_request, paged
 
 if TYPE_CHECKING:
     from reelpay.graphql.content.types import AccountAnalytics, Video
@@ -306,16 +307,12 @@ class Account(Node):
 
         if not await _is_self_or_staff(info, self.db_id):
             return None
-        ctx = info.context
-        request = page_request(
-            ctx.settings.limits, TIP_KEY, first=first, after=after, last=last, before=before
-        )
-        page = await ctx.read(lambda s: gifting.tips_received(s, self.db_id, request))
-        return connection(
-            page,
-            Tip.from_model,
-            lambda: ctx.read(lambda s: gifting.tips_received_count(s, self.db_id)),
-        )
+        return await paged(
+            info.context, TIP_KEY, first=first, after=after, last=last, before=before,
+            fetch=lambda s, request: gifting.tips_received(s, self.db_id, request),
+            count=lambda s: gifting.tips_received_count(s, self.db_id),
+            to_node=Tip.from_model,
+        )  # fmt: skip
 
     @strawberry.field(
         description="Programs the account is enrolled in, and whether each is active or "
@@ -416,19 +413,16 @@ class Account(Node):
         own = await _is_self_or_staff(info, self.db_id)
         if not own and await ctx.loaders.access.load(self.db_id) is ContentAccess.NONE:
             return None
-        request = page_request(
-            ctx.settings.limits, SERIES_KEY, first=first, after=after, last=last, before=before
-        )
-        page = await ctx.read(
-            lambda s: series_service.creator_series(s, self.db_id, request, include_drafts=own)
-        )
-        return connection(
-            page,
-            Series.from_model,
-            lambda: ctx.read(
-                lambda s: series_service.creator_series_count(s, self.db_id, include_drafts=own)
+        return await paged(
+            ctx, SERIES_KEY, first=first, after=after, last=last, before=before,
+            fetch=lambda s, request: series_service.creator_series(
+                s, self.db_id, request, include_drafts=own
             ),
-        )
+            count=lambda s: series_service.creator_series_count(
+                s, self.db_id, include_drafts=own
+            ),
+            to_node=Series.from_model,
+        )  # fmt: skip
 
     @strawberry.field(description='Series you bought ("Purchased content"); the owner only.')
     async def purchased_series(
@@ -445,16 +439,12 @@ class Account(Node):
         viewer = await info.context.viewer()
         if viewer is None or viewer.id != self.db_id:
             return None
-        ctx = info.context
-        request = page_request(
-            ctx.settings.limits, SERIES_KEY, first=first, after=after, last=last, before=before
-        )
-        page = await ctx.read(lambda s: sales.purchased(s, self.db_id, request))
-        return connection(
-            page,
-            SeriesPurchase.from_model,
-            lambda: ctx.read(lambda s: sales.purchased_count(s, self.db_id)),
-        )
+        return await paged(
+            info.context, SERIES_KEY, first=first, after=after, last=last, before=before,
+            fetch=lambda s, request: sales.purchased(s, self.db_id, request),
+            count=lambda s: sales.purchased_count(s, self.db_id),
+            to_node=SeriesPurchase.from_model,
+        )  # fmt: skip
 
 
 async def _follow_connection(
@@ -498,6 +488,8 @@ class AccountTypeSwitchPreview:
     )
 
     account: strawberry.Private[AccountModel]
+    # programsLost and programsGained share one evaluation (started by whichever asks first).
+    program_changes: strawberry.Private[asyncio.Future[tuple[list[Any], list[Any]]] | None] = None
 
     @classmethod
     def from_preview(
@@ -525,16 +517,20 @@ class AccountTypeSwitchPreview:
         from reelpay.programs import service as programs
 
         ctx = info.context
-        return await ctx.read(
-            lambda s: programs.switch_changes(
-                s,
-                self.account,
-                self.preview.from_type,
-                self.preview.to_type,
-                now=ctx.now,
-                rules=ctx.settings.rules,
+        if self.program_changes is None:
+            self.program_changes = asyncio.ensure_future(
+                ctx.read(
+                    lambda s: programs.switch_changes(
+                        s,
+                        self.account,
+                        self.preview.from_type,
+                        self.preview.to_type,
+                        now=ctx.now,
+                        rules=ctx.settings.rules,
+                    )
+                )
             )
-        )
+        return await self.program_changes
 
     @strawberry.field(
         description="Pinned videos hidden by going PERSONAL, or shown again, in their saved "

@@ -13,11 +13,9 @@ from reelpay.gifting.models import TipMethod as TipMethodModel
 from reelpay.graphql.context import Context, logged_in
 from reelpay.graphql.errors import UserError, as_user_errors
 from reelpay.graphql.gifting.types import Gift, GiftSent, LiveStream, Tip, TipMethod
-from reelpay.graphql.money import Money, exactly_one, require_key
+from reelpay.graphql.money import CardPayment, Money, exactly_one, pay_by_card, require_key
 from reelpay.graphql.relay import decode_id_of
 from reelpay.graphql.wallet.types import Wallet
-from reelpay.payments import charging
-from reelpay.payments.provider import ChargeRequest
 
 LIVE_ID = ("input", "liveId")
 
@@ -200,23 +198,18 @@ class GiftingMutations:
                     )
                 )
                 if result is None:
-                    await ctx.release()  # no connection is held while the provider works
-                    charge = ChargeRequest(
-                        token=request.payment_token or "",
-                        amount_cents=request.amount_cents,
-                        currency="USD",
-                        idempotency_key=charging.provider_key(
-                            viewer.id, request.key, gifting.SEND_TIP, request.arguments
+                    result = await pay_by_card(
+                        ctx,
+                        viewer.id,
+                        CardPayment(
+                            token=request.payment_token or "",
+                            amount_cents=request.amount_cents,
+                            key=request.key,
+                            operation=gifting.SEND_TIP,
+                            arguments=request.arguments,
+                            description="Reelpay tip",
                         ),
-                        description="Reelpay tip",
-                    )
-                    result = await charging.charge_then_record(
-                        ctx.services.payments,
-                        charge,
                         record,
-                        write=ctx.write_as_system,
-                        account_id=viewer.id,
-                        now=ctx.now,
                     )
             found = await ctx.read(lambda s: gifting.tips_by_ids(s, [result["tipId"]]))
             return SendTipPayload(

@@ -7,13 +7,11 @@ from strawberry.types import Info
 
 from reelpay.graphql.context import Context, logged_in
 from reelpay.graphql.errors import UserError, as_user_errors
-from reelpay.graphql.money import require_key
+from reelpay.graphql.money import CardPayment, pay_by_card, require_key
 from reelpay.graphql.payments.types import CoinPackage, CoinPurchase
 from reelpay.graphql.relay import decode_id_of
 from reelpay.graphql.wallet.types import Wallet
-from reelpay.payments import charging
 from reelpay.payments import service as payments
-from reelpay.payments.provider import ChargeRequest
 
 
 @strawberry.input
@@ -65,35 +63,30 @@ class PaymentMutations:
                 )
             )
             if result is None:
-                # No connection or snapshot is held while the provider works.
-                await ctx.release()
-                provider = ctx.services.payments
-                charge = ChargeRequest(
-                    token=input.payment_token,
-                    amount_cents=package.price_cents,
-                    currency=package.currency,
-                    idempotency_key=charging.provider_key(
-                        viewer.id, key, payments.PURCHASE, request.arguments
+                provider = ctx.services.payments.name
+                result = await pay_by_card(
+                    ctx,
+                    viewer.id,
+                    CardPayment(
+                        token=input.payment_token,
+                        amount_cents=package.price_cents,
+                        currency=package.currency,
+                        key=key,
+                        operation=payments.PURCHASE,
+                        arguments=request.arguments,
+                        description=f"{package.coins} Reelpay coins",
                     ),
-                    description=f"{package.coins} Reelpay coins",
-                )
-                result = await charging.charge_then_record(
-                    provider,
-                    charge,
                     lambda charge_id: ctx.write(
                         lambda s, buyer: payments.record_purchase(
                             s,
                             logged_in(buyer),
                             request,
                             charge_id=charge_id,
-                            provider=provider.name,
+                            provider=provider,
                             now=ctx.now,
                             settings=ctx.settings,
                         )
                     ),
-                    write=ctx.write_as_system,
-                    account_id=viewer.id,
-                    now=ctx.now,
                 )
             payment = await ctx.read(lambda s: payments.get_payment(s, result["paymentId"]))
             return PurchaseCoinsPayload(

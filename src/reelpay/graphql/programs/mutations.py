@@ -20,7 +20,7 @@ from reelpay.graphql.programs.types import (
     load_eligibility,
 )
 from reelpay.graphql.programs.types import Program as ProgramEnum
-from reelpay.graphql.relay import Connection, connection, decode_id_of, page_request
+from reelpay.graphql.relay import Connection, decode_id_of, paged
 from reelpay.notifications import service as notifications
 from reelpay.programs import rewards
 from reelpay.programs import service as programs
@@ -143,21 +143,16 @@ class ProgramQueries:
     ) -> Connection[ProgramApplication]:
         ctx = info.context
         _staff(await ctx.viewer())
-        request = page_request(
-            ctx.settings.limits, QUEUE_KEY, first=first, after=after, last=last, before=before
-        )
         wanted = Program(program) if program else None
         state = StatusModel(status) if status else None
-        page = await ctx.read(
-            lambda s: programs.review_queue(s, request, program=wanted, status=state)
-        )
-        return connection(
-            page,
-            ProgramApplication.from_model,
-            lambda: ctx.read(
-                lambda s: programs.review_queue_count(s, program=wanted, status=state)
+        return await paged(
+            ctx, QUEUE_KEY, first=first, after=after, last=last, before=before,
+            fetch=lambda s, request: programs.review_queue(
+                s, request, program=wanted, status=state
             ),
-        )
+            count=lambda s: programs.review_queue_count(s, program=wanted, status=state),
+            to_node=ProgramApplication.from_model,
+        )  # fmt: skip
 
 
 @strawberry.type

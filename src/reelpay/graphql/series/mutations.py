@@ -11,12 +11,10 @@ from strawberry.types import Info
 from reelpay.accounts import service as accounts
 from reelpay.graphql.context import Context, logged_in
 from reelpay.graphql.errors import UserError, as_user_errors
-from reelpay.graphql.money import require_key
-from reelpay.graphql.relay import Connection, connection, decode_id_of, page_request
+from reelpay.graphql.money import CardPayment, pay_by_card, require_key
+from reelpay.graphql.relay import Connection, decode_id_of, paged
 from reelpay.graphql.series.types import PaidWith, Series, SeriesEpisode, SeriesPurchase
 from reelpay.graphql.wallet.types import Wallet
-from reelpay.payments import charging
-from reelpay.payments.provider import ChargeRequest
 from reelpay.series import models, service
 from reelpay.series import purchases as sales
 
@@ -137,15 +135,12 @@ class SeriesQueries:
     ) -> Connection[Series]:
         ctx = info.context
         viewer = await ctx.require_viewer()
-        request = page_request(
-            ctx.settings.limits, LIST_KEY, first=first, after=after, last=last, before=before
-        )
-        page = await ctx.read(lambda s: sales.from_following(s, viewer.id, request))
-        return connection(
-            page,
-            Series.from_model,
-            lambda: ctx.read(lambda s: sales.from_following_count(s, viewer.id)),
-        )
+        return await paged(
+            ctx, LIST_KEY, first=first, after=after, last=last, before=before,
+            fetch=lambda s, request: sales.from_following(s, viewer.id, request),
+            count=lambda s: sales.from_following_count(s, viewer.id),
+            to_node=Series.from_model,
+        )  # fmt: skip
 
 
 async def _series_payload(info: Info[Context, None], work: Any) -> SeriesPayload:
@@ -335,20 +330,19 @@ class SeriesMutations:
                     )
                 )
                 if result is None:
-                    await ctx.release()  # no connection is held while the provider works
-                    charge = ChargeRequest(
-                        token=request.payment_token or "",
-                        amount_cents=price,
-                        currency="USD",
-                        idempotency_key=charging.provider_key(
-                            viewer.id, request.key, sales.PURCHASE, request.arguments
+                    result = await pay_by_card(
+                        ctx,
+                        viewer.id,
+                        CardPayment(
+                            token=request.payment_token or "",
+                            amount_cents=price,
+                            key=request.key,
+                            operation=sales.PURCHASE,
+                            arguments=request.arguments,
+                            description="Reelpay Series",
                         ),
-                        description="Reelpay Series",
+                        record,
                     )
-                    result = await charging.charge_then_record(
-                        ctx.services.payments, charge, record, write=ctx.write_as_system,
-                        account_id=viewer.id, now=ctx.now,
-                    )  # fmt: skip
             found = await ctx.read(lambda s: sales.purchases_by_ids(s, [result["purchaseId"]]))
             return PurchaseSeriesPayload(
                 purchase=SeriesPurchase.from_model(found[result["purchaseId"]]),

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from reelpay.graphql.context import Context
 from reelpay.graphql.money import Money
-from reelpay.graphql.relay import Connection, connection, page_request
+from reelpay.graphql.relay import Connection, paged
 from reelpay.wallet import models
 from reelpay.wallet import service as wallet
 
@@ -85,13 +85,9 @@ class Wallet:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[WalletEntry]:
-        ctx = info.context
-        request = page_request(
-            ctx.settings.limits, HISTORY_KEY, first=first, after=after, last=last, before=before
-        )
-        page = await ctx.read(lambda s: wallet.history(s, self.owner_id, request))
-        return connection(
-            page,
-            WalletEntry.of,
-            lambda: ctx.read(lambda s: wallet.history_count(s, self.owner_id)),
-        )
+        return await paged(
+            info.context, HISTORY_KEY, first=first, after=after, last=last, before=before,
+            fetch=lambda s, request: wallet.history(s, self.owner_id, request),
+            count=lambda s: wallet.history_count(s, self.owner_id),
+            to_node=WalletEntry.of,
+        )  # fmt: skip
