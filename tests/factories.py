@@ -225,3 +225,54 @@ async def enrol(engine: AsyncEngine, user: User, *programs: str) -> None:
                 ],
             ),
         )
+
+
+async def credit_earnings(
+    engine: AsyncEngine,
+    user: User,
+    cents: int,
+    *,
+    source: str = "REWARDS",
+    at: Any = None,
+) -> None:
+    """Credit `cents` of available USD earnings from `source`, as the rewards job or a tip
+    would (through the ledger, the only writer of ledger rows)."""
+    from datetime import UTC, datetime
+
+    from reelpay.wallet import ledger
+    from reelpay.wallet.models import EarningsSource, LedgerAccountKind, TransactionKind
+
+    when = at or datetime(2026, 6, 1, tzinfo=UTC)
+    async with create_sessionmaker(engine)() as session:
+        await run_write(
+            session,
+            lambda: ledger.post(
+                session,
+                kind=TransactionKind.REWARDS_ACCRUAL,
+                legs=[
+                    (ledger.platform(LedgerAccountKind.CREATOR_PAYABLES), -cents),
+                    (ledger.user(user.pk, LedgerAccountKind.EARNINGS), cents),
+                ],
+                now=when,
+                earnings_source=EarningsSource(source),
+                memo="test earnings",
+            ),
+        )
+
+
+async def add_paypal(api: Any, user: User, email: str | None = None, **extra: Any) -> str:
+    """Link a PayPal payout method; returns its global ID."""
+    payload = await api.mutate(
+        "addPayoutMethod",
+        {"paypal": {"email": email or f"{user.handle}@paypal.example"}, **extra},
+        "method { id }",
+        token=user.token,
+    )
+    assert payload["userErrors"] == [], payload["userErrors"]
+    return payload["method"]["id"]
+
+
+def iban_with_checksum(country: str, bban: str) -> str:
+    """A valid IBAN for a country and BBAN (computes the two check digits)."""
+    digits = "".join(str(int(c, 36)) for c in bban + country + "00")
+    return f"{country}{98 - int(digits) % 97:02d}{bban}"

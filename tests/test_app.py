@@ -77,6 +77,7 @@ def test_production_requires_a_long_secret_key():
             "REELPAY_ENV": "production",
             "REELPAY_SECRET_KEY": "k" * 32,
             "REELPAY_PAYMENT_PROVIDER": "sandbox",
+            "REELPAY_PAYOUT_PROVIDER": "sandbox",
         }
     )
     assert ok.is_production and ok.secret_key == "k" * 32
@@ -85,10 +86,25 @@ def test_production_requires_a_long_secret_key():
 def test_production_names_its_payment_provider():
     prod = {"REELPAY_ENV": "production", "REELPAY_SECRET_KEY": "k" * 32}
     with pytest.raises(ConfigurationError, match="REELPAY_PAYMENT_PROVIDER is required"):
-        Settings.from_env(prod)
+        Settings.from_env({**prod, "REELPAY_PAYOUT_PROVIDER": "sandbox"})
     with pytest.raises(ConfigurationError, match="must be one of sandbox"):
-        Settings.from_env({**prod, "REELPAY_PAYMENT_PROVIDER": "stripe"})
+        Settings.from_env(
+            {**prod, "REELPAY_PAYMENT_PROVIDER": "stripe", "REELPAY_PAYOUT_PROVIDER": "sandbox"}
+        )
     assert Settings.from_env({}).payment_provider == "sandbox"
+
+
+def test_production_names_its_payout_provider():
+    prod = {
+        "REELPAY_ENV": "production",
+        "REELPAY_SECRET_KEY": "k" * 32,
+        "REELPAY_PAYMENT_PROVIDER": "sandbox",
+    }
+    with pytest.raises(ConfigurationError, match="REELPAY_PAYOUT_PROVIDER is required"):
+        Settings.from_env(prod)
+    with pytest.raises(ConfigurationError, match="REELPAY_PAYOUT_PROVIDER must be one of"):
+        Settings.from_env({**prod, "REELPAY_PAYOUT_PROVIDER": "paypal"})
+    assert Settings.from_env({}).payout_provider == "sandbox"
 
 
 def test_coin_packages_come_from_the_environment():

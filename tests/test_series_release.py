@@ -117,7 +117,13 @@ async def test_the_cli_releases_what_is_due(api, clock, settings, monkeypatch, c
     capsys.readouterr()
 
     assert await asyncio.to_thread(main, ["jobs", "release-earnings"]) == 0
-    assert capsys.readouterr().out.strip() == "released 3.49 USD of pending earnings from 1 sale(s)"
+    assert (
+        capsys.readouterr().out.strip()
+        == "released 3.49 USD of pending earnings from 1 sale(s) and 0 other hold(s)"
+    )
     assert await asyncio.to_thread(main, ["jobs", "release-earnings"]) == 0
-    assert capsys.readouterr().out.strip() == "released 0.00 USD of pending earnings from 0 sale(s)"
+    assert (
+        capsys.readouterr().out.strip()
+        == "released 0.00 USD of pending earnings from 0 sale(s) and 0 other hold(s)"
+    )
     assert (await earnings(api, creator))[:2] == (349, 0)

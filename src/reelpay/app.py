@@ -21,6 +21,7 @@ from reelpay.graphql.context import AppServices
 from reelpay.graphql.schema import build_schema
 from reelpay.graphql.view import ReelpayGraphQL
 from reelpay.payments.sandbox import create_provider
+from reelpay.payouts.sandbox import create_payout_provider
 from reelpay.series import access
 from reelpay.settings import Settings
 
@@ -43,6 +44,7 @@ def create_app(
         passwords=Passwords(settings),
         payments=create_provider(settings.payment_provider),
         broker=create_broker(settings.database_url),
+        payouts=create_payout_provider(settings.payout_provider),
     )
     graphql = ReelpayGraphQL(
         build_schema(settings),

@@ -17,10 +17,12 @@ from reelpay.db import create_engine, create_sessionmaker, run_write, session_sc
 from reelpay.enums import Role
 from reelpay.errors import DomainError
 from reelpay.events.broker import create_broker
+from reelpay.payouts import processing as payout_processing
+from reelpay.payouts.sandbox import create_payout_provider
 from reelpay.programs import rewards
 from reelpay.series import purchases as series_sales
 from reelpay.settings import ConfigurationError, Settings
-from reelpay.wallet import audit
+from reelpay.wallet import audit, earnings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     rewards_job.add_argument("--date", type=date.fromisoformat)
     job.add_parser(
         "release-earnings",
-        help="make pending earnings available once their hold ended (Series refund windows)",
+        help="make pending earnings available once their hold ended (Series refund windows, "
+        "configured holds)",
+    )
+    job.add_parser(
+        "payouts",
+        help="create today's scheduled payouts and send every due payout (run it every few "
+        "minutes)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -75,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_verify_ledger(settings))
     if args.command == "jobs" and args.job == "release-earnings":
         return asyncio.run(_release_job(settings))
+    if args.command == "jobs" and args.job == "payouts":
+        return asyncio.run(_payouts_job(settings))
     if args.command == "jobs":
         return asyncio.run(_rewards_job(settings, args.date))
     return asyncio.run(_create_staff(settings, args))
@@ -161,13 +171,37 @@ async def _release_job(settings: Settings) -> int:
     engine = create_engine(settings.database_url)
     broker = create_broker(settings.database_url)
     try:
-        count, cents = await series_sales.release_due(
-            create_sessionmaker(engine), now=SystemClock().now(), publish=broker.publish
+        maker, now = create_sessionmaker(engine), SystemClock().now()
+        count, cents = await series_sales.release_due(maker, now=now, publish=broker.publish)
+        holds, held_cents = await earnings.release_due(maker, now=now, publish=broker.publish)
+    finally:
+        await broker.close()
+        await engine.dispose()
+    print(
+        f"released {(cents + held_cents) / 100:.2f} USD of pending earnings from "
+        f"{count} sale(s) and {holds} other hold(s)"
+    )
+    return 0
+
+
+async def _payouts_job(settings: Settings) -> int:
+    engine = create_engine(settings.database_url)
+    broker = create_broker(settings.database_url)
+    try:
+        summary = await payout_processing.run(
+            create_sessionmaker(engine),
+            create_payout_provider(settings.payout_provider),
+            now=SystemClock().now(),
+            settings=settings,
+            publish=broker.publish,
         )
     finally:
         await broker.close()
         await engine.dispose()
-    print(f"released {cents / 100:.2f} USD of pending earnings from {count} sale(s)")
+    print(
+        f"payouts: {summary.scheduled} scheduled payout(s) created, {summary.paid} paid, "
+        f"{summary.failed} failed, {summary.retrying} to retry"
+    )
     return 0
 
 

@@ -6,15 +6,23 @@ from reelpay.db import Base
 from reelpay.gifting.models import Gift, GiftSend, LiveStream, LiveViewer, Tip
 from reelpay.notifications.models import Notification
 from reelpay.payments.models import Payment, RefundedCharge
+from reelpay.payouts.models import Payout, PayoutMethod, PayoutSchedule
 from reelpay.programs.models import Enrolment, ProgramApplication, RewardsAccrual
 from reelpay.series.models import Series, SeriesEpisode, SeriesPurchase, SeriesRating
-from reelpay.wallet.models import IdempotencyKey, LedgerAccount, LedgerPosting, LedgerTransaction
+from reelpay.wallet.models import (
+    EarningsHold,
+    IdempotencyKey,
+    LedgerAccount,
+    LedgerPosting,
+    LedgerTransaction,
+)
 
 __all__ = [
     "Account",
     "AuthSession",
     "Base",
     "DailyFollowerChange",
+    "EarningsHold",
     "Enrolment",
     "Follow",
     "Gift",
@@ -27,6 +35,9 @@ __all__ = [
     "LiveViewer",
     "Notification",
     "Payment",
+    "Payout",
+    "PayoutMethod",
+    "PayoutSchedule",
     "PinnedVideo",
     "ProgramApplication",
     "RefundedCharge",

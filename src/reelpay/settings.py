@@ -91,6 +91,18 @@ class Rules:
     series_creator_share_percent: int = 70
     series_refund_window_days: int = 7
     playback_url_ttl_seconds: int = 300
+    # Earnings held before they can be withdrawn (Series sales wait for their refund window).
+    gifts_hold_days: int = 0
+    tips_hold_days: int = 0
+    rewards_hold_days: int = 0
+    # Payouts (domain.md "Payouts").
+    payout_threshold_cents: int = 10_000
+    payout_daily_cap_cents: int = 100_000  # per UTC calendar day
+    payout_max_methods: int = 10
+    payout_max_attempts: int = 5  # provider attempts before a payout fails for good
+    payout_retry_base_seconds: int = 60  # then 2x, 4x, ... after each transient failure
+    payout_lease_seconds: int = 300  # a payout being sent is not picked up again before this
+    payout_batch_size: int = 100
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,7 @@ DEFAULT_COIN_PACKAGES: tuple[CoinPackage, ...] = (
 )
 
 PAYMENT_PROVIDERS = ("sandbox",)
+PAYOUT_PROVIDERS = ("sandbox",)
 
 
 @dataclass(frozen=True)
@@ -142,6 +155,8 @@ class Settings:
     coin_packages: tuple[CoinPackage, ...] = DEFAULT_COIN_PACKAGES
     # Which payment provider takes real money; only the sandbox ships today (see README).
     payment_provider: str = "sandbox"
+    # Which payout provider sends creators their money; only the sandbox ships today.
+    payout_provider: str = "sandbox"
 
     @property
     def is_production(self) -> bool:
@@ -169,6 +184,15 @@ class Settings:
             raise ConfigurationError(
                 f"REELPAY_PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}"
             )
+        payout_provider = env.get("REELPAY_PAYOUT_PROVIDER", "")
+        if environment is Environment.PRODUCTION and not payout_provider:
+            # Never pretend to pay creators: production names its payout provider explicitly.
+            raise ConfigurationError("REELPAY_PAYOUT_PROVIDER is required in production")
+        payout_provider = payout_provider or cls.payout_provider
+        if payout_provider not in PAYOUT_PROVIDERS:
+            raise ConfigurationError(
+                f"REELPAY_PAYOUT_PROVIDER must be one of {', '.join(PAYOUT_PROVIDERS)}"
+            )
         settings = cls(
             database_url=env.get("REELPAY_DATABASE_URL", cls.database_url),
             environment=environment,
@@ -185,6 +209,7 @@ class Settings:
             limits=_overridden(Limits(), env),
             coin_packages=_coin_packages(env.get("REELPAY_COIN_PACKAGES")),
             payment_provider=provider,
+            payout_provider=payout_provider,
         )
         return settings
 

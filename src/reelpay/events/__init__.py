@@ -30,6 +30,10 @@ def wallet_channel(account_id: int) -> str:
     return f"wallet:{account_id}"
 
 
+def payouts_channel(account_id: int) -> str:
+    return f"payouts:{account_id}"
+
+
 def emit(session: AsyncSession, channel: str, payload: dict[str, Any]) -> None:
     """Queue an event to publish if the session's transaction commits."""
     session.info.setdefault(_KEY, []).append(Event(channel, payload))

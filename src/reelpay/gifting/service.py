@@ -26,6 +26,7 @@ from reelpay.payments.models import Payment, PaymentPurpose
 from reelpay.programs import service as programs
 from reelpay.programs.models import Program
 from reelpay.settings import Settings
+from reelpay.wallet import earnings as earnings_account
 from reelpay.wallet import idempotency, ledger
 from reelpay.wallet.models import EarningsSource, LedgerAccountKind, TransactionKind
 from reelpay.wallet.rules import check_spender, coins_for_cents, diamonds_for_gift
@@ -310,7 +311,10 @@ async def record_tip(
         await charging.ensure_not_refunded(session, charge_id)
     creator = await check_tip(session, tipper, request, now=now, settings=settings)
     cents = request.amount_cents
-    earnings = (ledger.user(creator.id, LedgerAccountKind.EARNINGS), cents)
+    earnings = (
+        earnings_account.credit_account(creator.id, EarningsSource.TIPS, settings.rules),
+        cents,
+    )
     coins = None
     if request.method is TipMethod.COINS:
         coins = coins_for_cents(cents, settings.rules)
@@ -332,6 +336,10 @@ async def record_tip(
         earnings_source=EarningsSource.TIPS,
         memo=f"Tip of {_usd(cents)}",
     )
+    await earnings_account.hold_if_configured(
+        session, transaction, owner_id=creator.id, source=EarningsSource.TIPS, cents=cents,
+        now=now, rules=settings.rules,
+    )  # fmt: skip
     tip = Tip(
         tipper_id=tipper.id,
         creator_id=creator.id,

@@ -19,6 +19,7 @@ from reelpay.clock import Clock
 from reelpay.errors import Unauthenticated
 from reelpay.events.broker import Broker
 from reelpay.payments.provider import PaymentProvider
+from reelpay.payouts.provider import PayoutProvider
 from reelpay.settings import Settings
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class AppServices:
     passwords: Passwords
     payments: PaymentProvider
     broker: Broker
+    payouts: PayoutProvider
 
 
 @dataclass

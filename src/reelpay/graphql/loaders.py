@@ -18,6 +18,7 @@ from reelpay.enums import FollowStatus
 from reelpay.gifting import live as lives
 from reelpay.gifting import service as gifting
 from reelpay.pagination import Page, PageRequest
+from reelpay.payouts import methods as payout_methods
 from reelpay.series import purchases as series_sales
 from reelpay.series import service as series_service
 
@@ -56,6 +57,7 @@ class Loaders:
         self.series = self._by_id(series_service.series_by_ids)
         self.series_episodes = self._by_id(series_service.episodes_by_series)
         self.series_rating = self._by_id(series_sales.ratings)
+        self.payout_method = self._by_id(payout_methods.methods_by_ids)
         self.viewer_series_purchase: DataLoader[int, Any] = DataLoader(
             self._viewer_series_purchases
         )

@@ -132,6 +132,33 @@ async def _series_purchase(info: Info[Context, None], pk: int) -> Node | None:
     return SeriesPurchase.from_model(found)
 
 
+async def _payout(info: Info[Context, None], pk: int) -> Node | None:
+    """The creator and staff see a payout."""
+    from reelpay.graphql.payouts.types import Payout
+    from reelpay.payouts import service as payouts
+
+    viewer = await info.context.viewer()
+    if viewer is None:
+        return None
+    found = (await info.context.read(lambda s: payouts.payouts_by_ids(s, [pk]))).get(pk)
+    if found is None or (found.creator_id != viewer.id and not viewer.is_staff):
+        return None
+    return Payout.from_model(found)
+
+
+async def _payout_method(info: Info[Context, None], pk: int) -> Node | None:
+    """The owner and staff see a payout method (masked), removed ones included."""
+    from reelpay.graphql.payouts.types import PayoutMethod
+
+    viewer = await info.context.viewer()
+    if viewer is None:
+        return None
+    found = await info.context.loaders.payout_method.load(pk)
+    if found is None or (found.account_id != viewer.id and not viewer.is_staff):
+        return None
+    return PayoutMethod.from_model(found)
+
+
 RESOLVERS: dict[str, Callable[[Info[Context, None], int], Awaitable[Node | None]]] = {
     "Account": _account,
     "Video": _video,
@@ -143,6 +170,8 @@ RESOLVERS: dict[str, Callable[[Info[Context, None], int], Awaitable[Node | None]
     "Series": _series,
     "SeriesEpisode": _series_episode,
     "SeriesPurchase": _series_purchase,
+    "Payout": _payout,
+    "PayoutMethod": _payout_method,
 }
 
 

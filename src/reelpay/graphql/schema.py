@@ -26,11 +26,17 @@ from reelpay.graphql.content.types import Video
 from reelpay.graphql.context import Context
 from reelpay.graphql.extensions import NodeLimit, OperationScope, RejectNulCharacters
 from reelpay.graphql.gifting.mutations import GiftingMutations, GiftingQueries
-from reelpay.graphql.gifting.subscriptions import Subscription
+from reelpay.graphql.gifting.subscriptions import LiveSubscriptions
 from reelpay.graphql.gifting.types import Gift, LiveStream
 from reelpay.graphql.node import resolve_node
 from reelpay.graphql.payments.mutations import PaymentMutations, PaymentQueries
 from reelpay.graphql.payments.types import CoinPackage
+from reelpay.graphql.payouts.mutations import (
+    PayoutMutations,
+    PayoutQueries,
+    PayoutSubscription,
+)
+from reelpay.graphql.payouts.types import Payout, PayoutMethod
 from reelpay.graphql.programs.mutations import ProgramMutations, ProgramQueries
 from reelpay.graphql.programs.types import Notification, ProgramApplication
 from reelpay.graphql.relay import Node
@@ -56,7 +62,15 @@ class NodeQueries:
 
 Query = merge_types(
     "Query",
-    (AccountQueries, NodeQueries, PaymentQueries, GiftingQueries, ProgramQueries, SeriesQueries),
+    (
+        AccountQueries,
+        NodeQueries,
+        PaymentQueries,
+        GiftingQueries,
+        ProgramQueries,
+        SeriesQueries,
+        PayoutQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -68,8 +82,10 @@ Mutation = merge_types(
         GiftingMutations,
         ProgramMutations,
         SeriesMutations,
+        PayoutMutations,
     ),
 )
+Subscription = merge_types("Subscription", (LiveSubscriptions, PayoutSubscription))
 
 
 class ReelpaySchema(strawberry.Schema):
@@ -113,6 +129,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             Series,
             SeriesEpisode,
             SeriesPurchase,
+            Payout,
+            PayoutMethod,
         ],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),

@@ -25,7 +25,7 @@ from reelpay.events import Event
 from reelpay.programs import service as programs
 from reelpay.programs.models import Program, RewardsAccrual
 from reelpay.settings import Rules, Settings
-from reelpay.wallet import ledger
+from reelpay.wallet import earnings, ledger
 from reelpay.wallet.models import EarningsSource, LedgerAccountKind, TransactionKind
 
 DATE_FIELD = ("input", "date")
@@ -146,12 +146,16 @@ async def _accrue_one(
             kind=TransactionKind.REWARDS_ACCRUAL,
             legs=[
                 (ledger.platform(LedgerAccountKind.CREATOR_PAYABLES), -cents),
-                (ledger.user(creator_id, LedgerAccountKind.EARNINGS), cents),
+                (earnings.credit_account(creator_id, EarningsSource.REWARDS, rules), cents),
             ],
             now=now,
             earnings_source=EarningsSource.REWARDS,
             memo=f"Creator Rewards for {day.isoformat()}: {views:,} qualified views",
         )
+        await earnings.hold_if_configured(
+            session, transaction, owner_id=creator_id, source=EarningsSource.REWARDS,
+            cents=cents, now=now, rules=rules,
+        )  # fmt: skip
         transaction_id = transaction.id
     session.add(
         RewardsAccrual(

@@ -30,6 +30,7 @@ class LedgerAccountKind(StrEnum):
     DIAMONDS = "DIAMONDS"
     EARNINGS = "EARNINGS"  # USD the creator has earned and may withdraw
     EARNINGS_PENDING = "EARNINGS_PENDING"  # earned, held until a refund window closes
+    PAYOUTS_HELD = "PAYOUTS_HELD"  # taken from earnings for a payout that is on its way
     # the platform's
     COIN_ISSUANCE = "COIN_ISSUANCE"  # coins come into being when sold
     COINS_SPENT = "COINS_SPENT"  # coins spent on gifts and tips end here
@@ -38,6 +39,7 @@ class LedgerAccountKind(StrEnum):
     COIN_SALES = "COIN_SALES"  # revenue from coin packages
     CREATOR_PAYABLES = "CREATOR_PAYABLES"  # what the platform owes creators from its revenue
     SERIES_REVENUE = "SERIES_REVENUE"  # the platform's share of Series sales paid by card
+    PAYOUTS_SENT = "PAYOUTS_SENT"  # money the payout provider sent to creators
 
 
 ASSET_OF: dict[LedgerAccountKind, Asset] = {
@@ -52,6 +54,8 @@ ASSET_OF: dict[LedgerAccountKind, Asset] = {
     LedgerAccountKind.COIN_SALES: Asset.USD,
     LedgerAccountKind.CREATOR_PAYABLES: Asset.USD,
     LedgerAccountKind.SERIES_REVENUE: Asset.USD,
+    LedgerAccountKind.PAYOUTS_HELD: Asset.USD,
+    LedgerAccountKind.PAYOUTS_SENT: Asset.USD,
 }
 
 USER_KINDS = frozenset(
@@ -60,6 +64,7 @@ USER_KINDS = frozenset(
         LedgerAccountKind.DIAMONDS,
         LedgerAccountKind.EARNINGS,
         LedgerAccountKind.EARNINGS_PENDING,
+        LedgerAccountKind.PAYOUTS_HELD,
     }
 )
 
@@ -72,6 +77,9 @@ class TransactionKind(StrEnum):
     REWARDS_ACCRUAL = "REWARDS_ACCRUAL"
     SERIES_PURCHASE = "SERIES_PURCHASE"
     EARNINGS_RELEASE = "EARNINGS_RELEASE"  # pending earnings become available
+    PAYOUT_HOLD = "PAYOUT_HOLD"  # earnings set aside for a payout
+    PAYOUT_PAID = "PAYOUT_PAID"  # the provider sent the payout
+    PAYOUT_RETURN = "PAYOUT_RETURN"  # a failed payout's money back to the earnings
     REVERSAL = "REVERSAL"
 
 
@@ -158,3 +166,30 @@ class IdempotencyKey(Base):
     fingerprint: Mapped[str] = mapped_column(sa.String(64))
     result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EarningsHold(Base):
+    """Earnings credited as pending (a configured hold) and when they become available."""
+
+    __tablename__ = "earnings_holds"
+    __table_args__ = (
+        sa.Index(
+            "ix_earnings_holds_due",
+            "release_at",
+            sqlite_where=sa.text("released_at IS NULL"),
+            postgresql_where=sa.text("released_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The transaction that credited EARNINGS_PENDING; its source is the hold's source.
+    transaction_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ledger_transactions.id"), unique=True
+    )
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    source: Mapped[EarningsSource] = mapped_column(
+        enum_column_type(EarningsSource, "earnings_source")
+    )
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    release_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

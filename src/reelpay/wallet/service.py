@@ -14,7 +14,7 @@ from reelpay.accounts.models import Account
 from reelpay.errors import DomainError, ErrorCode
 from reelpay.pagination import Page, PageRequest, paginate
 from reelpay.settings import Settings
-from reelpay.wallet import idempotency, ledger
+from reelpay.wallet import earnings, idempotency, ledger
 from reelpay.wallet.models import (
     EarningsSource,
     LedgerAccount,
@@ -35,6 +35,7 @@ class Balances:
     diamonds: int = 0
     earnings_cents: int = 0
     pending_earnings_cents: int = 0
+    in_payout_cents: int = 0
 
 
 async def balances(session: AsyncSession, owner_ids: Sequence[int]) -> dict[int, Balances]:
@@ -54,6 +55,7 @@ async def balances(session: AsyncSession, owner_ids: Sequence[int]) -> dict[int,
             diamonds=values.get(LedgerAccountKind.DIAMONDS.value, 0),
             earnings_cents=values.get(LedgerAccountKind.EARNINGS.value, 0),
             pending_earnings_cents=values.get(LedgerAccountKind.EARNINGS_PENDING.value, 0),
+            in_payout_cents=values.get(LedgerAccountKind.PAYOUTS_HELD.value, 0),
         )
         for owner, values in found.items()
     }
@@ -183,13 +185,17 @@ async def redeem_diamonds(
             (ledger.user(owner.id, LedgerAccountKind.DIAMONDS), -used),
             (ledger.platform(LedgerAccountKind.DIAMOND_ISSUANCE), used),
             (ledger.platform(LedgerAccountKind.CREATOR_PAYABLES), -cents),
-            (ledger.user(owner.id, LedgerAccountKind.EARNINGS), cents),
+            (earnings.credit_account(owner.id, EarningsSource.GIFTS, rules), cents),
         ],
         now=now,
         actor_id=owner.id,
         earnings_source=EarningsSource.GIFTS,
         memo=f"{used} diamonds redeemed",
     )
+    await earnings.hold_if_configured(
+        session, transaction, owner_id=owner.id, source=EarningsSource.GIFTS, cents=cents,
+        now=now, rules=rules,
+    )  # fmt: skip
     result = {"transactionId": transaction.id, "diamonds": used, "cents": cents}
     await idempotency.finish(session, account_id=owner.id, key=key, result=result)
     return result

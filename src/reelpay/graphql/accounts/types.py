@@ -21,6 +21,7 @@ from reelpay.graphql.relay import Connection, Node, connection, page_request, pa
 if TYPE_CHECKING:
     from reelpay.graphql.content.types import AccountAnalytics, Video
     from reelpay.graphql.gifting.types import LiveStream, Supporter, Tip
+    from reelpay.graphql.payouts.types import CreatorPayouts
     from reelpay.graphql.programs.types import (
         Enrolment,
         NotificationConnection,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 VideoRef = Annotated["Video", strawberry.lazy("reelpay.graphql.content.types")]
 WalletRef = Annotated["Wallet", strawberry.lazy("reelpay.graphql.wallet.types")]
+PayoutsRef = Annotated["CreatorPayouts", strawberry.lazy("reelpay.graphql.payouts.types")]
 LiveRef = Annotated["LiveStream", strawberry.lazy("reelpay.graphql.gifting.types")]
 SupporterRef = Annotated["Supporter", strawberry.lazy("reelpay.graphql.gifting.types")]
 TipRef = Annotated["Tip", strawberry.lazy("reelpay.graphql.gifting.types")]
@@ -262,6 +264,17 @@ class Account(Node):
         if not await _is_self_or_staff(info, self.db_id):
             return None
         return await Wallet.load(info, self.db_id)
+
+    @strawberry.field(
+        description="Payout methods, schedule, forecast and payouts. Only the owner and staff "
+        "see them."
+    )
+    async def payouts(self, info: Info[Context, None]) -> PayoutsRef | None:
+        from reelpay.graphql.payouts.types import CreatorPayouts
+
+        if not await _is_self_or_staff(info, self.db_id):
+            return None
+        return CreatorPayouts(account=self.model)
 
     @strawberry.field(description="The LIVE this account is streaming now, if any.")
     async def current_live(self, info: Info[Context, None]) -> LiveRef | None:

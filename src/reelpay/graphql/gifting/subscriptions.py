@@ -94,7 +94,7 @@ LIVE_RECHECK_SECONDS = 30.0
 
 
 @strawberry.type
-class Subscription:
+class LiveSubscriptions:
     @strawberry.subscription(
         description="Gifts, viewers joining and the end of one LIVE; completes when it ends. "
         "Ends with an EVENTS_LOST error if events were lost (subscribe again)."

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
+from reelpay.errors import DomainError
 from reelpay.graphql.context import Context
 from reelpay.graphql.money import Money
 from reelpay.graphql.relay import Connection, paged
-from reelpay.wallet import models
+from reelpay.wallet import earnings, models
 from reelpay.wallet import service as wallet
 
 Asset = strawberry.enum(models.Asset, description="COIN, DIAMOND, or USD (in cents).")
@@ -43,8 +45,32 @@ class WalletEntry:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="One source's earnings: pending + available + inPayout + paidOut = total. "
+    "Payouts draw on the balance as a whole; they are matched to the oldest earnings first."
+)
 class SourceEarnings:
+    source: EarningsSource  # type: ignore[valid-type]
+    amount: Money = strawberry.field(
+        deprecation_reason="Credited to the available balance, net of reversals, payouts "
+        "not deducted: use `available`, `inPayout`, `paidOut` or `total`."
+    )
+    pending: Money = strawberry.field(description="Held until its hold ends (Series refunds).")
+    available: Money = strawberry.field(description="In your balance, ready to pay out.")
+    in_payout: Money = strawberry.field(description="Held by payouts on their way.")
+    paid_out: Money
+    total: Money = strawberry.field(description="Everything earned, net of reversals.")
+
+
+@strawberry.type(description="What was earned on one UTC day, per source.")
+class EarningsDay:
+    date: date
+    total: Money
+    by_source: list[SourceAmount]
+
+
+@strawberry.type
+class SourceAmount:
     source: EarningsSource  # type: ignore[valid-type]
     amount: Money
 
@@ -58,6 +84,9 @@ class Wallet:
     pending_earnings: Money = strawberry.field(
         description="Earned but held until a refund window closes (Series sales)."
     )
+    in_payout: Money = strawberry.field(
+        description="Taken from your earnings by payouts that are on their way."
+    )
 
     @classmethod
     async def load(cls, info: Info[Context, None], owner_id: int) -> Wallet:
@@ -69,12 +98,61 @@ class Wallet:
             diamonds=b.diamonds,
             earnings=Money.usd(b.earnings_cents),
             pending_earnings=Money.usd(b.pending_earnings_cents),
+            in_payout=Money.usd(b.in_payout_cents),
         )
 
-    @strawberry.field(description="Earnings per source, net of reversals (every source listed).")
+    @strawberry.field(description="Everything paid out to your payout methods.")
+    async def paid_out(self, info: Info[Context, None]) -> Money:
+        found = await info.context.read(lambda s: earnings.breakdown(s, self.owner_id))
+        return Money.usd(sum(b.paid_out for b in found.values()))
+
+    @strawberry.field(
+        description="Earnings per source: pending, available, in payout and paid out (every "
+        "source listed)."
+    )
     async def earnings_by_source(self, info: Info[Context, None]) -> list[SourceEarnings]:
-        found = await info.context.read(lambda s: wallet.earnings_by_source(s, self.owner_id))
-        return [SourceEarnings(source=src, amount=Money.usd(c)) for src, c in found.items()]
+        credited = await info.context.read(lambda s: wallet.earnings_by_source(s, self.owner_id))
+        found = await info.context.read(lambda s: earnings.breakdown(s, self.owner_id))
+        return [
+            SourceEarnings(
+                source=source,
+                amount=Money.usd(credited[source]),
+                pending=Money.usd(b.pending),
+                available=Money.usd(b.available),
+                in_payout=Money.usd(b.in_payout),
+                paid_out=Money.usd(b.paid_out),
+                total=Money.usd(b.total),
+            )
+            for source, b in found.items()
+        ]
+
+    @strawberry.field(
+        description="Earnings per UTC day from `from` to `to` (both included, at most 92 "
+        "days), per source, net of reversals: for charts."
+    )
+    async def earnings_by_day(
+        self,
+        info: Info[Context, None],
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+    ) -> list[EarningsDay]:
+        limit = info.context.settings.rules.analytics_max_range_days
+        if not 0 <= (to - from_).days < limit:
+            raise DomainError(
+                f"`from` must not be after `to`, and the range at most {limit} days.",
+                field=("from",),
+            )
+        days = await info.context.read(lambda s: earnings.daily(s, self.owner_id, from_, to))
+        return [
+            EarningsDay(
+                date=d.day,
+                total=Money.usd(d.total),
+                by_source=[
+                    SourceAmount(source=s, amount=Money.usd(c)) for s, c in d.by_source.items()
+                ],
+            )
+            for d in days
+        ]
 
     @strawberry.field(description="Every balance change, newest first.")
     async def history(

@@ -1,0 +1,1 @@
+"""Payout methods, schedules and payouts: getting creators their earnings safely."""

@@ -1,0 +1,41 @@
+"""What Reelpay needs from a payout provider (PayPal Payouts, a bank-transfer API, the sandbox)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class PayoutOutcome(StrEnum):
+    PAID = "PAID"  # the money was sent
+    FAILED = "FAILED"  # refused for good (closed account, wrong details): it will not be sent
+    RETRY = "RETRY"  # not sent this time (provider unavailable); the same request may succeed
+
+
+@dataclass(frozen=True)
+class PayoutRequest:
+    # Our idempotency key: sending the same reference again never pays twice; the provider
+    # answers with the first request's outcome once it has a final one.
+    reference: str
+    amount_cents: int
+    currency: str
+    kind: str  # PAYPAL or BANK_ACCOUNT
+    destination: dict[str, Any]  # {"email"} or {"iban"} or {"routing", "account"}, + holder
+
+
+@dataclass(frozen=True)
+class PayoutResult:
+    outcome: PayoutOutcome
+    provider_payout_id: str | None = None
+    code: str = ""  # the provider's reason when not PAID, e.g. RECIPIENT_REJECTED
+    message: str = ""
+
+
+class PayoutProvider(Protocol):
+    name: str
+
+    async def send(self, request: PayoutRequest) -> PayoutResult:
+        """Send the payout once per reference. Raising means "unknown": we send it again
+        later with the same reference, which the provider must treat as the same payout."""
+        ...

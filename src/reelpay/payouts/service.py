@@ -1,0 +1,432 @@
+"""Payout schedules, payout requests, the forecast, and reading payouts.
+
+Money for a payout leaves the available earnings the moment the payout is created (a
+PAYOUT_HOLD into the creator's PAYOUTS_HELD account), so concurrent requests cannot take the
+same money twice: the ledger's conditional update refuses the second. Each creator's payout
+changes are serialised on their account row, which makes the daily cap exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelpay import events
+from reelpay.accounts.models import Account
+from reelpay.errors import DomainError, ErrorCode, NotFound
+from reelpay.notifications import service as notifications
+from reelpay.notifications.models import NotificationKind
+from reelpay.pagination import Page, PageRequest, paginate
+from reelpay.payouts import methods
+from reelpay.payouts import rules as payout_rules
+from reelpay.payouts.models import (
+    Payout,
+    PayoutFrequency,
+    PayoutMethod,
+    PayoutSchedule,
+    PayoutStatus,
+    PayoutTrigger,
+)
+from reelpay.payouts.rules import Blocker
+from reelpay.payouts.schedule import Schedule, next_on_or_after
+from reelpay.settings import Rules, Settings
+from reelpay.wallet import idempotency, ledger
+from reelpay.wallet.ledger import InsufficientFunds
+from reelpay.wallet.models import LedgerAccountKind, TransactionKind
+from reelpay.wallet.service import balances
+
+REQUEST_PAYOUT = "requestPayout"
+AMOUNT_FIELD = ("input", "amountCents")
+
+
+def usd(cents: int) -> str:
+    return f"{cents / 100:,.2f} USD"
+
+
+# ---------------------------------------------------------------------------------------------
+# Schedule
+
+
+async def get_schedule(session: AsyncSession, account_id: int) -> Schedule:
+    row = await session.get(PayoutSchedule, account_id)
+    if row is None:
+        return Schedule()
+    return Schedule(row.frequency, row.weekday, row.day_of_month)
+
+
+async def schedules_set_on(session: AsyncSession, account_id: int) -> date | None:
+    row = await session.get(PayoutSchedule, account_id)
+    return row.updated_at.date() if row is not None else None
+
+
+async def set_schedule(
+    session: AsyncSession,
+    owner: Account,
+    *,
+    frequency: PayoutFrequency,
+    weekday: int | None,
+    day_of_month: int | None,
+    now: datetime,
+) -> Schedule:
+    """WEEKLY on `weekday` (1 Monday .. 7 Sunday, default Monday), MONTHLY on `day_of_month`
+    (1..31, default 1; the month's last day when shorter), or MANUAL."""
+    if weekday is not None and not 1 <= weekday <= 7:
+        raise DomainError("`weekday` is 1 (Monday) to 7 (Sunday).", field=("input", "weekday"))
+    if day_of_month is not None and not 1 <= day_of_month <= 31:
+        raise DomainError("`dayOfMonth` is 1 to 31.", field=("input", "dayOfMonth"))
+    await methods.lock_account(session, owner.id)
+    row = await session.get(PayoutSchedule, owner.id)
+    if row is None:
+        row = PayoutSchedule(account_id=owner.id, weekday=1, day_of_month=1)
+        session.add(row)
+    row.frequency = frequency
+    row.weekday = weekday if weekday is not None else row.weekday
+    row.day_of_month = day_of_month if day_of_month is not None else row.day_of_month
+    row.updated_at = now
+    await session.flush()
+    return Schedule(row.frequency, row.weekday, row.day_of_month)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a creator could be paid
+
+
+async def used_on(session: AsyncSession, creator_id: int, day: date) -> int:
+    """Cents of the creator's payouts created on `day` (UTC) that were not returned."""
+    total = await session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Payout.amount_cents), 0)).where(
+            Payout.creator_id == creator_id,
+            Payout.requested_on == day,
+            Payout.status != PayoutStatus.FAILED,
+        )
+    )
+    return int(total or 0)
+
+
+@dataclass(frozen=True)
+class Position:
+    """What decides a creator's next payout, read in one place."""
+
+    available: int
+    used_today: int
+    method: PayoutMethod | None
+    suspended: bool
+
+
+async def payout_position(session: AsyncSession, creator: Account, today: date) -> Position:
+    available = (await balances(session, [creator.id]))[creator.id].earnings_cents
+    return Position(
+        available=available,
+        used_today=await used_on(session, creator.id, today),
+        method=await methods.default_method(session, creator.id),
+        suspended=payout_rules.is_suspended(creator.standing),
+    )
+
+
+@dataclass(frozen=True)
+class Forecast:
+    date: date | None
+    amount: int | None
+    method: PayoutMethod | None
+    blockers: list[Blocker]
+    requestable_now: int  # the most `requestPayout` accepts right now (0: none)
+    schedule: Schedule
+
+
+async def forecast(
+    session: AsyncSession, creator: Account, *, now: datetime, rules: Rules
+) -> Forecast:
+    """The next scheduled payout at today's available balance, or why none will happen."""
+    today = now.date()
+    schedule = await get_schedule(session, creator.id)
+    state = await payout_position(session, creator, today)
+    now_blockers = payout_rules.blockers(
+        has_method=state.method is not None, suspended=state.suspended,
+        available=state.available, used_on_day=state.used_today, rules=rules,
+    )  # fmt: skip
+    requestable = (
+        0 if now_blockers else payout_rules.payable(state.available, state.used_today, rules)
+    )
+    day = await next_scheduled_date(session, creator.id, schedule, today)
+    if day is None:
+        return Forecast(None, None, state.method, [*now_blockers, Blocker.MANUAL_SCHEDULE],
+                        requestable, schedule)  # fmt: skip
+    used = state.used_today if day == today else 0
+    found = payout_rules.blockers(
+        has_method=state.method is not None, suspended=state.suspended,
+        available=state.available, used_on_day=used, rules=rules,
+    )  # fmt: skip
+    amount = None if found else payout_rules.payable(state.available, used, rules)
+    return Forecast(day, amount, state.method, found, requestable, schedule)
+
+
+async def next_scheduled_date(
+    session: AsyncSession, creator_id: int, schedule: Schedule, today: date
+) -> date | None:
+    """The next schedule date from today on that has no scheduled payout yet."""
+    day = next_on_or_after(schedule, today)
+    if day is None:
+        return None
+    if day == today:
+        done = await session.scalar(
+            sa.select(Payout.id).where(Payout.creator_id == creator_id, Payout.scheduled_for == day)
+        )
+        if done is not None:
+            return next_on_or_after(schedule, date.fromordinal(today.toordinal() + 1))
+    return day
+
+
+# ---------------------------------------------------------------------------------------------
+# Creating payouts
+
+
+async def request_payout(
+    session: AsyncSession,
+    creator: Account,
+    *,
+    amount_cents: int,
+    method_id: int | None,
+    key: str,
+    now: datetime,
+    settings: Settings,
+) -> dict[str, Any]:
+    """Ask for `amount_cents` of the available earnings to be paid out; held at once."""
+    rules = settings.rules
+    idempotency.check_key(key, rules.idempotency_key_max_length)
+    creator = await methods.lock_account(session, creator.id)
+    replayed = await idempotency.claim(
+        session,
+        account_id=creator.id,
+        key=key,
+        operation=REQUEST_PAYOUT,
+        arguments={"amountCents": amount_cents, "methodId": method_id},
+        now=now,
+    )
+    if replayed is not None:
+        return replayed
+    if method_id is not None:
+        method: PayoutMethod | None = await methods.own_method(session, creator.id, method_id)
+    else:
+        method = await methods.default_method(session, creator.id)
+    state = await payout_position(session, creator, now.date())
+    _check_payable(method, state, amount_cents, rules)
+    assert method is not None
+    payout = await create_payout(
+        session, creator.id, method, amount_cents, PayoutTrigger.REQUESTED, None, now=now
+    )
+    result = {"payoutId": payout.id}
+    await idempotency.finish(session, account_id=creator.id, key=key, result=result)
+    return result
+
+
+def _check_payable(method: PayoutMethod | None, state: Position, amount: int, rules: Rules) -> None:
+    if method is None:
+        raise DomainError("Link a payout method first.", code=ErrorCode.PAYOUT_METHOD_REQUIRED)
+    if state.suspended:
+        raise DomainError(
+            "Payouts are suspended while your account is restricted or banned; your earnings "
+            "stay in your balance.",
+            code=ErrorCode.PAYOUTS_SUSPENDED,
+        )
+    threshold = rules.payout_threshold_cents
+    if amount < threshold:
+        raise DomainError(
+            f"A payout is at least {usd(threshold)}.",
+            code=ErrorCode.BELOW_PAYOUT_THRESHOLD,
+            field=AMOUNT_FIELD,
+        )
+    if amount > state.available:
+        raise DomainError(
+            f"You have {usd(state.available)} available to pay out.",
+            code=ErrorCode.INSUFFICIENT_EARNINGS,
+            field=AMOUNT_FIELD,
+        )
+    left = payout_rules.cap_left(state.used_today, rules)
+    if amount > left:
+        raise DomainError(
+            f"At most {usd(rules.payout_daily_cap_cents)} can be paid out per day (UTC); "
+            f"{usd(left)} is left today.",
+            code=ErrorCode.DAILY_PAYOUT_CAP_REACHED,
+            field=AMOUNT_FIELD,
+        )
+
+
+async def create_payout(
+    session: AsyncSession,
+    creator_id: int,
+    method: PayoutMethod,
+    amount: int,
+    trigger: PayoutTrigger,
+    scheduled_for: date | None,
+    *,
+    now: datetime,
+) -> Payout:
+    payout = Payout(
+        creator_id=creator_id, method_id=method.id, amount_cents=amount, currency="USD",
+        status=PayoutStatus.REQUESTED, trigger=trigger, scheduled_for=scheduled_for,
+        requested_on=now.date(), attempts=0, round=1, created_at=now, updated_at=now,
+    )  # fmt: skip
+    session.add(payout)
+    await session.flush()
+    await hold(session, payout, now=now)
+    await announce(session, payout, now=now)
+    return payout
+
+
+async def hold(session: AsyncSession, payout: Payout, *, now: datetime) -> None:
+    """Take the payout's amount out of the available earnings."""
+    try:
+        await ledger.post(
+            session,
+            kind=TransactionKind.PAYOUT_HOLD,
+            legs=[
+                (ledger.user(payout.creator_id, LedgerAccountKind.EARNINGS), -payout.amount_cents),
+                (
+                    ledger.user(payout.creator_id, LedgerAccountKind.PAYOUTS_HELD),
+                    payout.amount_cents,
+                ),
+            ],
+            now=now,
+            actor_id=payout.creator_id,
+            memo=f"Payout {payout.id}: {usd(payout.amount_cents)} set aside",
+        )
+    except InsufficientFunds:
+        raise DomainError(
+            "The available earnings are too low for this payout.",
+            code=ErrorCode.INSUFFICIENT_EARNINGS,
+            field=AMOUNT_FIELD,
+        ) from None
+
+
+_NOTICES = {
+    PayoutStatus.REQUESTED: (NotificationKind.PAYOUT_REQUESTED, "Payout requested",
+                             "{amount} will be sent to {method}."),
+    PayoutStatus.PROCESSING: (NotificationKind.PAYOUT_PROCESSING, "Payout on its way",
+                              "{amount} is being sent to {method}."),
+    PayoutStatus.PAID: (NotificationKind.PAYOUT_PAID, "Payout sent",
+                        "{amount} was sent to {method}."),
+    PayoutStatus.FAILED: (NotificationKind.PAYOUT_FAILED, "Payout failed",
+                          "{amount} could not be sent to {method} and is back in your "
+                          "available balance. {reason}"),
+}  # fmt: skip
+
+
+async def announce(session: AsyncSession, payout: Payout, *, now: datetime) -> None:
+    """Tell the creator the payout's new state: a notification and a subscription event."""
+    method = await session.get(PayoutMethod, payout.method_id)
+    assert method is not None
+    kind, title, body = _NOTICES[payout.status]
+    await notifications.notify(
+        session, payout.creator_id, kind, title=title,
+        body=body.format(
+            amount=usd(payout.amount_cents), method=methods.label(method),
+            reason=payout.failure_message or "",
+        ).strip(),
+        data={"payoutId": payout.id, "status": payout.status.value}, now=now,
+    )  # fmt: skip
+    notify_subscribers(session, payout)
+
+
+def notify_subscribers(session: AsyncSession, payout: Payout) -> None:
+    events.emit(
+        session,
+        events.payouts_channel(payout.creator_id),
+        {"payoutId": payout.id, "status": payout.status.value},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff
+
+
+async def retry_failed(
+    session: AsyncSession, payout_id: int, *, now: datetime, rules: Rules
+) -> Payout:
+    """Send a failed payout again (to the creator's current default method): its money is
+    held again and it counts toward today's cap."""
+    found = await session.get(Payout, payout_id)
+    if found is None:
+        raise NotFound("No such payout.", field=("input", "payoutId"))
+    creator = await methods.lock_account(session, found.creator_id)
+    payout = await session.scalar(
+        sa.select(Payout).where(Payout.id == payout_id).execution_options(populate_existing=True)
+    )
+    assert payout is not None
+    if payout.status is not PayoutStatus.FAILED:
+        raise DomainError(
+            f"Only a failed payout can be retried; this one is {payout.status.value}.",
+            code=ErrorCode.PAYOUT_NOT_FAILED,
+            field=("input", "payoutId"),
+        )
+    method = await methods.default_method(session, creator.id)
+    state = await payout_position(session, creator, now.date())
+    _check_payable(method, state, payout.amount_cents, rules)
+    assert method is not None
+    payout.method_id = method.id
+    payout.status = PayoutStatus.REQUESTED
+    payout.round += 1
+    payout.attempts = 0
+    payout.next_attempt_at = None
+    payout.requested_on = now.date()
+    payout.failure_code = payout.failure_message = None
+    payout.failed_at = None
+    payout.updated_at = now
+    await session.flush()
+    await hold(session, payout, now=now)
+    await announce(session, payout, now=now)
+    return payout
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def _listed(status: PayoutStatus | None) -> sa.Select[Any]:
+    stmt = sa.select(Payout)
+    return stmt.where(Payout.status == status) if status is not None else stmt
+
+
+async def creator_payouts(
+    session: AsyncSession, creator_id: int, request: PageRequest, status: PayoutStatus | None
+) -> Page[Payout]:
+    """Newest first."""
+    stmt = _listed(status).where(Payout.creator_id == creator_id)
+    return await paginate(session, stmt, [Payout.id], request, descending=True)
+
+
+async def creator_payouts_count(
+    session: AsyncSession, creator_id: int, status: PayoutStatus | None
+) -> int:
+    stmt = _listed(status).where(Payout.creator_id == creator_id).subquery()
+    return int(await session.scalar(sa.select(sa.func.count()).select_from(stmt)) or 0)
+
+
+async def all_payouts(
+    session: AsyncSession, request: PageRequest, status: PayoutStatus | None
+) -> Page[Payout]:
+    """Every creator's payouts, newest first (staff)."""
+    return await paginate(session, _listed(status), [Payout.id], request, descending=True)
+
+
+async def all_payouts_count(session: AsyncSession, status: PayoutStatus | None) -> int:
+    stmt = _listed(status).subquery()
+    return int(await session.scalar(sa.select(sa.func.count()).select_from(stmt)) or 0)
+
+
+async def payouts_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Payout]:
+    rows = await session.scalars(sa.select(Payout).where(Payout.id.in_(set(ids))))
+    return {row.id: row for row in rows}
+
+
+async def paid_out_total(session: AsyncSession, creator_id: int) -> int:
+    total = await session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Payout.amount_cents), 0)).where(
+            Payout.creator_id == creator_id, Payout.status == PayoutStatus.PAID
+        )
+    )
+    return int(total or 0)
