@@ -122,7 +122,7 @@ async def api(settings: Settings, clock: FrozenClock, clean_db: AsyncEngine) -> 
     app = create_app(settings, clock=clock, engine=clean_db)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield Api(client, clean_db)
+        yield Api(client, clean_db, app)
 
 
 @pytest.fixture
@@ -135,9 +135,10 @@ async def db(clean_db: AsyncEngine) -> AsyncIterator[AsyncSession]:
 class Api:
     """Speaks GraphQL over HTTP to the app under test."""
 
-    def __init__(self, client: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    def __init__(self, client: httpx.AsyncClient, engine: AsyncEngine, app: Any = None) -> None:
         self.client = client
         self.engine = engine
+        self.app = app  # app.state.services: the clock, the payment and payout providers
 
     async def post(
         self,

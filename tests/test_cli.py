@@ -38,7 +38,21 @@ def test_migrate_seed_and_create_staff(scratch_db, capsys):
     accounts = _scalar(scratch_db, "SELECT count(*) FROM accounts")
     assert accounts == 30 + 1_200  # people you can log in as, and chef.leo's audience
     assert _scalar(scratch_db, "SELECT count(*) FROM videos") == 20
-    assert _scalar(scratch_db, "SELECT count(*) FROM payments") == 25 + 3  # coins, Series
+    assert _scalar(scratch_db, "SELECT count(*) FROM payments") == 25 + 24  # coins, Series
+    # chef.leo: 21 sales past their refund window are available (6.99 USD each), 3 pending;
+    # he is paid weekly to PayPal.
+    assert (
+        _scalar(
+            scratch_db,
+            "SELECT balance FROM ledger_accounts WHERE kind = 'EARNINGS' AND balance > 0",
+        )
+        == 21 * 699
+    )
+    assert _scalar(scratch_db, "SELECT frequency FROM payout_schedules") == "WEEKLY"
+    assert (
+        _scalar(scratch_db, "SELECT masked FROM payout_methods")
+        == "c\u2022\u2022\u2022@paypal.example"
+    )
     assert _scalar(scratch_db, "SELECT count(*) FROM live_streams WHERE status = 'LIVE'") == 1
     assert main(["ledger", "verify"]) == 0
     # A second load refuses, or does nothing with --if-empty.

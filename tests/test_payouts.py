@@ -30,7 +30,8 @@ async def test_a_requested_payout_is_held_then_paid_by_the_job(api):
     payload = await api.mutate(
         "requestPayout",
         {"amountCents": 10_000, "idempotencyKey": new_key()},
-        "payout { id status amount { amount } method { id masked } } wallet { earnings { amount } inPayout { amount } }",
+        "payout { id status amount { amount } method { id masked } }"
+        " wallet { earnings { amount } inPayout { amount } }",
         token=creator.token,
     )
     assert payload["userErrors"] == []

@@ -24,6 +24,10 @@ from reelpay.gifting import live as lives
 from reelpay.gifting import service as gifting
 from reelpay.payments import sandbox
 from reelpay.payments import service as payments
+from reelpay.payouts import destinations
+from reelpay.payouts import methods as payout_methods
+from reelpay.payouts import service as payouts
+from reelpay.payouts.models import PayoutFrequency
 from reelpay.programs import service as programs
 from reelpay.programs.eligibility import Criterion
 from reelpay.programs.models import Program
@@ -336,7 +340,8 @@ async def _seed_series(
     now: datetime,
 ) -> int:
     """chef.leo sells a Series (approved through the premium-content path: he has fewer than
-    10,000 followers), and three fans bought it by card."""
+    10,000 followers). Fans bought it by card: most over a week ago, so their refund windows
+    have closed and his share is available to pay out; three recently, still pending."""
     rules = settings.rules
     evaluation = await programs.evaluate(session, star, Program.SERIES, now=now, rules=rules)
     if any(r.criterion is not Criterion.FOLLOWERS for r in evaluation.unmet):
@@ -344,40 +349,52 @@ async def _seed_series(
     application = await programs.apply(
         session, star, Program.SERIES,
         premium_content_url="https://chef-leo.example.com/masterclass",
-        now=now - timedelta(days=6), rules=rules,
+        now=now - timedelta(days=9), rules=rules,
     )  # fmt: skip
-    await programs.approve(session, staff, application.id, now=now - timedelta(days=5))
+    await programs.approve(session, staff, application.id, now=now - timedelta(days=9))
     series = await series_service.create_series(
         session,
         star,
         series_service.SeriesFields(
             title="Five-ingredient dinners",
             description="A week of dinners from five ingredients each.",
-            price_cents=499,
+            price_cents=999,
         ),
-        now=now - timedelta(days=5),
+        now=now - timedelta(days=9),
         rules=rules,
     )
     for title, seconds in (("Monday: lemon pasta", 420), ("Tuesday: shakshuka", 610),
                            ("Wednesday: miso salmon", 545)):  # fmt: skip
         await series_service.add_episode(
             session, star, series.id, title=title, duration_seconds=seconds,
-            now=now - timedelta(days=5), rules=rules,
+            now=now - timedelta(days=9), rules=rules,
         )  # fmt: skip
-    await series_service.publish_series(session, star, series.id, now=now - timedelta(days=4))
-    for n, fan in enumerate(fans[:3]):
-        await series_sales.record_purchase(
+    await series_service.publish_series(session, star, series.id, now=now - timedelta(days=9))
+    for n, fan in enumerate(fans):
+        recent = n < 3
+        result = await series_sales.record_purchase(
             session,
             fan,
             series_sales.PurchaseRequest(
                 series.id, PaidWith.CARD, f"demo-series-{n}", sandbox.SUCCESS_TOKEN
             ),
-            now=now - timedelta(days=3, hours=n),
+            now=now - (timedelta(days=3, hours=n) if recent else timedelta(days=9, minutes=-n)),
             settings=settings,
             charge_id=f"ch_demo_series_{fan.id}",
             provider="sandbox",
         )
-    return 3
+        if not recent:  # the window has closed: what `reelpay jobs release-earnings` does
+            await series_sales.release_one(session, result["purchaseId"], now=now)
+    # He is paid weekly, on Mondays, to PayPal (the sandbox pays any ordinary address).
+    await payout_methods.add_method(
+        session, star, destinations.paypal("chef.leo@paypal.example", ("email",)),
+        make_default=True, now=now - timedelta(days=9), settings=settings,
+    )  # fmt: skip
+    await payouts.set_schedule(
+        session, star, frequency=PayoutFrequency.WEEKLY, weekday=1, day_of_month=None,
+        now=now - timedelta(days=9),
+    )  # fmt: skip
+    return len(fans)
 
 
 async def _add_audience(session: AsyncSession, creator: Account, at: datetime) -> None:

@@ -455,7 +455,7 @@ async def release_due(
         async with maker() as session:
 
             async def one(session: AsyncSession = session, purchase_id: int = purchase_id) -> int:
-                return await _release(session, purchase_id, now=now)
+                return await release_one(session, purchase_id, now=now)
 
             amount = await run_write(session, one)
             if publish is not None:
@@ -466,7 +466,8 @@ async def release_due(
     return released, cents
 
 
-async def _release(session: AsyncSession, purchase_id: int, *, now: datetime) -> int:
+async def release_one(session: AsyncSession, purchase_id: int, *, now: datetime) -> int:
+    """Release one sale's share if its window has closed (0 if not due or already done)."""
     claimed = await session.execute(
         sa.update(SeriesPurchase)
         .where(

@@ -159,7 +159,7 @@ def _destination(input: AddPayoutMethodInput) -> Destination:
     assert bank is not None
     field = ("input", "bank")
     us = bank.routing_number is not None or bank.account_number is not None
-    if (bank.iban is None) == us:
+    if (bank.iban is not None) == us:  # both, or neither
         raise DomainError(
             "Give `iban`, or `routingNumber` and `accountNumber`.", field=(*field, "iban")
         )
