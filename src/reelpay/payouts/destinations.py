@@ -79,12 +79,15 @@ def _bad_bank(message: str, field: tuple[str, ...]) -> DomainError:
 def iban(holder_name: str, number: str, field: tuple[str, ...]) -> Destination:
     """An IBAN account: spaces allowed, country format and checksum checked."""
     holder = _holder(holder_name, (*field, "holderName"))
-    compact = stdnum_iban.compact(number) if isinstance(number, str) else ""
+    compact = stdnum_iban.compact(number)
     try:
+        if not (compact.isascii() and compact.isalnum()):  # Python's int() takes any digit
+            raise ValidationError("Only the letters A-Z and digits 0-9 are allowed")
         stdnum_iban.validate(compact)
     except ValidationError as error:
+        reason = str(error).rstrip(".")
         raise _bad_bank(
-            f"This IBAN is not valid ({str(error).rstrip('.').lower()}).", (*field, "iban")
+            f"This IBAN is not valid ({reason[:1].lower()}{reason[1:]}).", (*field, "iban")
         ) from None
     return Destination(
         kind=PayoutMethodKind.BANK_ACCOUNT,
