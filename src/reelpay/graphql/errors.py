@@ -70,6 +70,11 @@ def shape(error: GraphQLError) -> GraphQLError:
         if problem.field:
             extra["field"] = list(problem.field)
         return _with(error, problem.message, BAD_USER_INPUT, extra)
+    if error.path is None:
+        # Raised before execution, while coercing variables (a scalar's parser refused a
+        # value such as the Date "2026-13-01"): the request is at fault, and graphql-core's
+        # message says which variable and why.
+        return _with(error, error.message, BAD_USER_INPUT)
     log.error("unexpected error in %s", error.path, exc_info=original)
     return _with(error, "Unexpected error.", INTERNAL_SERVER_ERROR)
 

@@ -128,7 +128,7 @@ class Wallet:
 
     @strawberry.field(
         description="Earnings per UTC day from `from` to `to` (both included, at most 92 "
-        "days), per source, net of reversals: for charts."
+        "days, not after today), per source, net of reversals: for charts."
     )
     async def earnings_by_day(
         self,
@@ -142,6 +142,8 @@ class Wallet:
                 f"`from` must not be after `to`, and the range at most {limit} days.",
                 field=("from",),
             )
+        if to > info.context.now.date():
+            raise DomainError("`to` cannot be after today (UTC).", field=("to",))
         days = await info.context.read(lambda s: earnings.daily(s, self.owner_id, from_, to))
         return [
             EarningsDay(
