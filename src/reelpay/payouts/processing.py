@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,7 +43,6 @@ from reelpay.payouts.models import (
     PayoutTrigger,
 )
 from reelpay.payouts.provider import PayoutOutcome, PayoutProvider, PayoutRequest, PayoutResult
-from reelpay.payouts.schedule import Schedule, latest_on_or_before
 from reelpay.settings import Settings
 from reelpay.wallet import ledger
 from reelpay.wallet.models import LedgerAccountKind, TransactionKind
@@ -157,12 +156,9 @@ async def _schedule_one(
     session: AsyncSession, creator_id: int, *, now: datetime, settings: Settings
 ) -> bool:
     creator = await methods.lock_account(session, creator_id)
-    row = await session.get(PayoutSchedule, creator_id)
-    if row is None or row.frequency is PayoutFrequency.MANUAL:
-        return False
     today = now.date()
-    due = latest_on_or_before(Schedule(row.frequency, row.weekday, row.day_of_month), today)
-    if due is None or due < row.updated_at.date() or await _has_scheduled(session, creator_id, due):
+    due = await service.owed_schedule_date(session, creator_id, today)
+    if due is None:
         return False
     state = await service.payout_position(session, creator, today)
     if payout_rules.blockers(
@@ -176,13 +172,6 @@ async def _schedule_one(
         session, creator_id, state.method, amount, PayoutTrigger.SCHEDULED, due, now=now
     )
     return True
-
-
-async def _has_scheduled(session: AsyncSession, creator_id: int, day: date) -> bool:
-    found = await session.scalar(
-        sa.select(Payout.id).where(Payout.creator_id == creator_id, Payout.scheduled_for == day)
-    )
-    return found is not None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,7 +33,7 @@ from reelpay.payouts.models import (
     PayoutTrigger,
 )
 from reelpay.payouts.rules import Blocker
-from reelpay.payouts.schedule import Schedule, next_on_or_after
+from reelpay.payouts.schedule import Schedule, latest_on_or_before, next_on_or_after
 from reelpay.settings import Rules, Settings
 from reelpay.wallet import idempotency, ledger
 from reelpay.wallet.ledger import InsufficientFunds
@@ -59,9 +59,20 @@ async def get_schedule(session: AsyncSession, account_id: int) -> Schedule:
     return Schedule(row.frequency, row.weekday, row.day_of_month)
 
 
-async def schedules_set_on(session: AsyncSession, account_id: int) -> date | None:
-    row = await session.get(PayoutSchedule, account_id)
-    return row.updated_at.date() if row is not None else None
+async def owed_schedule_date(session: AsyncSession, creator_id: int, today: date) -> date | None:
+    """The schedule date a scheduled payout is owed for today: the latest one not after today
+    (a date the job missed is caught up), unless it came before the schedule was chosen or
+    already has its payout. The job pays it; the forecast announces it."""
+    row = await session.get(PayoutSchedule, creator_id)
+    if row is None:
+        return None
+    due = latest_on_or_before(Schedule(row.frequency, row.weekday, row.day_of_month), today)
+    if due is None or due < row.updated_at.date():
+        return None
+    paid = await session.scalar(
+        sa.select(Payout.id).where(Payout.creator_id == creator_id, Payout.scheduled_for == due)
+    )
+    return None if paid is not None else due
 
 
 async def set_schedule(
@@ -84,10 +95,15 @@ async def set_schedule(
     if row is None:
         row = PayoutSchedule(account_id=owner.id, weekday=1, day_of_month=1)
         session.add(row)
-    row.frequency = frequency
-    row.weekday = weekday if weekday is not None else row.weekday
-    row.day_of_month = day_of_month if day_of_month is not None else row.day_of_month
-    row.updated_at = now
+    chosen = (
+        frequency,
+        weekday if weekday is not None else row.weekday,
+        day_of_month if day_of_month is not None else row.day_of_month,
+    )
+    if (row.frequency, row.weekday, row.day_of_month) != chosen or row.updated_at is None:
+        # Saving the same schedule again keeps the date it was chosen (a missed date it owes).
+        row.frequency, row.weekday, row.day_of_month = chosen
+        row.updated_at = now
     await session.flush()
     return Schedule(row.frequency, row.weekday, row.day_of_month)
 
@@ -168,17 +184,11 @@ async def forecast(
 async def next_scheduled_date(
     session: AsyncSession, creator_id: int, schedule: Schedule, today: date
 ) -> date | None:
-    """The next schedule date from today on that has no scheduled payout yet."""
-    day = next_on_or_after(schedule, today)
-    if day is None:
-        return None
-    if day == today:
-        done = await session.scalar(
-            sa.select(Payout.id).where(Payout.creator_id == creator_id, Payout.scheduled_for == day)
-        )
-        if done is not None:
-            return next_on_or_after(schedule, date.fromordinal(today.toordinal() + 1))
-    return day
+    """When the next scheduled payout will be made: today if one is owed (today's date, or
+    a date the job missed), else the next schedule date after today."""
+    if await owed_schedule_date(session, creator_id, today) is not None:
+        return today
+    return next_on_or_after(schedule, today + timedelta(days=1))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -396,6 +396,10 @@ async def _payout(info: Info[Context, None], payout_id: int) -> Payout:
 
 @strawberry.type(description="One of your payouts changed.")
 class PayoutEvent:
+    status: PayoutStatus = strawberry.field(  # type: ignore[valid-type]
+        description="The state this event announces; `payout` is read when the event is "
+        "delivered, so a late event's payout may have moved on already."
+    )
     payout: Payout
 
 
@@ -414,4 +418,7 @@ class PayoutSubscription:
                 payload = await subscriber.next()
                 ctx.forget_viewer()
                 await ctx.require_viewer()  # a revoked session stops the stream
-                yield PayoutEvent(payout=await _payout(info, payload["payoutId"]))
+                yield PayoutEvent(
+                    status=payout_models.PayoutStatus(payload["status"]),
+                    payout=await _payout(info, payload["payoutId"]),
+                )

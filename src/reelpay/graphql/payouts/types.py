@@ -101,7 +101,8 @@ class Payout(Node):
     scheduled_for: date | None = strawberry.field(description="The schedule date it is for.")
     attempts: int = strawberry.field(description="Provider attempts in the current try.")
     next_attempt_at: datetime | None = strawberry.field(
-        description="PROCESSING after a transient failure: when it is tried again."
+        description="PROCESSING: when the job tries it again: after a transient failure, the "
+        "end of the backoff; while it is being sent, the end of the sender's lease."
     )
     failure_code: str | None = strawberry.field(
         description="Why it failed, or why the last attempt did (e.g. RECIPIENT_REJECTED)."
