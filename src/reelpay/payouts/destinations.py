@@ -29,6 +29,9 @@ from reelpay.payouts.models import PayoutMethodKind
 
 HOLDER_MAX_LENGTH = 100
 US_ACCOUNT_DIGITS = re.compile(r"^[0-9]{4,17}$")
+# A routing number's first two digits name a Federal Reserve district (01-12), a thrift
+# (21-32), an electronic transfer (61-72) or traveller's cheques (80): 000000000 is not one.
+ABA_PREFIXES = frozenset(f"{n:02d}" for n in (*range(1, 13), *range(21, 33), *range(61, 73), 80))
 MASK = "\u2022\u2022\u2022\u2022"  # ••••
 
 
@@ -103,7 +106,12 @@ def us_account(holder_name: str, routing: str, account: str, field: tuple[str, .
     """A US account: a 9-digit ABA routing number with a valid checksum, 4-17 account digits."""
     holder = _holder(holder_name, (*field, "holderName"))
     routing = routing.strip()
-    if not (routing.isascii() and routing.isdigit() and rtn.is_valid(routing)):
+    if not (
+        routing.isascii()
+        and routing.isdigit()
+        and rtn.is_valid(routing)
+        and routing[:2] in ABA_PREFIXES
+    ):
         raise _bad_bank(
             "A routing number has 9 digits with a valid checksum.", (*field, "routingNumber")
         )

@@ -70,8 +70,8 @@ class PayoutMethod(Base):
     holder_name: Mapped[str | None] = mapped_column(sa.String(100))
     country: Mapped[str | None] = mapped_column(sa.String(2))
     # "j•••@example.com" or "••••1234": all the API ever shows of the destination.
-    masked: Mapped[str] = mapped_column(sa.String(64))
-    last4: Mapped[str | None] = mapped_column(sa.String(4))
+    masked: Mapped[str] = mapped_column(sa.String(255))  # an email is at most 254
+    last4: Mapped[str | None] = mapped_column(sa.String(4))  # of the account number or IBAN
     # Fernet token of the destination's JSON (see `payouts.secrets`).
     destination: Mapped[str] = mapped_column(sa.Text)
     # HMAC of the normalised destination: the same account twice is refused.

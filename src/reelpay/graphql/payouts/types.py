@@ -55,7 +55,9 @@ class PayoutMethod(Node):
     masked: str = strawberry.field(
         description='e.g. "j•••@example.com" (PayPal) or "DE ••••3000" (bank).'
     )
-    last4: str | None = strawberry.field(description="A bank account's last 4 digits.")
+    last4: str | None = strawberry.field(
+        description="A bank account's last 4 characters (of the IBAN or account number)."
+    )
     holder_name: str | None = strawberry.field(description="A bank account's holder.")
     country: str | None = strawberry.field(description="A bank account's country.")
     is_default: bool

@@ -70,7 +70,7 @@ def upgrade() -> None:
         ),
         sa.Column("holder_name", sa.String(length=100), nullable=True),
         sa.Column("country", sa.String(length=2), nullable=True),
-        sa.Column("masked", sa.String(length=64), nullable=False),
+        sa.Column("masked", sa.String(length=255), nullable=False),
         sa.Column("last4", sa.String(length=4), nullable=True),
         sa.Column("destination", sa.Text(), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
