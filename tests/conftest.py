@@ -200,8 +200,9 @@ class Api:
 async def verify_ledger(clean_db: AsyncEngine) -> AsyncIterator[None]:
     """Money tests: every ledger invariant holds when the test ends (`reelpay ledger verify`)."""
     yield
+    from reelpay.payouts import audit as payout_audit
     from reelpay.wallet import audit
 
     async with create_sessionmaker(clean_db)() as session:
-        problems = await audit.verify(session)
+        problems = await audit.verify(session) + await payout_audit.verify(session)
     assert problems == [], problems

@@ -500,7 +500,10 @@ async def test_blocked_creators_get_no_scheduled_payout_and_are_told_why(
     seen = await account(api, user, viewer=staff)
     if codes:
         assert seen["payouts"] == [] and seen["wallet"] == wallet(cents)
-        assert seen["forecast"] == before
+        # That Monday is settled (skipped, not paid later in the week): next Monday, same
+        # reasons while nothing changes.
+        assert seen["forecast"] == {**before, "date": "2026-06-22"}
+        assert (await run_job(api, settings)).scheduled == 0
     else:
         assert seen["payouts"] == [scheduled(cents, "2026-06-15", method_id)]
         assert seen["wallet"] == wallet(0, 0, cents)
@@ -665,3 +668,20 @@ async def test_saving_the_same_schedule_again_keeps_the_missed_payout(api, clock
     assert (await set_schedule(api, other, frequency="WEEKLY", weekday=2))["userErrors"] == []
     assert (await run_job(api, settings)).scheduled == 0
     assert (await forecast(api, other))["date"] == "2026-06-23"
+
+
+async def test_a_date_skipped_while_blocked_is_not_paid_later_in_the_week(api, clock, settings):
+    user, _ = await creator(api, "maker", 9_999, frequency="WEEKLY", weekday=1)
+    assert (await run_job(api, settings)).scheduled == 0  # Monday 15 June: below the threshold
+    clock.set(datetime(2026, 6, 18, 9, 0, tzinfo=UTC))  # Thursday: now 500.00 available
+    await credit_earnings(api.engine, user, 40_001, at=clock.now())
+
+    assert (await run_job(api, settings)).scheduled == 0
+    assert (await account(api, user))["payouts"] == []
+    ahead = await forecast(api, user)
+    assert (ahead["date"], ahead["amount"], ahead["reasons"]) == ("2026-06-22", money(50_000), [])
+
+    clock.set(datetime(2026, 6, 22, 0, 1, tzinfo=UTC))
+    assert (await run_job(api, settings)).scheduled == 1
+    made = (await account(api, user))["payouts"]
+    assert [(p["scheduledFor"], p["amount"]) for p in made] == [("2026-06-22", money(50_000))]

@@ -17,6 +17,7 @@ from reelpay.db import create_engine, create_sessionmaker, run_write, session_sc
 from reelpay.enums import Role
 from reelpay.errors import DomainError
 from reelpay.events.broker import create_broker
+from reelpay.payouts import audit as payout_audit
 from reelpay.payouts import processing as payout_processing
 from reelpay.payouts.sandbox import create_payout_provider
 from reelpay.programs import rewards
@@ -132,7 +133,7 @@ async def _verify_ledger(settings: Settings) -> int:
     engine = create_engine(settings.database_url)
     try:
         async with session_scope(create_sessionmaker(engine)) as session:
-            problems = await audit.verify(session)
+            problems = await audit.verify(session) + await payout_audit.verify(session)
     finally:
         await engine.dispose()
     for problem in problems:
@@ -140,7 +141,7 @@ async def _verify_ledger(settings: Settings) -> int:
     if problems:
         print(f"ledger verify: {len(problems)} violation(s)", file=sys.stderr)
         return 1
-    print("ledger verify: every invariant holds")
+    print("ledger verify: every invariant holds, and payouts agree with the ledger")
     return 0
 
 
@@ -191,7 +192,7 @@ async def _payouts_job(settings: Settings) -> int:
         summary = await payout_processing.run(
             create_sessionmaker(engine),
             create_payout_provider(settings.payout_provider),
-            now=SystemClock().now(),
+            clock=SystemClock(),
             settings=settings,
             publish=broker.publish,
         )
@@ -201,8 +202,9 @@ async def _payouts_job(settings: Settings) -> int:
     print(
         f"payouts: {summary.scheduled} scheduled payout(s) created, {summary.paid} paid, "
         f"{summary.failed} failed, {summary.retrying} to retry"
+        + (f"; {summary.errors} could not be handled (see the log)" if summary.errors else "")
     )
-    return 0
+    return 1 if summary.errors else 0
 
 
 async def _create_staff(settings: Settings, args: argparse.Namespace) -> int:

@@ -85,6 +85,10 @@ class PayoutSchedule(Base):
     """A creator's payout schedule; no row means MANUAL."""
 
     __tablename__ = "payout_schedules"
+    __table_args__ = (
+        sa.CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday_range"),
+        sa.CheckConstraint("day_of_month BETWEEN 1 AND 31", name="day_of_month_range"),
+    )
 
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
     frequency: Mapped[PayoutFrequency] = mapped_column(
@@ -93,12 +97,17 @@ class PayoutSchedule(Base):
     weekday: Mapped[int] = mapped_column(sa.SmallInteger)  # ISO: 1 Monday .. 7 Sunday
     day_of_month: Mapped[int] = mapped_column(sa.SmallInteger)  # 1..31, clamped to month end
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The latest schedule date the job has decided (paid, or skipped because something
+    # blocked it): a date the job never saw (it was not running) is still owed.
+    settled_through: Mapped[date | None] = mapped_column(sa.Date)
 
 
 class Payout(Base):
     __tablename__ = "payouts"
     __table_args__ = (
         sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        sa.CheckConstraint("attempts >= 0 AND round >= 1", name="attempts_and_round"),
+        sa.Index("ix_payouts_method", "method_id"),
         sa.Index("ix_payouts_creator", "creator_id", "id"),
         sa.Index("ix_payouts_creator_day", "creator_id", "requested_on"),
         sa.Index("ix_payouts_status", "status", "id"),
@@ -122,6 +131,9 @@ class Payout(Base):
     # and names a new provider reference (the old one has a final answer).
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     round: Mapped[int] = mapped_column(sa.Integer, default=1)
+    # The provider's idempotency key for this round: sending it again never pays twice.
+    # Random, so a restored database or a staging copy never reuses a live reference.
+    reference: Mapped[str] = mapped_column(sa.String(64), unique=True)
     # When the job may (re)send it: after a backoff, or once a sender's lease ran out.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider: Mapped[str | None] = mapped_column(sa.String(32))
@@ -132,8 +144,3 @@ class Payout(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    @property
-    def reference(self) -> str:
-        """The provider's idempotency key: sending it again never pays twice."""
-        return f"reelpay-payout-{self.id}-{self.round}"

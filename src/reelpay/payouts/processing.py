@@ -11,10 +11,17 @@ the provider is called:
 3. record: only if the payout is still PROCESSING with the same `attempts` (nobody took over
    after our lease ran out) does it become PAID or FAILED, with its ledger transaction.
 
-A transient failure (or an exception: the outcome is unknown) leaves it PROCESSING with a
-backoff of `payout_retry_base_seconds * 2^(attempts-1)`; after `payout_max_attempts` it fails.
-If the job dies between send and record, the next run after the lease sends the same
-reference again and records the provider's answer: never paid twice.
+A transient refusal (the provider says it did not send) leaves it PROCESSING with a backoff of
+`payout_retry_base_seconds * 2^(attempts-1)`; after `payout_max_attempts` it fails and the money
+is returned. An exception means the outcome is unknown (the provider may have sent it): the
+payout stays PROCESSING and the same reference is sent again after the backoff, for as long as
+it takes to get a definite answer; it never fails on its own, since returning money that may
+have been sent could pay the creator twice. If the job dies between send and record, the next
+run after the lease sends the same reference again and records the provider's answer.
+
+A definite answer (PAID or FAILED) is recorded even when it arrives after another run took the
+payout over, as long as it is for the same round (the same reference). Each payout is handled
+on its own: one that cannot be sent is logged and the run goes on with the others.
 """
 
 from __future__ import annotations
@@ -26,10 +33,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography.fernet import InvalidToken
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reelpay import events
 from reelpay.accounts.models import Account
+from reelpay.clock import Clock
 from reelpay.db import run_write
 from reelpay.events import Event
 from reelpay.payouts import destinations, methods, service
@@ -56,24 +65,31 @@ class RunSummary:
     scheduled: int = 0  # scheduled payouts created
     paid: int = 0
     failed: int = 0
-    retrying: int = 0  # transient failures that will be tried again
+    retrying: int = 0  # to be sent again (a transient refusal or an unknown outcome)
+    errors: int = 0  # payouts the run could not handle (logged; tried again next run)
 
 
 async def run(
     maker: async_sessionmaker[AsyncSession],
     provider: PayoutProvider,
     *,
-    now: datetime,
     settings: Settings,
+    now: datetime | None = None,
+    clock: Clock | None = None,
     publish: Publish | None = None,
     create_scheduled: bool = True,
 ) -> RunSummary:
-    """One run of the job; safe to run again at any time and concurrently with itself."""
+    """One run of the job; safe to run again at any time and concurrently with itself.
+
+    Give `clock` (read at every step, so leases and backoffs start when a payout is really
+    sent) or a fixed `now`."""
+    tick = _ticker(now, clock)
     scheduled = 0
     if create_scheduled:
         scheduled = await create_scheduled_payouts(
-            maker, now=now, settings=settings, publish=publish
+            maker, now=tick(), settings=settings, publish=publish
         )
+    started = tick()
     async with maker() as session:
         due = list(
             await session.scalars(
@@ -82,10 +98,13 @@ async def run(
                     sa.or_(
                         sa.and_(
                             Payout.status == PayoutStatus.REQUESTED,
-                            sa.or_(Payout.next_attempt_at.is_(None), Payout.next_attempt_at <= now),
+                            sa.or_(
+                                Payout.next_attempt_at.is_(None), Payout.next_attempt_at <= started
+                            ),
                         ),
                         sa.and_(
-                            Payout.status == PayoutStatus.PROCESSING, Payout.next_attempt_at <= now
+                            Payout.status == PayoutStatus.PROCESSING,
+                            Payout.next_attempt_at <= started,
                         ),
                     )
                 )
@@ -94,10 +113,17 @@ async def run(
             )
         )
     counts = {PayoutStatus.PAID: 0, PayoutStatus.FAILED: 0, PayoutStatus.PROCESSING: 0}
+    errors = 0
     for payout_id in due:
-        outcome = await send_one(
-            maker, provider, payout_id, now=now, settings=settings, publish=publish
-        )
+        try:
+            outcome = await send_one(
+                maker, provider, payout_id, now=tick(), settings=settings, publish=publish
+            )
+        except Exception:
+            # One payout must not stop the others; it stays as it was and is tried again.
+            log.exception("payout %s could not be handled", payout_id)
+            errors += 1
+            continue
         if outcome in counts:
             counts[outcome] += 1
     return RunSummary(
@@ -105,7 +131,16 @@ async def run(
         paid=counts[PayoutStatus.PAID],
         failed=counts[PayoutStatus.FAILED],
         retrying=counts[PayoutStatus.PROCESSING],
+        errors=errors,
     )
+
+
+def _ticker(now: datetime | None, clock: Clock | None) -> Callable[[], datetime]:
+    if clock is not None:
+        return clock.now
+    if now is None:
+        raise TypeError("give `now` or `clock`")
+    return lambda: now
 
 
 async def _write(
@@ -116,7 +151,10 @@ async def _write(
     async with maker() as session:
         result = await run_write(session, lambda: work(session))
         if publish is not None:
-            await publish(events.take(session))
+            try:
+                await publish(events.take(session))
+            except Exception:  # events are best effort: the database has the truth
+                log.warning("payout events were not published", exc_info=True)
         return result
 
 
@@ -131,18 +169,19 @@ async def create_scheduled_payouts(
     settings: Settings,
     publish: Publish | None = None,
 ) -> int:
-    """Create each WEEKLY or MONTHLY creator's payout for their latest schedule date (today or
-    a missed one since they chose the schedule), once per date, for everything payable."""
+    """Decide each WEEKLY or MONTHLY creator's owed schedule date (see `service.owed_date`):
+    a payout of everything payable, or nothing when something blocks it (the forecast says
+    why). Only creators with a date owed are locked and written."""
+    today = now.date()
     async with maker() as session:
-        creators = list(
-            await session.scalars(
-                sa.select(PayoutSchedule.account_id)
-                .where(PayoutSchedule.frequency != PayoutFrequency.MANUAL)
-                .order_by(PayoutSchedule.account_id)
-            )
+        rows = await session.scalars(
+            sa.select(PayoutSchedule)
+            .where(PayoutSchedule.frequency != PayoutFrequency.MANUAL)
+            .order_by(PayoutSchedule.account_id)
         )
+        owed = [row.account_id for row in rows if service.owed_date(row, today) is not None]
     created = 0
-    for creator_id in creators:
+    for creator_id in owed:
 
         async def one(session: AsyncSession, creator_id: int = creator_id) -> bool:
             return await _schedule_one(session, creator_id, now=now, settings=settings)
@@ -157,15 +196,18 @@ async def _schedule_one(
 ) -> bool:
     creator = await methods.lock_account(session, creator_id)
     today = now.date()
-    due = await service.owed_schedule_date(session, creator_id, today)
-    if due is None:
-        return False
+    row = await session.get(PayoutSchedule, creator_id, populate_existing=True)
+    due = service.owed_date(row, today)
+    if row is None or due is None:
+        return False  # decided by a concurrent run
+    row.settled_through = due
+    await session.flush()
     state = await service.payout_position(session, creator, today)
     if payout_rules.blockers(
         has_method=state.method is not None, suspended=state.suspended,
         available=state.available, used_on_day=state.used_today, rules=settings.rules,
     ):  # fmt: skip
-        return False  # the forecast tells the creator why
+        return False  # skipped for this date; the forecast tells the creator why
     assert state.method is not None
     amount = payout_rules.payable(state.available, state.used_today, settings.rules)
     await service.create_payout(
@@ -185,6 +227,12 @@ class _Claim:
     round: int
 
 
+UNKNOWN_OUTCOME = "PROVIDER_ERROR"
+UNKNOWN_MESSAGE = "The payout provider did not answer; the payout will be sent again."
+# An unknown outcome is asked about again at most this long after the previous attempt.
+MAX_UNKNOWN_BACKOFF_SECONDS = 3600
+
+
 async def send_one(
     maker: async_sessionmaker[AsyncSession],
     provider: PayoutProvider,
@@ -202,12 +250,10 @@ async def send_one(
     if not isinstance(claim, _Claim):
         return claim  # type: ignore[no-any-return]
     try:
-        result = await provider.send(claim.request)
-    except Exception as error:  # the outcome is unknown: the same reference goes again later
-        log.warning("payout %s: provider error, will retry", payout_id, exc_info=True)
-        result = PayoutResult(
-            PayoutOutcome.RETRY, code="PROVIDER_ERROR", message=f"Provider error: {error}"[:500]
-        )
+        result: PayoutResult | None = await provider.send(claim.request)
+    except Exception:  # the provider may or may not have sent it
+        log.warning("payout %s: no answer from the provider", payout_id, exc_info=True)
+        result = None
     return await _write(  # type: ignore[no-any-return]
         maker,
         lambda s: _record(s, payout_id, claim, result, now=now, settings=settings),
@@ -232,23 +278,31 @@ async def _claim(
         return None
     due = payout.next_attempt_at is None or payout.next_attempt_at <= now
     if payout.status not in (PayoutStatus.REQUESTED, PayoutStatus.PROCESSING) or not due:
-        return None  # done or being sent by someone else
+        return None  # done, or being sent by someone else
     if payout.status is PayoutStatus.PROCESSING and payout.next_attempt_at is None:
         return None
+    never_sent = payout.attempts == 0
     creator = await session.get(Account, payout.creator_id)
     assert creator is not None
-    if payout_rules.is_suspended(creator.standing) and payout.attempts == 0:
+    if never_sent and payout_rules.is_suspended(creator.standing):
         # Not sent yet and the creator was suspended meanwhile: the money goes back.
         await _fail(
-            session,
-            payout,
-            "ACCOUNT_SUSPENDED",
-            "Payouts are suspended while the account is restricted or banned.",
-            now=now,
-        )
+            session, payout, "ACCOUNT_SUSPENDED",
+            "Payouts are suspended while the account is restricted or banned.", now=now,
+        )  # fmt: skip
         return PayoutStatus.FAILED
     method = await session.get(PayoutMethod, payout.method_id)
     assert method is not None
+    try:
+        destination = destinations.unseal(settings.secret_key, method.destination)
+    except InvalidToken:
+        if not never_sent:
+            raise  # it may have been sent: a person must look (logged by the run)
+        await _fail(
+            session, payout, "DESTINATION_UNREADABLE",
+            "The payout method can no longer be read; link it again.", now=now,
+        )  # fmt: skip
+        return PayoutStatus.FAILED
     first = payout.status is PayoutStatus.REQUESTED
     payout.status = PayoutStatus.PROCESSING
     payout.attempts += 1
@@ -264,7 +318,8 @@ async def _claim(
             amount_cents=payout.amount_cents,
             currency=payout.currency,
             kind=method.kind.value,
-            destination=destinations.unseal(settings.secret_key, method.destination),
+            destination=destination,
+            attempt=payout.attempts,
         ),
         attempts=payout.attempts,
         round=payout.round,
@@ -275,55 +330,61 @@ async def _record(
     session: AsyncSession,
     payout_id: int,
     claim: _Claim,
-    result: PayoutResult,
+    result: PayoutResult | None,
     *,
     now: datetime,
     settings: Settings,
 ) -> PayoutStatus | None:
     payout = await _locked_payout(session, payout_id)
-    if (
-        payout is None
-        or payout.status is not PayoutStatus.PROCESSING
-        or payout.attempts != claim.attempts
-        or payout.round != claim.round
-    ):
-        return None  # another run took over after our lease ran out; it records the outcome
-    if result.outcome is PayoutOutcome.PAID:
-        payout.status = PayoutStatus.PAID
-        payout.paid_at = payout.updated_at = now
-        payout.next_attempt_at = None
-        payout.provider_payout_id = result.provider_payout_id
-        payout.failure_code = payout.failure_message = None
-        await session.flush()
-        await ledger.post(
-            session,
-            kind=TransactionKind.PAYOUT_PAID,
-            legs=[
-                (
-                    ledger.user(payout.creator_id, LedgerAccountKind.PAYOUTS_HELD),
-                    -payout.amount_cents,
-                ),
-                (ledger.platform(LedgerAccountKind.PAYOUTS_SENT), payout.amount_cents),
-            ],
-            now=now,
-            memo=f"Payout {payout.id}: {service.usd(payout.amount_cents)} sent",
-        )
-        await service.announce(session, payout, now=now)
+    if payout is None or payout.status is not PayoutStatus.PROCESSING:
+        return None  # recorded already (by a run that took over after our lease ran out)
+    if payout.round != claim.round:
+        return None  # staff retried it since: another reference
+    rules = settings.rules
+    if result is not None and result.outcome is PayoutOutcome.PAID:
+        await _paid(session, payout, result, now=now)
         return PayoutStatus.PAID
-    if (
-        result.outcome is PayoutOutcome.FAILED
-        or payout.attempts >= settings.rules.payout_max_attempts
-    ):
+    if result is not None and result.outcome is PayoutOutcome.FAILED:
         await _fail(session, payout, result.code or "FAILED", result.message, now=now)
         return PayoutStatus.FAILED
-    delay = settings.rules.payout_retry_base_seconds * 2 ** (payout.attempts - 1)
+    if payout.attempts != claim.attempts:
+        return None  # another run is sending it now; it records what comes next
+    if result is not None and payout.attempts >= rules.payout_max_attempts:
+        # The provider said each time that it did not send it: the money can safely go back.
+        await _fail(session, payout, result.code or "PROVIDER_UNAVAILABLE", result.message, now=now)
+        return PayoutStatus.FAILED
+    delay = rules.payout_retry_base_seconds * 2 ** min(payout.attempts - 1, 20)
+    if result is None:
+        delay = min(delay, MAX_UNKNOWN_BACKOFF_SECONDS)
     payout.next_attempt_at = now + timedelta(seconds=delay)
-    payout.failure_code = result.code[:64] or None
-    payout.failure_message = result.message[:500] or None
+    payout.failure_code = (result.code if result else UNKNOWN_OUTCOME)[:64] or None
+    payout.failure_message = (result.message if result else UNKNOWN_MESSAGE)[:500] or None
     payout.updated_at = now
     await session.flush()
     service.notify_subscribers(session, payout)
     return PayoutStatus.PROCESSING
+
+
+async def _paid(
+    session: AsyncSession, payout: Payout, result: PayoutResult, *, now: datetime
+) -> None:
+    payout.status = PayoutStatus.PAID
+    payout.paid_at = payout.updated_at = now
+    payout.next_attempt_at = None
+    payout.provider_payout_id = (result.provider_payout_id or "")[:128] or None
+    payout.failure_code = payout.failure_message = None
+    await session.flush()
+    await ledger.post(
+        session,
+        kind=TransactionKind.PAYOUT_PAID,
+        legs=[
+            (ledger.user(payout.creator_id, LedgerAccountKind.PAYOUTS_HELD), -payout.amount_cents),
+            (ledger.platform(LedgerAccountKind.PAYOUTS_SENT), payout.amount_cents),
+        ],
+        now=now,
+        memo=f"Payout {payout.id}: {service.usd(payout.amount_cents)} sent",
+    )
+    await service.announce(session, payout, now=now)
 
 
 async def _fail(

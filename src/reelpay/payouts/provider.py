@@ -22,6 +22,7 @@ class PayoutRequest:
     currency: str
     kind: str  # PAYPAL or BANK_ACCOUNT
     destination: dict[str, Any]  # {"email"} or {"iban"} or {"routing", "account"}, + holder
+    attempt: int = 1  # our attempt number for this reference (1 the first time)
 
 
 @dataclass(frozen=True)

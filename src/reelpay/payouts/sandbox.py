@@ -4,12 +4,13 @@
 | ------------------------------------------------------ | ------------------------------------ |
 | PayPal `payout-fail@…`, or a bank account ending 0002  | FAILED (RECIPIENT_REJECTED)          |
 | PayPal `payout-unavailable@…`, bank ending 0003        | RETRY every time (PROVIDER_UNAVAILABLE) |
-| PayPal `payout-flaky@…`, bank ending 0004              | RETRY twice per reference, then PAID |
+| PayPal `payout-flaky@…`, bank ending 0004              | RETRY on attempts 1 and 2, then PAID |
 | anything else                                          | PAID                                 |
 
 Like a real provider it is idempotent per reference: once a reference has a final outcome,
 sending it again returns that outcome and sends nothing. `sent` counts real sends per reference
-(tests assert that nothing is paid twice). It remembers in process memory only.
+(tests assert that nothing is paid twice). It remembers in process memory only: a
+`reelpay jobs payouts` run in another process starts with a fresh memory (no money moves).
 """
 
 from __future__ import annotations
@@ -39,17 +40,15 @@ class SandboxPayoutProvider:
 
     def __init__(self) -> None:
         self._final: dict[str, PayoutResult] = {}
-        self._tries: Counter[str] = Counter()
         self.sent: Counter[str] = Counter()  # reference -> times money was sent
 
     async def send(self, request: PayoutRequest) -> PayoutResult:
         if request.reference in self._final:
             return self._final[request.reference]
-        self._tries[request.reference] += 1
         kind = behaviour(request)
-        if kind == UNAVAILABLE or (
-            kind == FLAKY and self._tries[request.reference] <= FLAKY_RETRIES
-        ):
+        # Flaky destinations go by our attempt number, so they behave the same whichever
+        # process sends them (each `reelpay jobs payouts` run has its own sandbox).
+        if kind == UNAVAILABLE or (kind == FLAKY and request.attempt <= FLAKY_RETRIES):
             return PayoutResult(
                 PayoutOutcome.RETRY,
                 code="PROVIDER_UNAVAILABLE",

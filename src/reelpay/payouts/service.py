@@ -8,6 +8,7 @@ changes are serialised on their account row, which makes the daily cap exact.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -59,20 +60,22 @@ async def get_schedule(session: AsyncSession, account_id: int) -> Schedule:
     return Schedule(row.frequency, row.weekday, row.day_of_month)
 
 
-async def owed_schedule_date(session: AsyncSession, creator_id: int, today: date) -> date | None:
-    """The schedule date a scheduled payout is owed for today: the latest one not after today
-    (a date the job missed is caught up), unless it came before the schedule was chosen or
-    already has its payout. The job pays it; the forecast announces it."""
-    row = await session.get(PayoutSchedule, creator_id)
+def owed_date(row: PayoutSchedule | None, today: date) -> date | None:
+    """The schedule date the job owes a decision on today: the latest one not after today,
+    unless it came before the schedule was chosen or was already decided (paid, or skipped
+    because something blocked it). A date the job missed while not running is caught up."""
     if row is None:
         return None
     due = latest_on_or_before(Schedule(row.frequency, row.weekday, row.day_of_month), today)
     if due is None or due < row.updated_at.date():
         return None
-    paid = await session.scalar(
-        sa.select(Payout.id).where(Payout.creator_id == creator_id, Payout.scheduled_for == due)
-    )
-    return None if paid is not None else due
+    if row.settled_through is not None and due <= row.settled_through:
+        return None
+    return due
+
+
+async def owed_schedule_date(session: AsyncSession, creator_id: int, today: date) -> date | None:
+    return owed_date(await session.get(PayoutSchedule, creator_id), today)
 
 
 async def set_schedule(
@@ -279,13 +282,18 @@ async def create_payout(
     payout = Payout(
         creator_id=creator_id, method_id=method.id, amount_cents=amount, currency="USD",
         status=PayoutStatus.REQUESTED, trigger=trigger, scheduled_for=scheduled_for,
-        requested_on=now.date(), attempts=0, round=1, created_at=now, updated_at=now,
+        requested_on=now.date(), attempts=0, round=1, reference=new_reference(),
+        created_at=now, updated_at=now,
     )  # fmt: skip
     session.add(payout)
     await session.flush()
     await hold(session, payout, now=now)
     await announce(session, payout, now=now)
     return payout
+
+
+def new_reference() -> str:
+    return f"rp_{uuid.uuid4().hex}"
 
 
 async def hold(session: AsyncSession, payout: Payout, *, now: datetime) -> None:
@@ -380,6 +388,7 @@ async def retry_failed(
     payout.method_id = method.id
     payout.status = PayoutStatus.REQUESTED
     payout.round += 1
+    payout.reference = new_reference()  # the old one has a final answer: FAILED
     payout.attempts = 0
     payout.next_attempt_at = None
     payout.requested_on = now.date()

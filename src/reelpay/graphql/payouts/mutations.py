@@ -148,6 +148,9 @@ class RunPayoutsPayload:
     paid: int = 0
     failed: int = 0
     retrying: int = 0
+    errors: int = strawberry.field(
+        default=0, description="Payouts the run could not handle (logged; tried next run)."
+    )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -375,7 +378,7 @@ class PayoutMutations:
         async def work() -> RunPayoutsPayload:
             await ctx.release()  # the job opens its own transactions and calls the provider
             summary = await processing.run(
-                ctx.services.sessionmaker, ctx.services.payouts, now=ctx.now,
+                ctx.services.sessionmaker, ctx.services.payouts, clock=ctx.services.clock,
                 settings=ctx.settings, publish=ctx.services.broker.publish,
                 create_scheduled=input.create_scheduled,
             )  # fmt: skip
@@ -384,6 +387,7 @@ class PayoutMutations:
                 paid=summary.paid,
                 failed=summary.failed,
                 retrying=summary.retrying,
+                errors=summary.errors,
             )
 
         return await as_user_errors(RunPayoutsPayload, work)

@@ -118,6 +118,13 @@ def upgrade() -> None:
         sa.Column("weekday", sa.SmallInteger(), nullable=False),
         sa.Column("day_of_month", sa.SmallInteger(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("settled_through", sa.Date(), nullable=True),
+        sa.CheckConstraint(
+            "day_of_month BETWEEN 1 AND 31", name=op.f("ck_payout_schedules_day_of_month_range")
+        ),
+        sa.CheckConstraint(
+            "weekday BETWEEN 1 AND 7", name=op.f("ck_payout_schedules_weekday_range")
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_payout_schedules_account_id_accounts")
         ),
@@ -203,6 +210,7 @@ def upgrade() -> None:
         sa.Column("requested_on", sa.Date(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("round", sa.Integer(), nullable=False),
+        sa.Column("reference", sa.String(length=64), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("provider", sa.String(length=32), nullable=True),
         sa.Column("provider_payout_id", sa.String(length=128), nullable=True),
@@ -213,6 +221,9 @@ def upgrade() -> None:
         sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("failed_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("amount_cents > 0", name=op.f("ck_payouts_amount_positive")),
+        sa.CheckConstraint(
+            "attempts >= 0 AND round >= 1", name=op.f("ck_payouts_attempts_and_round")
+        ),
         sa.ForeignKeyConstraint(
             ["creator_id"], ["accounts.id"], name=op.f("fk_payouts_creator_id_accounts")
         ),
@@ -221,6 +232,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payouts")),
         sa.UniqueConstraint("creator_id", "scheduled_for", name=op.f("uq_payouts_creator_id")),
+        sa.UniqueConstraint("reference", name=op.f("uq_payouts_reference")),
     )
     with op.batch_alter_table("payouts", schema=None) as batch_op:
         batch_op.create_index("ix_payouts_creator", ["creator_id", "id"], unique=False)
@@ -228,11 +240,23 @@ def upgrade() -> None:
             "ix_payouts_creator_day", ["creator_id", "requested_on"], unique=False
         )
         batch_op.create_index("ix_payouts_status", ["status", "id"], unique=False)
+        batch_op.create_index("ix_payouts_method", ["method_id"], unique=False)
 
 
 def downgrade() -> None:
+    held = op.get_bind().scalar(
+        sa.text(
+            "SELECT count(*) FROM ledger_accounts WHERE kind IN ('PAYOUTS_HELD', 'PAYOUTS_SENT')"
+        )
+    )
+    if held:
+        # Dropping the payout tables would strand held money and erase what was paid.
+        raise RuntimeError(
+            "0006 cannot be downgraded: payouts have moved money (restore a backup instead)"
+        )
     _checks(ACCOUNT_KINDS_BEFORE, KINDS_BEFORE, NOTIFICATIONS_BEFORE)
     with op.batch_alter_table("payouts", schema=None) as batch_op:
+        batch_op.drop_index("ix_payouts_method")
         batch_op.drop_index("ix_payouts_status")
         batch_op.drop_index("ix_payouts_creator_day")
         batch_op.drop_index("ix_payouts_creator")
