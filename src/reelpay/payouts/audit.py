@@ -35,8 +35,8 @@ async def verify(session: AsyncSession) -> list[str]:
             in_flight[creator] += int(total)
         elif status is PayoutStatus.PAID:
             paid[creator] += int(total)
-    held = {
-        owner: int(balance or 0)
+    held: dict[int, int] = {
+        int(owner or 0): int(balance or 0)
         for owner, balance in (
             await session.execute(
                 sa.select(LedgerAccount.owner_id, LedgerAccount.balance).where(
@@ -45,8 +45,8 @@ async def verify(session: AsyncSession) -> list[str]:
             )
         ).all()
     }
-    sent = {
-        owner: -int(total)
+    sent: dict[int, int] = {
+        int(owner or 0): -int(total)
         for owner, total in (
             await session.execute(
                 sa.select(LedgerAccount.owner_id, sa.func.sum(LedgerPosting.amount))
