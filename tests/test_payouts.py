@@ -250,3 +250,33 @@ async def test_ledger_verify_reconciles_payouts_with_the_ledger(api, clock):
     ]
     async with api.engine.begin() as connection:  # put it back for the fixture's check
         await connection.execute(sa.update(Payout).values(status="REQUESTED"))
+
+
+STAFF_PAGE = """query { payouts(first: 100) { totalCount edges { node {
+  amount { amount } status creator { handle } method { masked kind } } } } }"""
+
+
+async def test_a_page_of_payouts_costs_the_same_queries_for_3_or_30(api):
+    from tests.test_graphql_api import counting_statements
+
+    staff = await make_staff(api, api.engine)
+
+    async def creators(start, stop):
+        for n in range(start, stop):
+            user = await sign_up(api, f"creator{n:02d}")
+            await credit_earnings(api.engine, user, 10_000)
+            await add_paypal(api, user)
+            await _requested(api, user)
+
+    await creators(0, 3)
+    with counting_statements(api.engine) as few:
+        small = await api.data(STAFF_PAGE, token=staff.token)
+    await creators(3, 30)
+    with counting_statements(api.engine) as many:
+        large = await api.data(STAFF_PAGE, token=staff.token)
+
+    assert small["payouts"]["totalCount"] == 3 and large["payouts"]["totalCount"] == 30
+    assert len(few) == len(many), "\n".join(["--- 3:", *few, "--- 30:", *many])
+    node = large["payouts"]["edges"][0]["node"]
+    assert node["creator"] == {"handle": "creator29"}
+    assert node["method"] == {"masked": "c\u2022\u2022\u2022@paypal.example", "kind": "PAYPAL"}
