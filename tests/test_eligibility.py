@@ -742,7 +742,7 @@ async def test_a_user_cannot_ask_about_someone_else(api, clean_db):
         error = await refusal(api, alice, "SERIES", target)
 
         assert error["extensions"]["code"] == "FORBIDDEN"
-        assert error["message"] == "Only staff check other accounts' eligibility."
+        assert error["message"] == "Only staff see other accounts' eligibility."
 
 
 @pytest.mark.parametrize("with_id", [False, True])

@@ -8,6 +8,7 @@ writers queue for the lock up front instead of failing half way (SQLAlchemy's ai
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -25,6 +26,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from reelpay import events
+
+log = logging.getLogger("reelpay.db")
 
 WRITE_OPTION = "reelpay_write"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -151,6 +154,26 @@ async def run_write(
                 continue
             raise
     raise AssertionError("unreachable")
+
+
+Publish = Callable[[list[events.Event]], Awaitable[None]]
+
+
+async def write_once(
+    maker: async_sessionmaker[AsyncSession],
+    work: Callable[[AsyncSession], Awaitable[T]],
+    publish: Publish | None = None,
+) -> T:
+    """`work` in its own session and write transaction (see `run_write`); its events are
+    published after the commit. Publishing is best effort: the database has the truth."""
+    async with maker() as session:
+        result = await run_write(session, lambda: work(session))
+        if publish is not None:
+            try:
+                await publish(events.take(session))
+            except Exception:
+                log.warning("events were not published", exc_info=True)
+        return result
 
 
 @asynccontextmanager

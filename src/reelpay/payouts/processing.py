@@ -30,16 +30,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from cryptography.fernet import InvalidToken
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from reelpay import events
 from reelpay.accounts.models import Account
 from reelpay.clock import Clock
-from reelpay.db import run_write
+from reelpay.db import write_once
 from reelpay.events import Event
 from reelpay.payouts import destinations, methods, service
 from reelpay.payouts import rules as payout_rules
@@ -143,21 +141,6 @@ def _ticker(now: datetime | None, clock: Clock | None) -> Callable[[], datetime]
     return lambda: now
 
 
-async def _write(
-    maker: async_sessionmaker[AsyncSession],
-    work: Callable[[AsyncSession], Awaitable[Any]],
-    publish: Publish | None,
-) -> Any:
-    async with maker() as session:
-        result = await run_write(session, lambda: work(session))
-        if publish is not None:
-            try:
-                await publish(events.take(session))
-            except Exception:  # events are best effort: the database has the truth
-                log.warning("payout events were not published", exc_info=True)
-        return result
-
-
 # ---------------------------------------------------------------------------------------------
 # Scheduled payouts
 
@@ -186,7 +169,7 @@ async def create_scheduled_payouts(
         async def one(session: AsyncSession, creator_id: int = creator_id) -> bool:
             return await _schedule_one(session, creator_id, now=now, settings=settings)
 
-        if await _write(maker, one, publish):
+        if await write_once(maker, one, publish):
             created += 1
     return created
 
@@ -243,7 +226,7 @@ async def send_one(
     publish: Publish | None = None,
 ) -> PayoutStatus | None:
     """Claim, send and record one payout; returns its status afterwards (None: not ours)."""
-    claim = await _write(
+    claim = await write_once(
         maker, lambda s: _claim(s, payout_id, now=now, settings=settings, provider=provider.name),
         publish,
     )  # fmt: skip
@@ -254,7 +237,7 @@ async def send_one(
     except Exception:  # the provider may or may not have sent it
         log.warning("payout %s: no answer from the provider", payout_id, exc_info=True)
         result = None
-    return await _write(  # type: ignore[no-any-return]
+    return await write_once(  # type: ignore[no-any-return]
         maker,
         lambda s: _record(s, payout_id, claim, result, now=now, settings=settings),
         publish,

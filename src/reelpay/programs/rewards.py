@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from reelpay import events
 from reelpay.accounts.models import Account
 from reelpay.content.models import Video, VideoDailyViews
-from reelpay.db import run_write
+from reelpay.db import write_once
 from reelpay.enums import Visibility
 from reelpay.errors import DomainError, ErrorCode
 from reelpay.events import Event
@@ -89,14 +89,10 @@ async def accrue_day(
     async with maker() as session:
         creator_ids = await programs.enrolled_account_ids(session, Program.CREATOR_REWARDS)
     for creator_id in creator_ids:
-        async with maker() as session:
-
-            async def one(session: AsyncSession = session, creator_id: int = creator_id) -> str:
-                return await _accrue_one(session, creator_id, day, now=now, rules=rules)
-
-            outcome = await run_write(session, one)
-            if publish is not None:
-                await publish(events.take(session))
+        outcome = await write_once(
+            maker, partial(_accrue_one, creator_id=creator_id, day=day, now=now, rules=rules),
+            publish,
+        )  # fmt: skip
         if outcome == "before":
             continue
         if outcome == "already":

@@ -11,18 +11,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from reelpay import events
 from reelpay.accounts import service as accounts
 from reelpay.accounts.models import Account
 from reelpay.content import service as content
 from reelpay.content.models import Follow
 from reelpay.content.visibility import ContentAccess
-from reelpay.db import run_write, upsert
+from reelpay.db import upsert, write_once
 from reelpay.enums import FollowStatus
 from reelpay.errors import DomainError, ErrorCode, NotFound
 from reelpay.events import Event
@@ -452,14 +452,9 @@ async def release_due(
         )
     released = cents = 0
     for purchase_id in due:
-        async with maker() as session:
-
-            async def one(session: AsyncSession = session, purchase_id: int = purchase_id) -> int:
-                return await release_one(session, purchase_id, now=now)
-
-            amount = await run_write(session, one)
-            if publish is not None:
-                await publish(events.take(session))
+        amount = await write_once(
+            maker, partial(release_one, purchase_id=purchase_id, now=now), publish
+        )
         if amount:
             released += 1
             cents += amount

@@ -13,13 +13,13 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from reelpay import events
-from reelpay.db import run_write
+from reelpay.db import write_once
 from reelpay.events import Event
 from reelpay.settings import Rules
 from reelpay.wallet import ledger
@@ -93,14 +93,7 @@ async def release_due(
         )
     released = cents = 0
     for hold_id in due:
-        async with maker() as session:
-
-            async def one(session: AsyncSession = session, hold_id: int = hold_id) -> int:
-                return await _release(session, hold_id, now=now)
-
-            amount = await run_write(session, one)
-            if publish is not None:
-                await publish(events.take(session))
+        amount = await write_once(maker, partial(_release, hold_id=hold_id, now=now), publish)
         if amount:
             released += 1
             cents += amount

@@ -13,10 +13,17 @@ from reelpay.accounts.models import Account as AccountModel
 from reelpay.accounts.switching import SwitchPreview
 from reelpay.content import service as content
 from reelpay.content.visibility import ContentAccess, can_see_video
-from reelpay.errors import PermissionDenied
+from reelpay.errors import NotFound, PermissionDenied
 from reelpay.graphql.context import Context
 from reelpay.graphql.enums import AccountType, FollowStatus, ProFeature, Role, Standing, Visibility
-from reelpay.graphql.relay import Connection, Node, connection, page_request, paged
+from reelpay.graphql.relay import (
+    Connection,
+    Node,
+    connection,
+    decode_id_of,
+    page_request,
+    paged,
+)
 
 if TYPE_CHECKING:
     from reelpay.graphql.content.types import AccountAnalytics, Video
@@ -53,6 +60,26 @@ ACCOUNT_KEY = (int,)
 TIP_KEY = (int,)
 NOTIFICATION_KEY = (int,)
 SERIES_KEY = (int,)
+
+
+async def viewer_or_account_for_staff(
+    info: Info[Context, None], account_id: strawberry.ID | None, what: str
+) -> AccountModel:
+    """The viewer's own account, or (staff only) the one `accountId` names: for queries about
+    one account that staff may ask about anyone ("Only staff see other accounts' <what>.")."""
+    ctx = info.context
+    viewer = await ctx.require_viewer()
+    if account_id is None:
+        return viewer
+    pk = decode_id_of(account_id, "Account", ("accountId",))
+    if pk == viewer.id:
+        return viewer
+    if not viewer.is_staff:
+        raise PermissionDenied(f"Only staff see other accounts' {what}.")
+    found = await ctx.loaders.account.load(pk)
+    if found is None:
+        raise NotFound("No such account.", field=("accountId",))
+    return found  # type: ignore[no-any-return]
 
 
 async def _is_self_or_staff(info: Info[Context, None], account_id: int) -> bool:

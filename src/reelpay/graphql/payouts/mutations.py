@@ -10,7 +10,8 @@ from strawberry.types import Info
 
 from reelpay import events
 from reelpay.accounts import service as accounts
-from reelpay.errors import DomainError, NotFound, PermissionDenied
+from reelpay.errors import DomainError
+from reelpay.graphql.accounts.types import viewer_or_account_for_staff
 from reelpay.graphql.context import Context, logged_in
 from reelpay.graphql.errors import UserError, as_user_errors
 from reelpay.graphql.money import exactly_one, require_key
@@ -190,18 +191,7 @@ class PayoutQueries:
     async def payout_forecast(
         self, info: Info[Context, None], account_id: strawberry.ID | None = None
     ) -> PayoutForecast:
-        ctx = info.context
-        viewer = await ctx.require_viewer()
-        account = viewer
-        if account_id is not None:
-            pk = decode_id_of(account_id, "Account", ("accountId",))
-            if pk != viewer.id:
-                if not viewer.is_staff:
-                    raise PermissionDenied("Only staff see other accounts' payouts.")
-                found = await ctx.loaders.account.load(pk)
-                if found is None:
-                    raise NotFound("No such account.", field=("accountId",))
-                account = found
+        account = await viewer_or_account_for_staff(info, account_id, "payouts")
         return await load_forecast(info, account)
 
     @strawberry.field(description="Staff: every creator's payouts, newest first.")

@@ -9,7 +9,8 @@ import strawberry
 from strawberry.types import Info
 
 from reelpay.accounts import service as accounts
-from reelpay.errors import DomainError, NotFound, PermissionDenied
+from reelpay.errors import DomainError
+from reelpay.graphql.accounts.types import viewer_or_account_for_staff
 from reelpay.graphql.context import Context, logged_in
 from reelpay.graphql.errors import UserError, as_user_errors, user_errors
 from reelpay.graphql.money import Money
@@ -116,18 +117,7 @@ class ProgramQueries:
         program: ProgramEnum,  # type: ignore[valid-type]
         account_id: strawberry.ID | None = None,
     ) -> ProgramEligibility:
-        ctx = info.context
-        viewer = await ctx.require_viewer()
-        account = viewer
-        if account_id is not None:
-            pk = decode_id_of(account_id, "Account", ("accountId",))
-            if pk != viewer.id:
-                if not viewer.is_staff:
-                    raise PermissionDenied("Only staff check other accounts' eligibility.")
-                found = await ctx.loaders.account.load(pk)
-                if found is None:
-                    raise NotFound("No such account.", field=("accountId",))
-                account = found
+        account = await viewer_or_account_for_staff(info, account_id, "eligibility")
         return await load_eligibility(info, account, Program(program))
 
     @strawberry.field(description="Staff: applications to review, oldest first.")
