@@ -115,7 +115,7 @@ async def run(
     for payout_id in due:
         try:
             outcome = await send_one(
-                maker, provider, payout_id, now=tick(), settings=settings, publish=publish
+                maker, provider, payout_id, clock=tick, settings=settings, publish=publish
             )
         except Exception:
             # One payout must not stop the others; it stays as it was and is tried again.
@@ -221,15 +221,18 @@ async def send_one(
     provider: PayoutProvider,
     payout_id: int,
     *,
-    now: datetime,
+    clock: Callable[[], datetime],
     settings: Settings,
     publish: Publish | None = None,
 ) -> PayoutStatus | None:
-    """Claim, send and record one payout; returns its status afterwards (None: not ours)."""
+    """Claim, send and record one payout; returns its status afterwards (None: not ours).
+    The record step reads `clock` again: a provider call can take a while."""
+    claimed_at = clock()
     claim = await write_once(
-        maker, lambda s: _claim(s, payout_id, now=now, settings=settings, provider=provider.name),
+        maker,
+        lambda s: _claim(s, payout_id, now=claimed_at, settings=settings, provider=provider.name),
         publish,
-    )  # fmt: skip
+    )
     if not isinstance(claim, _Claim):
         return claim  # type: ignore[no-any-return]
     try:
@@ -237,9 +240,10 @@ async def send_one(
     except Exception:  # the provider may or may not have sent it
         log.warning("payout %s: no answer from the provider", payout_id, exc_info=True)
         result = None
+    answered_at = clock()
     return await write_once(  # type: ignore[no-any-return]
         maker,
-        lambda s: _record(s, payout_id, claim, result, now=now, settings=settings),
+        lambda s: _record(s, payout_id, claim, result, now=answered_at, settings=settings),
         publish,
     )
 
