@@ -280,3 +280,26 @@ async def test_a_page_of_payouts_costs_the_same_queries_for_3_or_30(api):
     node = large["payouts"]["edges"][0]["node"]
     assert node["creator"] == {"handle": "creator29"}
     assert node["method"] == {"masked": "c\u2022\u2022\u2022@paypal.example", "kind": "PAYPAL"}
+
+
+async def test_only_the_creator_and_staff_see_a_payout_through_every_path(api):
+    creator = await sign_up(api, "maker")
+    other = await sign_up(api, "other")
+    staff = await make_staff(api, api.engine)
+    await credit_earnings(api.engine, creator, 15_000)
+    await add_paypal(api, creator)
+    payout_id = await _requested(api, creator)
+    node = "query($id: ID!) { node(id: $id) { ... on Payout { status } } }"
+    nodes = "query($id: ID!) { nodes(ids: [$id]) { ... on Payout { status } } }"
+    history = (
+        "query($a: ID!) { node(id: $a) { ... on Account { payouts { history(first: 5)"
+        " { totalCount } } } } }"
+    )
+
+    for viewer, visible in ((creator, True), (staff, True), (other, False), (None, False)):
+        token = viewer.token if viewer else None
+        expected = {"status": "REQUESTED"} if visible else None
+        assert (await api.data(node, {"id": payout_id}, token))["node"] == expected
+        assert (await api.data(nodes, {"id": payout_id}, token))["nodes"] == [expected]
+        seen = (await api.data(history, {"a": creator.id}, token))["node"]["payouts"]
+        assert seen == ({"history": {"totalCount": 1}} if visible else None)

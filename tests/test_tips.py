@@ -648,7 +648,7 @@ async def test_malformed_key_is_refused(api, key):
 @pytest.mark.parametrize("method", ["COINS", "CARD"])
 async def test_concurrent_tips_cannot_pass_the_daily_amount_limit(api, method):
     # On PostgreSQL these once deadlocked (a FOR UPDATE against the KEY SHARE locks that
-    # inserting the idempotency key takes); see gifting.service.lock_parties.
+    # inserting the idempotency key takes); see accounts.service.lock_parties.
     creator = await make_creator(api)
     fan = await make_tipper(api, packages=(7000,) * 9)
 

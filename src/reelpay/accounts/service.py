@@ -403,3 +403,30 @@ def _handle_taken_problem() -> Problem:
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+async def lock_parties(
+    session: AsyncSession, *, shared: Sequence[int] = (), updating: Sequence[int] = ()
+) -> list[Account]:
+    """Lock accounts a money movement depends on, in primary-key order, and re-read them.
+
+    `shared` (FOR SHARE): a creator whose standing must not change until we commit (a ban
+    waits for gifts in flight). `updating` (FOR NO KEY UPDATE): a tipper, so one tipper's tips
+    run one at a time and the daily limits hold. NO KEY UPDATE does not conflict with the KEY
+    SHARE locks that inserting rows referencing the account takes (FOR UPDATE deadlocked), and
+    taking every lock in key order means two people paying each other cannot deadlock.
+    SQLite's BEGIN IMMEDIATE already serialises writers; there these are plain reads.
+    Returns the accounts in the order of `shared` then `updating` (missing ones left out).
+    """
+    found: dict[int, Account] = {}
+    for account_id in sorted({*shared, *updating}):
+        locked = await session.execute(
+            sa.select(Account)
+            .where(Account.id == account_id)
+            .with_for_update(read=account_id not in updating, key_share=account_id in updating)
+            .execution_options(populate_existing=True)
+        )
+        account = locked.scalar_one_or_none()
+        if account is not None:
+            found[account_id] = account
+    return [found[i] for i in (*shared, *updating) if i in found]

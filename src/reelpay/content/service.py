@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reelpay import dates
 from reelpay.accounts.models import Account
 from reelpay.content import audience
 from reelpay.content.models import (
@@ -650,14 +651,7 @@ async def analytics(
             "Advanced analytics are for pro (BUSINESS) accounts.",
             code=ErrorCode.BUSINESS_ACCOUNT_REQUIRED,
         )
-    if end < start:
-        raise DomainError("The range ends before it starts.", field=("to",))
-    if end > today:
-        raise DomainError("The range cannot end after today.", field=("to",))
-    if (end - start).days + 1 > rules.analytics_max_range_days:
-        raise DomainError(
-            f"A range covers at most {rules.analytics_max_range_days} days.", field=("from",)
-        )
+    dates.check_range(start, end, today=today, max_days=rules.analytics_max_range_days)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     view_rows = (
         await session.execute(

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelpay import events
+from reelpay.accounts import service as accounts
 from reelpay.accounts.models import Account
 from reelpay.content import service as content
 from reelpay.errors import DomainError, ErrorCode, NotFound
@@ -110,7 +111,7 @@ async def send_gift(
         what = "gifts"
     if creator_id == sender.id:
         raise DomainError("You cannot send gifts to yourself.", code=ErrorCode.CANNOT_PAY_SELF)
-    (creator,) = await lock_parties(session, shared=[creator_id])
+    (creator,) = await accounts.lock_parties(session, shared=[creator_id])
     # Receiving gifts (on a LIVE or a video) is the LIVE gifts program: enrolled, not suspended.
     if await programs.earning_problems(session, creator, Program.LIVE_GIFTS):
         raise DomainError(refusal(what), code=ErrorCode.CREATOR_NOT_ELIGIBLE)
@@ -181,7 +182,7 @@ async def check_tip(
     now: datetime,
     settings: Settings,
 ) -> Account:
-    """Every tip rule; returns the creator. In a write, hold `lock_parties` first."""
+    """Every tip rule; returns the creator. In a write, hold `accounts.lock_parties` first."""
     rules = settings.rules
     check_spender(tipper.birth_date, tipper.country, now.date(), rules)
     if not rules.tip_min_cents <= request.amount_cents <= rules.tip_max_cents:
@@ -235,33 +236,6 @@ async def check_tip(
     return creator
 
 
-async def lock_parties(
-    session: AsyncSession, *, shared: Sequence[int] = (), updating: Sequence[int] = ()
-) -> list[Account]:
-    """Lock accounts a money movement depends on, in primary-key order, and re-read them.
-
-    `shared` (FOR SHARE): a creator whose standing must not change until we commit (a ban
-    waits for gifts in flight). `updating` (FOR NO KEY UPDATE): a tipper, so one tipper's tips
-    run one at a time and the daily limits hold. NO KEY UPDATE does not conflict with the KEY
-    SHARE locks that inserting rows referencing the account takes (FOR UPDATE deadlocked), and
-    taking every lock in key order means two people paying each other cannot deadlock.
-    SQLite's BEGIN IMMEDIATE already serialises writers; there these are plain reads.
-    Returns the accounts in the order of `shared` then `updating` (missing ones left out).
-    """
-    found: dict[int, Account] = {}
-    for account_id in sorted({*shared, *updating}):
-        locked = await session.execute(
-            sa.select(Account)
-            .where(Account.id == account_id)
-            .with_for_update(read=account_id not in updating, key_share=account_id in updating)
-            .execution_options(populate_existing=True)
-        )
-        account = locked.scalar_one_or_none()
-        if account is not None:
-            found[account_id] = account
-    return [found[i] for i in (*shared, *updating) if i in found]
-
-
 async def prepare_tip(
     session: AsyncSession,
     tipper: Account,
@@ -296,7 +270,7 @@ async def record_tip(
     provider: str | None = None,
 ) -> dict[str, Any]:
     """Credit the creator 100% of the tip, from coins or from a successful card charge."""
-    await lock_parties(session, shared=[request.creator_id], updating=[tipper.id])
+    await accounts.lock_parties(session, shared=[request.creator_id], updating=[tipper.id])
     replayed = await idempotency.claim(
         session,
         account_id=tipper.id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -180,6 +180,20 @@ class Context:
         self._loaders = None
         if new_instant:
             self.now = self.services.clock.now()
+
+    async def own_events(
+        self, channel_of: Callable[[int], str]
+    ) -> AsyncGenerator[tuple[Account, dict[str, Any]], None]:
+        """The viewer's events on their channel, with the viewer, for as long as their
+        session stays valid (a revoked one ends the stream with UNAUTHENTICATED). No
+        connection is held between events."""
+        viewer = await self.require_viewer()
+        async with self.services.broker.subscribe(channel_of(viewer.id)) as subscriber:
+            while True:
+                await self.release(new_instant=True)
+                payload = await subscriber.next()
+                self.forget_viewer()
+                yield await self.require_viewer(), payload
 
     async def close(self) -> None:
         if self._viewer is not None and not self._viewer.done():

@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reelpay.accounts import service as accounts
 from reelpay.accounts.models import Account
 from reelpay.errors import DomainError, ErrorCode, NotFound
 from reelpay.notifications import service as notifications
@@ -22,16 +23,11 @@ IN_FLIGHT = (PayoutStatus.REQUESTED, PayoutStatus.PROCESSING)
 
 
 async def lock_account(session: AsyncSession, account_id: int) -> Account:
-    """Serialise one creator's payout changes (no-op on SQLite, whose writers queue anyway)."""
-    account = await session.scalar(
-        sa.select(Account)
-        .where(Account.id == account_id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    )
-    if account is None:
+    """Serialise one creator's payout changes (see `accounts.lock_parties`)."""
+    locked = await accounts.lock_parties(session, updating=[account_id])
+    if not locked:
         raise NotFound("No such account.")
-    return account
+    return locked[0]
 
 
 async def active_methods(session: AsyncSession, account_id: int) -> list[PayoutMethod]:

@@ -74,10 +74,6 @@ def owed_date(row: PayoutSchedule | None, today: date) -> date | None:
     return due
 
 
-async def owed_schedule_date(session: AsyncSession, creator_id: int, today: date) -> date | None:
-    return owed_date(await session.get(PayoutSchedule, creator_id), today)
-
-
 async def set_schedule(
     session: AsyncSession,
     owner: Account,
@@ -189,7 +185,7 @@ async def next_scheduled_date(
 ) -> date | None:
     """When the next scheduled payout will be made: today if one is owed (today's date, or
     a date the job missed), else the next schedule date after today."""
-    if await owed_schedule_date(session, creator_id, today) is not None:
+    if owed_date(await session.get(PayoutSchedule, creator_id), today) is not None:
         return today
     return next_on_or_after(schedule, today + timedelta(days=1))
 
@@ -440,12 +436,3 @@ async def all_payouts_count(session: AsyncSession, status: PayoutStatus | None) 
 async def payouts_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Payout]:
     rows = await session.scalars(sa.select(Payout).where(Payout.id.in_(set(ids))))
     return {row.id: row for row in rows}
-
-
-async def paid_out_total(session: AsyncSession, creator_id: int) -> int:
-    total = await session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(Payout.amount_cents), 0)).where(
-            Payout.creator_id == creator_id, Payout.status == PayoutStatus.PAID
-        )
-    )
-    return int(total or 0)

@@ -143,6 +143,8 @@ class SourceBreakdown:
     available: int = 0
     in_payout: int = 0
     paid_out: int = 0
+    # Credited to the available balance, net of reversals, payouts not deducted.
+    credited: int = 0
 
     @property
     def total(self) -> int:
@@ -163,8 +165,10 @@ def allocate(
     of it that was paid.
     """
     order = list(EarningsSource)
+    credited: dict[EarningsSource, int] = defaultdict(int)
     queues: dict[EarningsSource, deque[list[Any]]] = defaultdict(deque)
     for day, source, amount in sorted(credits, key=lambda c: (c[0], order.index(c[1]))):
+        credited[source] += amount
         queue = queues[source]
         if amount > 0:
             queue.append([day, amount])
@@ -204,6 +208,7 @@ def allocate(
             available=sum(cell[1] for cell in queues[source]),
             in_payout=used_held[source],
             paid_out=used_paid[source],
+            credited=credited[source],
         )
         for source in EarningsSource
     }
@@ -267,6 +272,13 @@ async def _sum_by_kind(
     return int(total or 0)
 
 
+async def paid_out(session: AsyncSession, owner_id: int) -> int:
+    """Everything the creator's payouts sent, in cents (from the ledger)."""
+    return -await _sum_by_kind(
+        session, owner_id, LedgerAccountKind.PAYOUTS_HELD, TransactionKind.PAYOUT_PAID
+    )
+
+
 async def breakdown(session: AsyncSession, owner_id: int) -> dict[EarningsSource, SourceBreakdown]:
     """Pending, available, in-payout and paid-out cents per source (see `allocate`)."""
     credits = await _daily(session, owner_id, (LedgerAccountKind.EARNINGS,))
@@ -280,9 +292,7 @@ async def breakdown(session: AsyncSession, owner_id: int) -> dict[EarningsSource
     returned = -await _sum_by_kind(
         session, owner_id, LedgerAccountKind.PAYOUTS_HELD, TransactionKind.PAYOUT_RETURN
     )
-    paid = -await _sum_by_kind(
-        session, owner_id, LedgerAccountKind.PAYOUTS_HELD, TransactionKind.PAYOUT_PAID
-    )
+    paid = await paid_out(session, owner_id)
     return allocate(credits, pending=pending, withdrawn=held - returned, paid_out=paid)
 
 

@@ -61,23 +61,6 @@ async def balances(session: AsyncSession, owner_ids: Sequence[int]) -> dict[int,
     }
 
 
-async def earnings_by_source(session: AsyncSession, owner_id: int) -> dict[EarningsSource, int]:
-    """USD cents credited to the user's earnings, net of reversals, per source."""
-    rows = await session.execute(
-        sa.select(LedgerTransaction.earnings_source, sa.func.sum(LedgerPosting.amount))
-        .join(LedgerTransaction, LedgerTransaction.id == LedgerPosting.transaction_id)
-        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.ledger_account_id)
-        .where(
-            LedgerAccount.owner_id == owner_id,
-            LedgerAccount.kind == LedgerAccountKind.EARNINGS,
-            LedgerTransaction.earnings_source.is_not(None),
-        )
-        .group_by(LedgerTransaction.earnings_source)
-    )
-    found = {source: int(total) for source, total in rows.all()}
-    return {source: found.get(source, 0) for source in EarningsSource}
-
-
 @dataclass(frozen=True)
 class Entry:
     """One line of a wallet's history: a posting on one of the user's ledger accounts."""

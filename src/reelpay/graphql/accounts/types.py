@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from reelpay import dates
 from reelpay.accounts.models import Account as AccountModel
 from reelpay.accounts.switching import SwitchPreview
 from reelpay.content import service as content
@@ -416,19 +417,10 @@ class Account(Node):
 
         if not await _is_self_or_staff(info, self.db_id):
             return None
-        limit = info.context.settings.rules.analytics_max_range_days
-        if not 0 <= (to - from_).days < limit:
-            from reelpay.errors import DomainError
-
-            raise DomainError(
-                f"`from` must not be after `to`, and the range at most {limit} days.",
-                field=("from",),
-            )
-        if to > info.context.now.date():
-            from reelpay.errors import DomainError
-
-            raise DomainError("`to` cannot be after today (UTC).", field=("to",))
         rules = info.context.settings.rules
+        dates.check_range(
+            from_, to, today=info.context.now.date(), max_days=rules.analytics_max_range_days
+        )
         days = await info.context.read(
             lambda s: rewards.rewards_days(s, self.db_id, start=from_, end=to, rules=rules)
         )

@@ -7,6 +7,7 @@ database with a short-lived session, so a long subscription holds no connection 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import Annotated, Any
 
 import strawberry
@@ -125,14 +126,9 @@ class LiveSubscriptions:
         "UNAUTHENTICATED when your session is revoked, EVENTS_LOST if events were lost."
     )
     async def wallet_events(self, info: Info[Context, None]) -> AsyncGenerator[WalletEvent, None]:
-        ctx = info.context
-        viewer = await ctx.require_viewer()
-        async with ctx.services.broker.subscribe(events.wallet_channel(viewer.id)) as subscriber:
-            while True:
-                await ctx.release(new_instant=True)
-                payload = await subscriber.next()
-                ctx.forget_viewer()
-                await ctx.require_viewer()  # a revoked session stops the stream
+        # closed with the subscription, so its broker subscription ends at once
+        async with aclosing(info.context.own_events(events.wallet_channel)) as stream:
+            async for viewer, payload in stream:
                 yield WalletEvent(
                     kind=models.TransactionKind(payload["kind"]),
                     asset=models.Asset(payload["asset"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import Any
 
 import strawberry
@@ -404,14 +405,9 @@ class PayoutSubscription:
         "UNAUTHENTICATED when your session is revoked, EVENTS_LOST if events were lost."
     )
     async def payout_updates(self, info: Info[Context, None]) -> AsyncGenerator[PayoutEvent, None]:
-        ctx = info.context
-        viewer = await ctx.require_viewer()
-        async with ctx.services.broker.subscribe(events.payouts_channel(viewer.id)) as subscriber:
-            while True:
-                await ctx.release(new_instant=True)
-                payload = await subscriber.next()
-                ctx.forget_viewer()
-                await ctx.require_viewer()  # a revoked session stops the stream
+        # closed with the subscription, so its broker subscription ends at once
+        async with aclosing(info.context.own_events(events.payouts_channel)) as stream:
+            async for _viewer, payload in stream:
                 yield PayoutEvent(
                     status=payout_models.PayoutStatus(payload["status"]),
                     payout=await _payout(info, payload["payoutId"]),

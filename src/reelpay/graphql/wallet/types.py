@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from reelpay.errors import DomainError
+from reelpay import dates
 from reelpay.graphql.context import Context
 from reelpay.graphql.money import Money
 from reelpay.graphql.relay import Connection, paged
@@ -103,20 +103,18 @@ class Wallet:
 
     @strawberry.field(description="Everything paid out to your payout methods.")
     async def paid_out(self, info: Info[Context, None]) -> Money:
-        found = await info.context.read(lambda s: earnings.breakdown(s, self.owner_id))
-        return Money.usd(sum(b.paid_out for b in found.values()))
+        return Money.usd(await info.context.read(lambda s: earnings.paid_out(s, self.owner_id)))
 
     @strawberry.field(
         description="Earnings per source: pending, available, in payout and paid out (every "
         "source listed)."
     )
     async def earnings_by_source(self, info: Info[Context, None]) -> list[SourceEarnings]:
-        credited = await info.context.read(lambda s: wallet.earnings_by_source(s, self.owner_id))
         found = await info.context.read(lambda s: earnings.breakdown(s, self.owner_id))
         return [
             SourceEarnings(
                 source=source,
-                amount=Money.usd(credited[source]),
+                amount=Money.usd(b.credited),
                 pending=Money.usd(b.pending),
                 available=Money.usd(b.available),
                 in_payout=Money.usd(b.in_payout),
@@ -136,14 +134,12 @@ class Wallet:
         from_: Annotated[date, strawberry.argument(name="from")],
         to: date,
     ) -> list[EarningsDay]:
-        limit = info.context.settings.rules.analytics_max_range_days
-        if not 0 <= (to - from_).days < limit:
-            raise DomainError(
-                f"`from` must not be after `to`, and the range at most {limit} days.",
-                field=("from",),
-            )
-        if to > info.context.now.date():
-            raise DomainError("`to` cannot be after today (UTC).", field=("to",))
+        dates.check_range(
+            from_,
+            to,
+            today=info.context.now.date(),
+            max_days=info.context.settings.rules.analytics_max_range_days,
+        )
         days = await info.context.read(lambda s: earnings.daily(s, self.owner_id, from_, to))
         return [
             EarningsDay(
