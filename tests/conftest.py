@@ -25,7 +25,22 @@ from reelpay.settings import Settings
 
 POSTGRES_URL = os.environ.get("REELPAY_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("REELPAY_REQUIRE_POSTGRES") == "1"
+# Where every test's clock starts (a Monday): tests that pin exact dates count from here.
 START = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+
+
+def dated_start() -> datetime:
+    """Where the clock of a test marked `dated` starts: START, or the instant in
+    REELPAY_TEST_NOW (ISO 8601 with a zone, e.g. 2028-02-29T23:59:59Z). The dated CI step
+    reruns those tests at awkward instants; they must hold on any date."""
+    text = os.environ.get("REELPAY_TEST_NOW")
+    if not text:
+        return START
+    now = datetime.fromisoformat(text)
+    if now.tzinfo is None:
+        raise ValueError(f"REELPAY_TEST_NOW must name its zone (e.g. {text}Z), not {text!r}")
+    return now.astimezone(UTC)
+
 
 BACKENDS = ["sqlite", "postgres"]
 # Seeded by the migrations and never changed by the app: kept between tests.
@@ -85,6 +100,12 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 async def clean_db(engine: AsyncEngine) -> AsyncEngine:
     """Every test starts from empty tables."""
+    await empty_tables(engine)
+    return engine
+
+
+async def empty_tables(engine: AsyncEngine) -> None:
+    """Delete every row but the reference data the migrations load."""
     tables = [
         t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in REFERENCE_TABLES
     ]
@@ -96,12 +117,12 @@ async def clean_db(engine: AsyncEngine) -> AsyncEngine:
         else:
             for table in tables:
                 await connection.execute(sa.text(f"DELETE FROM {table}"))
-    return engine
 
 
 @pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(START)
+def clock(request: pytest.FixtureRequest) -> FrozenClock:
+    """The injectable clock; a test marked `dated` starts at `dated_start()`."""
+    return FrozenClock(dated_start() if request.node.get_closest_marker("dated") else START)
 
 
 @pytest.fixture

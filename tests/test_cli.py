@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -32,15 +33,17 @@ def _scalar(url: str, sql: str):
     return asyncio.run(run())
 
 
-def test_migrate_seed_and_create_staff(scratch_db, capsys):
+@pytest.mark.dated
+def test_migrate_seed_and_create_staff(scratch_db, capsys, clock):
     assert main(["migrate"]) == 0
-    assert main(["seed-demo"]) == 0
+    assert main(["seed-demo"], clock=clock) == 0
+    assert "24 Series sales" in capsys.readouterr().out
     accounts = _scalar(scratch_db, "SELECT count(*) FROM accounts")
     assert accounts == 30 + 1_200  # people you can log in as, and chef.leo's audience
     assert _scalar(scratch_db, "SELECT count(*) FROM videos") == 20
     assert _scalar(scratch_db, "SELECT count(*) FROM payments") == 25 + 24  # coins, Series
     # chef.leo: 21 sales past their refund window are available (6.99 USD each), 3 pending;
-    # he is paid weekly to PayPal.
+    # he is paid weekly to PayPal, next in three days.
     assert (
         _scalar(
             scratch_db,
@@ -49,6 +52,8 @@ def test_migrate_seed_and_create_staff(scratch_db, capsys):
         == 21 * 699
     )
     assert _scalar(scratch_db, "SELECT frequency FROM payout_schedules") == "WEEKLY"
+    payday = clock.now().date() + timedelta(days=3)
+    assert _scalar(scratch_db, "SELECT weekday FROM payout_schedules") == payday.isoweekday()
     assert (
         _scalar(scratch_db, "SELECT masked FROM payout_methods")
         == "c\u2022\u2022\u2022@paypal.example"
@@ -56,23 +61,35 @@ def test_migrate_seed_and_create_staff(scratch_db, capsys):
     assert _scalar(scratch_db, "SELECT count(*) FROM live_streams WHERE status = 'LIVE'") == 1
     assert main(["ledger", "verify"]) == 0
     # A second load refuses, or does nothing with --if-empty.
-    assert main(["seed-demo"]) == 1
-    assert main(["seed-demo", "--if-empty"]) == 0
+    assert main(["seed-demo"], clock=clock) == 1
+    assert main(["seed-demo", "--if-empty"], clock=clock) == 0
     assert _scalar(scratch_db, "SELECT count(*) FROM accounts") == accounts
 
-    assert main(["create-staff", "--email", "Ops@Example.com", "--password", "ops-password-1"]) == 0
+    staff = ["create-staff", "--email", "Ops@Example.com", "--password", "ops-password-1"]
+    assert main(staff, clock=clock) == 0
     assert _scalar(scratch_db, "SELECT role FROM accounts WHERE email = 'ops@example.com'") == (
         "STAFF"
     )
-    assert main(["create-staff", "--email", "fan01@demo.reelpay.dev"]) == 0
+    assert main(["create-staff", "--email", "fan01@demo.reelpay.dev"], clock=clock) == 0
     assert _scalar(scratch_db, "SELECT role FROM accounts WHERE handle = 'fan01'") == "STAFF"
     out = capsys.readouterr().out
     assert "created staff account Ops" in out and "fan01 is now staff" in out
 
 
-def test_create_staff_reports_bad_input_and_creates_nothing(scratch_db, capsys):
+def test_a_demo_that_cannot_be_built_loads_nothing(scratch_db, capsys, clock, monkeypatch):
+    monkeypatch.setenv("REELPAY_SERIES_REFUND_WINDOW_DAYS", "10")
     assert main(["migrate"]) == 0
-    assert main(["create-staff", "--email", "not-an-email", "--password", "x"]) == 1
+    capsys.readouterr()
+    assert main(["seed-demo"], clock=clock) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("demo data not loaded: ") and "REFUND_WINDOW_DAYS is 10" in err, err
+    assert _scalar(scratch_db, "SELECT count(*) FROM accounts") == 0
+    assert _scalar(scratch_db, "SELECT count(*) FROM ledger_transactions") == 0
+
+
+def test_create_staff_reports_bad_input_and_creates_nothing(scratch_db, capsys, clock):
+    assert main(["migrate"]) == 0
+    assert main(["create-staff", "--email", "not-an-email", "--password", "x"], clock=clock) == 1
     err = capsys.readouterr().err
     assert "input.email" in err and "input.password" in err
     assert _scalar(scratch_db, "SELECT count(*) FROM accounts") == 0

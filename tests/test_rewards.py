@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from reelpay.cli import main
+from reelpay.clock import FrozenClock
 from tests.factories import (
     User,
     enrol,
@@ -33,7 +34,7 @@ from tests.factories import add_views as load_views
 pytestmark = pytest.mark.usefixtures("verify_ledger")
 
 TODAY = date(2026, 6, 15)  # the frozen clock: 2026-06-15T12:00Z
-DAY = date(2026, 6, 14)  # yesterday: over for the frozen clock and for the real one
+DAY = date(2026, 6, 14)  # yesterday
 SUMMARY = "date creatorsCredited credited { currency minorUnits amount } alreadyCredited suspended"
 REWARDS = "date qualifiedViews estimated { currency minorUnits } credited { currency minorUnits }"
 DAY_NOT_OVER = "Rewards are computed for days that are over (UTC); pick an earlier date."
@@ -470,11 +471,11 @@ async def test_only_staff_run_the_accrual(api):
 # --- the command line ----------------------------------------------------------------------
 
 
-async def cli(*args: str) -> int:
-    return await asyncio.to_thread(main, ["jobs", "rewards", *args])
+async def cli(clock: FrozenClock, *args: str) -> int:
+    return await asyncio.to_thread(main, ["jobs", "rewards", *args], clock=clock)
 
 
-async def test_the_cli_credits_what_the_mutation_credits(api, settings, monkeypatch, capsys):
+async def test_the_cli_credits_what_the_mutation_credits(api, settings, clock, monkeypatch, capsys):
     monkeypatch.setenv("REELPAY_DATABASE_URL", settings.database_url)
     staff = await make_staff(api, api.engine)
     before = DAY - timedelta(days=1)
@@ -485,7 +486,7 @@ async def test_the_cli_credits_what_the_mutation_credits(api, settings, monkeypa
     await suspend(api, staff, held, "BANNED")
     capsys.readouterr()
 
-    assert await cli("--date", str(DAY)) == 0
+    assert await cli(clock, "--date", str(DAY)) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"rewards for {DAY}: 2 creator(s) credited 1.99 USD; 0 already credited; 1 suspended"
     ]
@@ -497,7 +498,7 @@ async def test_the_cli_credits_what_the_mutation_credits(api, settings, monkeypa
         assert await earnings(api, user) == (2 * cents, only_rewards(2 * cents))
     assert await credited_on(api, held) == 0  # settled at nothing while banned
 
-    assert await cli("--date", str(DAY)) == 0
+    assert await cli(clock, "--date", str(DAY)) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"rewards for {DAY}: 0 creator(s) credited 0.00 USD; 3 already credited; 0 suspended"
     ]
@@ -505,20 +506,19 @@ async def test_the_cli_credits_what_the_mutation_credits(api, settings, monkeypa
     assert await accrual_transactions(api.engine) == 4
 
 
-async def test_the_cli_refuses_a_day_that_is_not_over(api, settings, monkeypatch, capsys):
+async def test_the_cli_refuses_a_day_that_is_not_over(api, settings, clock, monkeypatch, capsys):
     monkeypatch.setenv("REELPAY_DATABASE_URL", settings.database_url)
     star = await creator(api, "star", {DAY: 2_000})
-    tomorrow = datetime.now(UTC).date() + timedelta(days=1)  # not over whenever the job runs
     capsys.readouterr()
 
-    for day in (tomorrow, date(2999, 1, 1)):
-        assert await cli("--date", str(day)) == 1
+    for day in (TODAY, TODAY + timedelta(days=1), date(2999, 1, 1)):
+        assert await cli(clock, "--date", str(day)) == 1
         captured = capsys.readouterr()
         assert captured.err.splitlines() == [DAY_NOT_OVER]
         assert captured.out == ""
 
     with pytest.raises(SystemExit) as exit_info:
-        await cli("--date", "2026-06-31")
+        await cli(clock, "--date", "2026-06-31")
     assert exit_info.value.code == 2
     assert await accruals(api.engine) == []
     assert await earnings(api, star) == (0, only_rewards(0))

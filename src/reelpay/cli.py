@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from reelpay import demo, migrate
 from reelpay.accounts import service as accounts
 from reelpay.accounts.passwords import Passwords
-from reelpay.clock import SystemClock
+from reelpay.clock import Clock, SystemClock
 from reelpay.db import create_engine, create_sessionmaker, run_write, session_scope
 from reelpay.enums import Role
 from reelpay.errors import DomainError
@@ -26,7 +26,9 @@ from reelpay.settings import ConfigurationError, Settings
 from reelpay.wallet import audit, earnings
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
+    """Run one command; `clock` is the real one unless a test gives its own."""
+    clock = clock or SystemClock()
     parser = argparse.ArgumentParser(prog="reelpay", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the API (GraphiQL at /graphql in development)")
@@ -79,16 +81,16 @@ def main(argv: list[str] | None = None) -> int:
         print("database is up to date")
         return 0
     if args.command == "seed-demo":
-        return asyncio.run(_seed(settings, args.if_empty))
+        return asyncio.run(_seed(settings, args.if_empty, clock))
     if args.command == "ledger":
         return asyncio.run(_verify_ledger(settings))
     if args.command == "jobs" and args.job == "release-earnings":
-        return asyncio.run(_release_job(settings))
+        return asyncio.run(_release_job(settings, clock))
     if args.command == "jobs" and args.job == "payouts":
-        return asyncio.run(_payouts_job(settings))
+        return asyncio.run(_payouts_job(settings, clock))
     if args.command == "jobs":
-        return asyncio.run(_rewards_job(settings, args.date))
-    return asyncio.run(_create_staff(settings, args))
+        return asyncio.run(_rewards_job(settings, args.date, clock))
+    return asyncio.run(_create_staff(settings, args, clock))
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -105,7 +107,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _seed(settings: Settings, if_empty: bool) -> int:
+async def _seed(settings: Settings, if_empty: bool, clock: Clock) -> int:
     engine = create_engine(settings.database_url)
     try:
         async with session_scope(create_sessionmaker(engine)) as session:
@@ -118,10 +120,14 @@ async def _seed(settings: Settings, if_empty: bool) -> int:
                     file=sys.stderr,
                 )
                 return 1
-            now = SystemClock().now()
-            counts = await run_write(
-                session, lambda: demo.seed(session, settings=settings, now=now)
-            )
+            now = clock.now()
+            try:
+                counts = await run_write(
+                    session, lambda: demo.seed(session, settings=settings, now=now)
+                )
+            except demo.DemoError as error:
+                print(f"demo data not loaded: {error}", file=sys.stderr)
+                return 1
         print("demo data loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
         print(f"log in as mia.dances@demo.reelpay.dev / {demo.DEMO_PASSWORD}")
         return 0
@@ -145,8 +151,8 @@ async def _verify_ledger(settings: Settings) -> int:
     return 0
 
 
-async def _rewards_job(settings: Settings, day: date | None) -> int:
-    now = SystemClock().now()
+async def _rewards_job(settings: Settings, day: date | None, clock: Clock) -> int:
+    now = clock.now()
     day = day or (now - timedelta(days=1)).date()
     engine = create_engine(settings.database_url)
     broker = create_broker(settings.database_url)  # subscribers on API workers hear of it
@@ -168,11 +174,11 @@ async def _rewards_job(settings: Settings, day: date | None) -> int:
     return 0
 
 
-async def _release_job(settings: Settings) -> int:
+async def _release_job(settings: Settings, clock: Clock) -> int:
     engine = create_engine(settings.database_url)
     broker = create_broker(settings.database_url)
     try:
-        maker, now = create_sessionmaker(engine), SystemClock().now()
+        maker, now = create_sessionmaker(engine), clock.now()
         count, cents = await series_sales.release_due(maker, now=now, publish=broker.publish)
         holds, held_cents = await earnings.release_due(maker, now=now, publish=broker.publish)
     finally:
@@ -185,14 +191,14 @@ async def _release_job(settings: Settings) -> int:
     return 0
 
 
-async def _payouts_job(settings: Settings) -> int:
+async def _payouts_job(settings: Settings, clock: Clock) -> int:
     engine = create_engine(settings.database_url)
     broker = create_broker(settings.database_url)
     try:
         summary = await payout_processing.run(
             create_sessionmaker(engine),
             create_payout_provider(settings.payout_provider),
-            clock=SystemClock(),
+            clock=clock,
             settings=settings,
             publish=broker.publish,
         )
@@ -207,7 +213,7 @@ async def _payouts_job(settings: Settings) -> int:
     return 1 if summary.errors else 0
 
 
-async def _create_staff(settings: Settings, args: argparse.Namespace) -> int:
+async def _create_staff(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
     engine = create_engine(settings.database_url)
     try:
         async with session_scope(create_sessionmaker(engine)) as session:
@@ -231,7 +237,7 @@ async def _create_staff(settings: Settings, args: argparse.Namespace) -> int:
                     lambda: accounts.sign_up(
                         session,
                         data,
-                        now=SystemClock().now(),
+                        now=clock.now(),
                         rules=settings.rules,
                         passwords=Passwords(settings),
                         role=Role.STAFF,
