@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export REELPAY_DATABASE_URL ?= sqlite+aiosqlite:///./reelpay.db
 
-.PHONY: install run serve migrate seed test test-sqlite schema check lint format typecheck audit clean
+.PHONY: install run serve migrate seed test test-dated schema check lint format typecheck audit clean
 
 install: $(STAMP)
 
@@ -31,6 +31,15 @@ seed: install
 # PostgreSQL tests run when REELPAY_TEST_POSTGRES_URL is set (CI always sets it).
 test: install
 	$(BIN)/pytest -q
+
+# The tests marked `dated` again, with their clock at awkward instants: a leap day one second
+# to midnight, the year's last second and first instant, a Sunday at a month's end.
+DATED_AT ?= 2028-02-29T23:59:59Z 2026-12-31T23:59:59Z 2027-01-01T00:00:00Z 2027-02-28T12:00:00Z
+test-dated: install
+	@for now in $(DATED_AT); do \
+	  echo "== dated tests at $$now"; \
+	  REELPAY_TEST_NOW=$$now $(BIN)/pytest -q -m dated || exit 1; \
+	done
 
 schema: install
 	$(BIN)/strawberry export-schema reelpay.graphql.schema:schema --output schema.graphql

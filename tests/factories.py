@@ -58,6 +58,14 @@ async def sign_up(api: Any, handle: str | None = None, **fields: Any) -> User:
     )
 
 
+async def log_in(api: Any, user: User) -> User:
+    """Log `user` in again (a session older than its TTL has expired); updates the token."""
+    payload = await api.mutate("logIn", {"email": user.email, "password": user.password}, "token")
+    assert payload["userErrors"] == [], payload["userErrors"]
+    user.token = payload["token"]
+    return user
+
+
 async def make_staff(api: Any, engine: AsyncEngine, handle: str = "staff") -> User:
     user = await sign_up(api, handle)
     async with create_sessionmaker(engine)() as session:

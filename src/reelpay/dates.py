@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from reelpay.errors import DomainError
+from reelpay.settings import Rules
 
 
 def check_range(start: date, end: date, *, today: date, max_days: int) -> None:
@@ -15,3 +16,14 @@ def check_range(start: date, end: date, *, today: date, max_days: int) -> None:
         raise DomainError("The range cannot end after today.", field=("to",))
     if (end - start).days + 1 > max_days:
         raise DomainError(f"A range covers at most {max_days} days.", field=("from",))
+
+
+def report_range(
+    start: date | None, end: date | None, *, today: date, rules: Rules
+) -> tuple[date, date]:
+    """The range a report asked for, with what was left out filled in (`to`: today; `from`:
+    `report_default_days` days ending on `to`), checked as `check_range` says."""
+    end = today if end is None else end
+    start = end - timedelta(days=rules.report_default_days - 1) if start is None else start
+    check_range(start, end, today=today, max_days=rules.analytics_max_range_days)
+    return start, end

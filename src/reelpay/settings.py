@@ -49,6 +49,8 @@ class Rules:
     views_window_days: int = 30
     posts_window_days: int = 30
     analytics_max_range_days: int = 92
+    # Reports by day (analytics, rewards, earnings) without `from`/`to`: the last 30 days.
+    report_default_days: int = 30
     session_ttl_days: int = 30
     # Money (domain.md "Money"). Amounts of real money are USD cents.
     min_spender_age: int = 18

@@ -17,6 +17,7 @@ from reelpay.content.visibility import ContentAccess, can_see_video
 from reelpay.errors import NotFound, PermissionDenied
 from reelpay.graphql.context import Context
 from reelpay.graphql.enums import AccountType, FollowStatus, ProFeature, Role, Standing, Visibility
+from reelpay.graphql.ranges import FromDay, ToDay
 from reelpay.graphql.relay import (
     Connection,
     Node,
@@ -263,14 +264,15 @@ class Account(Node):
         return await _follow_connection(info, self.db_id, "requests", first, after, last, before)
 
     @strawberry.field(
-        description="Views per day per video and follower growth over a date range (UTC days, "
-        "both ends included). For the owner of a BUSINESS account only."
+        description="Views per day per video and follower growth over a range of UTC days "
+        "(both ends included, at most 92 days, not after today; the last 30 days when `from` "
+        "and `to` are left out). For the owner of a BUSINESS account only."
     )
     async def analytics(
         self,
         info: Info[Context, None],
-        from_: Annotated[date, strawberry.argument(name="from")],
-        to: date,
+        from_: FromDay = None,
+        to: ToDay = None,
     ) -> AnalyticsRef:
         from reelpay.graphql.content.types import AccountAnalytics
 
@@ -278,9 +280,11 @@ class Account(Node):
         if viewer.id != self.db_id:
             raise PermissionDenied("Only the account's owner sees its analytics.")
         ctx = info.context
+        rules = ctx.settings.rules
+        start, end = dates.report_range(from_, to, today=ctx.now.date(), rules=rules)
         result = await ctx.read(
             lambda s: content.analytics(
-                s, self.model, start=from_, end=to, today=ctx.now.date(), rules=ctx.settings.rules
+                s, self.model, start=start, end=end, today=ctx.now.date(), rules=rules
             )
         )
         return AccountAnalytics.from_result(result)
@@ -403,14 +407,15 @@ class Account(Node):
         )
 
     @strawberry.field(
-        description="Creator Rewards per UTC day (both ends included, at most 92 days): "
-        "qualified views, the estimate and what was credited. Owner and staff only."
+        description="Creator Rewards per UTC day (both ends included, at most 92 days, not "
+        "after today; the last 30 days when `from` and `to` are left out): qualified views, "
+        "the estimate and what was credited. Owner and staff only."
     )
     async def rewards(
         self,
         info: Info[Context, None],
-        from_: Annotated[date, strawberry.argument(name="from")],
-        to: date,
+        from_: FromDay = None,
+        to: ToDay = None,
     ) -> list[RewardsDayRef] | None:
         from reelpay.graphql.programs.types import RewardsDay
         from reelpay.programs import rewards
@@ -418,11 +423,9 @@ class Account(Node):
         if not await _is_self_or_staff(info, self.db_id):
             return None
         rules = info.context.settings.rules
-        dates.check_range(
-            from_, to, today=info.context.now.date(), max_days=rules.analytics_max_range_days
-        )
+        start, end = dates.report_range(from_, to, today=info.context.now.date(), rules=rules)
         days = await info.context.read(
-            lambda s: rewards.rewards_days(s, self.db_id, start=from_, end=to, rules=rules)
+            lambda s: rewards.rewards_days(s, self.db_id, start=start, end=end, rules=rules)
         )
         return [RewardsDay.of(d) for d in days]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -11,6 +10,7 @@ from strawberry.types import Info
 from reelpay import dates
 from reelpay.graphql.context import Context
 from reelpay.graphql.money import Money
+from reelpay.graphql.ranges import FromDay, ToDay
 from reelpay.graphql.relay import Connection, paged
 from reelpay.wallet import earnings, models
 from reelpay.wallet import service as wallet
@@ -126,21 +126,19 @@ class Wallet:
 
     @strawberry.field(
         description="Earnings per UTC day from `from` to `to` (both included, at most 92 "
-        "days, not after today), per source, net of reversals: for charts."
+        "days, not after today; the last 30 days when both are left out), per source, net of "
+        "reversals: for charts."
     )
     async def earnings_by_day(
         self,
         info: Info[Context, None],
-        from_: Annotated[date, strawberry.argument(name="from")],
-        to: date,
+        from_: FromDay = None,
+        to: ToDay = None,
     ) -> list[EarningsDay]:
-        dates.check_range(
-            from_,
-            to,
-            today=info.context.now.date(),
-            max_days=info.context.settings.rules.analytics_max_range_days,
+        start, end = dates.report_range(
+            from_, to, today=info.context.now.date(), rules=info.context.settings.rules
         )
-        days = await info.context.read(lambda s: earnings.daily(s, self.owner_id, from_, to))
+        days = await info.context.read(lambda s: earnings.daily(s, self.owner_id, start, end))
         return [
             EarningsDay(
                 date=d.day,
