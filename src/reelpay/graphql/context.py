@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from reelpay.graphql.loaders import Loaders
 
 T = TypeVar("T")
+log = logging.getLogger("reelpay.graphql")
 
 
 @dataclass
@@ -55,6 +57,9 @@ class Context:
     # One AsyncSession allows one statement at a time, but GraphQL resolves sibling fields
     # concurrently: every database call goes through this lock.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    # Database work still running (see `_to_completion`), and whether the operation is over.
+    _work: set[asyncio.Task[Any]] = field(default_factory=set, init=False)
+    _closed: bool = field(default=False, init=False)
     _viewer: asyncio.Task[Account | None] | None = field(default=None, init=False)
     _loaders: Loaders | None = field(default=None, init=False)
 
@@ -92,14 +97,33 @@ class Context:
         return self._loaders
 
     def _session_now(self) -> AsyncSession:
+        if self._closed:
+            raise OperationOver("The operation is over; its session is closed.")
         if self._session is None:
             self._session = self.services.sessionmaker()
         return self._session
 
+    async def _to_completion(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run database work to its end even if the resolver awaiting it is cancelled.
+
+        graphql-core cancels the sibling resolvers of a non-null field that fails. A statement
+        cut off half way leaves its connection broken (SQLite closes it, asyncpg is left mid
+        protocol and the pool fails to reset it), and the next use of the session fails. So the
+        work runs in a task of its own, shielded; `close` waits for every such task.
+        """
+        task = asyncio.ensure_future(work())
+        self._work.add(task)
+        task.add_done_callback(self._work.discard)
+        return await asyncio.shield(task)
+
     async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run a read on the operation's session, one statement at a time."""
-        async with self._lock:
-            return await work(self._session_now())
+
+        async def locked() -> T:
+            async with self._lock:
+                return await work(self._session_now())
+
+        return await self._to_completion(locked)
 
     @asynccontextmanager
     async def _locked(self) -> AsyncIterator[AsyncSession]:
@@ -117,19 +141,23 @@ class Context:
         Committed when it returns, rolled back when it raises (retried on conflicts).
         `anonymous` ignores any token: signing up or logging in must work with a stale one.
         """
-        async with self._locked() as session:
 
-            async def attempt() -> T:
-                viewer = None if anonymous else await self._authenticate(session)
-                self._set_viewer(viewer)
-                return await work(session, viewer)
+        async def locked() -> T:
+            async with self._locked() as session:
 
-            try:
-                result = await db.run_write(session, attempt)
-            finally:
-                self._loaders = None  # what the loaders cached may have changed
-            await self.services.broker.publish(events.take(session))
-            return result
+                async def attempt() -> T:
+                    viewer = None if anonymous else await self._authenticate(session)
+                    self._set_viewer(viewer)
+                    return await work(session, viewer)
+
+                try:
+                    result = await db.run_write(session, attempt)
+                finally:
+                    self._loaders = None  # what the loaders cached may have changed
+                await self.services.broker.publish(events.take(session))
+                return result
+
+        return await self._to_completion(locked)
 
     async def write_as_system(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """A write on the platform's behalf (bookkeeping), whatever the viewer's token says."""
@@ -139,7 +167,8 @@ class Context:
         """The logged-in account (None when anonymous); a bad token is UNAUTHENTICATED."""
         if self._viewer is None:
             self._viewer = asyncio.ensure_future(self.read(self._authenticate))
-        return await self._viewer
+        # Every field shares this future: one cancelled waiter must not cancel it for the rest.
+        return await asyncio.shield(self._viewer)
 
     async def require_viewer(self) -> Account:
         return logged_in(await self.viewer())
@@ -196,11 +225,26 @@ class Context:
                 yield await self.require_viewer(), payload
 
     async def close(self) -> None:
-        if self._viewer is not None and not self._viewer.done():
-            self._viewer.cancel()
+        """End the operation: wait for database work still running (resolvers graphql-core
+        cancelled), then close the session. Later work is refused with `OperationOver`."""
+        while self._work:
+            await asyncio.gather(*self._work, return_exceptions=True)
+            # What just finished may have scheduled more (a DataLoader dispatches its batch
+            # on the next turn of the loop).
+            await asyncio.sleep(0)
+        self._closed = True
         if self._session is not None:
-            await self._session.close()
-            self._session = None
+            session, self._session = self._session, None
+            try:
+                await session.close()
+            except Exception:
+                # The answer is computed; a connection that cannot be returned cleanly is
+                # the pool's to discard, not the client's problem.
+                log.exception("closing the operation's database session failed")
+
+
+class OperationOver(RuntimeError):
+    """Database work asked for after its operation ended (only orphaned work can)."""
 
 
 def logged_in(viewer: Account | None) -> Account:

@@ -46,6 +46,12 @@ FORBIDDEN = "FORBIDDEN"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+# Request errors of the transport: which operation to run cannot be decided, or the request is
+# malformed for HTTP (with a `reason`, e.g. SUBSCRIPTION_NEEDS_WEBSOCKET).
+OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+BAD_REQUEST = "BAD_REQUEST"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+SUBSCRIPTION_NEEDS_WEBSOCKET = "SUBSCRIPTION_NEEDS_WEBSOCKET"
 EVENTS_LOST = "EVENTS_LOST"
 
 
@@ -70,12 +76,14 @@ def shape(error: GraphQLError) -> GraphQLError:
         if problem.field:
             extra["field"] = list(problem.field)
         return _with(error, problem.message, BAD_USER_INPUT, extra)
-    if error.path is None:
+    if error.path is None and isinstance(original, GraphQLError):
         # Raised before execution, while coercing variables (a scalar's parser refused a
         # value such as the Date "2026-13-01"): the request is at fault, and graphql-core's
         # message says which variable and why.
         return _with(error, error.message, BAD_USER_INPUT)
-    log.error("unexpected error in %s", error.path, exc_info=original)
+    # Anything else is ours (a database failure outside any field included): its message
+    # stays in the log.
+    log.error("unexpected error in %s", error.path or "the operation", exc_info=original)
     return _with(error, "Unexpected error.", INTERNAL_SERVER_ERROR)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,6 +30,18 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+class Loader(DataLoader[K, V]):
+    """A DataLoader whose futures survive a cancelled caller.
+
+    Fields asking for the same key share one cached future, and graphql-core cancels the
+    siblings of a non-null field that fails: awaiting the future directly would cancel it for
+    every other field too. Each caller awaits it through a shield of its own.
+    """
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
+
+
 class Loaders:
     def __init__(self, context: Context) -> None:
         self._ctx = context
@@ -38,14 +51,14 @@ class Loaders:
         self.following_count = self._by_id(content.following_counts)
         self.follow_request_count = self._by_id(content.follow_request_counts)
         self.pinned_video_ids = self._by_id(content.pinned_video_ids_by_account)
-        self.viewer_follow_status: DataLoader[int, FollowStatus | None] = DataLoader(
+        self.viewer_follow_status: DataLoader[int, FollowStatus | None] = Loader(
             self._viewer_follow_statuses
         )
-        self.access: DataLoader[int, ContentAccess] = DataLoader(self._access)
-        self.video_page: DataLoader[tuple[int, PageRequest], Page[Video]] = DataLoader(
+        self.access: DataLoader[int, ContentAccess] = Loader(self._access)
+        self.video_page: DataLoader[tuple[int, PageRequest], Page[Video]] = Loader(
             self._video_pages
         )
-        self.video_count: DataLoader[int, int] = DataLoader(self._video_counts)
+        self.video_count: DataLoader[int, int] = Loader(self._video_counts)
         self.follower_page = self._follow_pages("followee", FollowStatus.ACCEPTED)
         self.following_page = self._follow_pages("follower", FollowStatus.ACCEPTED)
         self.follow_request_page = self._follow_pages("followee", FollowStatus.PENDING)
@@ -58,9 +71,7 @@ class Loaders:
         self.series_episodes = self._by_id(series_service.episodes_by_series)
         self.series_rating = self._by_id(series_sales.ratings)
         self.payout_method = self._by_id(payout_methods.methods_by_ids)
-        self.viewer_series_purchase: DataLoader[int, Any] = DataLoader(
-            self._viewer_series_purchases
-        )
+        self.viewer_series_purchase: DataLoader[int, Any] = Loader(self._viewer_series_purchases)
         settings, ctx = context.settings, context
         self.views_in_window = self._by_id(
             lambda s, ids: content.views_in_window(
@@ -78,7 +89,7 @@ class Loaders:
             found = await self._ctx.read(lambda s: fetch(s, ids))
             return [found.get(i) for i in ids]
 
-        return DataLoader(load)
+        return Loader(load)
 
     async def _viewer_follow_statuses(self, ids: list[int]) -> list[FollowStatus | None]:
         viewer = await self._ctx.viewer()
@@ -140,7 +151,7 @@ class Loaders:
                 pages.update({(a, request): page for a, page in found.items()})
             return [pages[key] for key in keys]
 
-        return DataLoader(load)
+        return Loader(load)
 
 
 async def load_accounts(loaders: Loaders, ids: Sequence[int]) -> list[Account]:
