@@ -442,7 +442,7 @@ async def test_operations_deeper_than_12_are_refused(api):
     )
 
     assert "errors" not in ok, ok
-    assert too_deep["data"] is None
+    assert "data" not in too_deep  # refused before execution
     assert too_deep["errors"][0]["message"] == "'anonymous' exceeds maximum operation depth of 12"
     assert too_deep["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
@@ -459,7 +459,7 @@ async def test_more_than_30_aliases_are_refused(api):
     body = await api.execute(aliased(31))
 
     assert ok["a29"] == {"totalCount": 1}
-    assert body["data"] is None
+    assert "data" not in body  # refused before execution
     assert body["errors"][0]["message"] == "31 aliases found. Allowed: 30"
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
@@ -467,7 +467,7 @@ async def test_more_than_30_aliases_are_refused(api):
 async def test_huge_documents_are_refused(api):
     body = await api.execute("{ viewer { " + "id " * 5000 + "} }")
 
-    assert body["data"] is None
+    assert "data" not in body
     assert "more than 4000 tokens" in body["errors"][0]["message"]
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
@@ -491,7 +491,7 @@ async def test_operations_that_could_return_too_many_items_are_refused(api):
 
     for body, items in ((literal, 10100), (with_variables, 10100), (inner_default, 202100)):
         error = assert_bad_input(body, "NODE_LIMIT_EXCEEDED")
-        assert body["data"] is None
+        assert "data" not in body
         assert str(items) in error["message"]
     assert (
         len((await api.data(NESTED_PAGES, {"outer": 99, "inner": 100}))["accounts"]["edges"]) == 1
@@ -513,7 +513,7 @@ async def test_the_node_limit_stops_a_mutation_before_it_runs(api):
     )
 
     assert_bad_input(body, "NODE_LIMIT_EXCEEDED")
-    assert body["data"] is None
+    assert "data" not in body
     count = await api.data('{ account(handle: "alice") { videos { totalCount } } }')
     assert count == {"account": {"videos": {"totalCount": 0}}}
 
@@ -556,16 +556,99 @@ async def test_request_errors_are_400_for_graphql_response_json(api, request_err
 
 
 @pytest.mark.parametrize("request_error", ["{ viewer { ", "{ nope }"])
-async def test_request_errors_are_200_with_null_data_for_application_json(api, request_error):
+async def test_request_errors_are_200_without_data_for_application_json(api, request_error):
+    """Execution never started, so there is no `data` (the GraphQL spec); legacy JSON clients
+    keep their 200 (GraphQL over HTTP)."""
     for accept in ("application/json", None, "*/*"):
         headers = {"Accept": accept} if accept else {}
         response = await api.client.post("/graphql", json={"query": request_error}, headers=headers)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("application/json")
         body = response.json()
-        assert body["data"] is None
+        assert "data" not in body, body
         assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
         assert "Traceback" not in response.text
+
+
+# Subscriptions run over the WebSocket; sent over HTTP they are refused before execution.
+SUBSCRIPTIONS = [
+    "subscription { walletEvents { kind } }",  # unnamed, as GraphiQL sends it over HTTP
+    "subscription Mine { payoutUpdates { status } }",
+    'subscription { liveEvents(liveId: "TGl2ZVN0cmVhbTox") { __typename } }',
+]
+
+
+@pytest.mark.parametrize(
+    ("subscription", "method", "accept"),
+    [
+        *(
+            (SUBSCRIPTIONS[0], method, accept)
+            for method in ("POST", "GET")
+            for accept in ("application/json", GRAPHQL_RESPONSE, None)
+        ),
+        *((subscription, "POST", None) for subscription in SUBSCRIPTIONS[1:]),
+    ],
+)
+async def test_a_subscription_over_http_is_refused_with_a_pointer_to_the_websocket(
+    api, caplog, subscription, method, accept
+):
+    alice = await sign_up(api, "alice")
+    headers = {"Authorization": f"Bearer {alice.token}"} | ({"Accept": accept} if accept else {})
+    if method == "POST":
+        response = await api.client.post("/graphql", json={"query": subscription}, headers=headers)
+    else:
+        response = await api.client.get("/graphql", params={"query": subscription}, headers=headers)
+
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith(accept or "application/json")
+    body = response.json()
+    assert list(body) == ["errors"], body
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_REQUEST", "reason": "SUBSCRIPTION_NEEDS_WEBSOCKET"}
+    assert "WebSocket" in error["message"]
+    assert "ERROR" not in caplog.text  # refused, not failed
+
+
+TWO_OPERATIONS = "query First { viewer { id } } query Second { accounts(first: 1) { totalCount } }"
+
+
+@pytest.mark.parametrize(("accept", "status"), [("application/json", 200), (GRAPHQL_RESPONSE, 400)])
+async def test_several_operations_without_an_operation_name_are_a_request_error(
+    api, accept, status
+):
+    response = await post_raw(api, {"query": TWO_OPERATIONS}, accept)
+
+    assert response.status_code == status
+    body = response.json()
+    assert list(body) == ["errors"], body
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "OPERATION_RESOLUTION_FAILURE"}
+    assert "operationName" in error["message"]
+
+    chosen = await post_raw(api, {"query": TWO_OPERATIONS, "operationName": "Second"}, accept)
+    assert chosen.json() == {"data": {"accounts": {"totalCount": 0}}}
+
+
+@pytest.mark.parametrize("accept", ["application/json", GRAPHQL_RESPONSE])
+async def test_an_operation_name_the_document_lacks_is_a_coded_json_error(api, accept):
+    response = await post_raw(api, {"query": TWO_OPERATIONS, "operationName": "Third"}, accept)
+
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith(accept)
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "OPERATION_RESOLUTION_FAILURE"}
+    assert "Third" in error["message"]
+
+
+async def test_the_node_limit_counts_the_operation_that_runs_not_the_first(api):
+    big = "query Big { accounts(first: 100) { edges { node { videos(first: 100) { edges { cursor } } } } } }"
+    body = (
+        await post_raw(
+            api, {"query": "query Small { __typename } " + big, "operationName": "Big"},
+            "application/json",
+        )
+    ).json()  # fmt: skip
+    assert_bad_input(body, "NODE_LIMIT_EXCEEDED")
 
 
 async def test_field_errors_stay_200_for_graphql_response_json(api):

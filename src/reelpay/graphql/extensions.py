@@ -1,4 +1,4 @@
-"""Schema extensions: session clean-up and the node-count limit."""
+"""Schema extensions: session clean-up, choosing the operation, and the node-count limit."""
 
 from __future__ import annotations
 
@@ -16,15 +16,24 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     get_named_type,
     value_from_ast,
 )
 from graphql.utilities import get_operation_ast
+from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 
 from reelpay.graphql.context import Context
-from reelpay.graphql.errors import BAD_USER_INPUT, shape
+from reelpay.graphql.errors import (
+    BAD_REQUEST,
+    BAD_USER_INPUT,
+    OPERATION_RESOLUTION_FAILURE,
+    SUBSCRIPTION_NEEDS_WEBSOCKET,
+    shape,
+)
 
 
 class OperationScope(SchemaExtension):
@@ -50,6 +59,56 @@ class OperationScope(SchemaExtension):
         if getattr(result, "errors", None):
             result.errors = [shape(error) for error in result.errors]
         yield None
+
+
+class OneOperation(SchemaExtension):
+    """Decide which operation a request runs before anything is validated or executed.
+
+    A document of several operations needs `operationName` (graphql-core would otherwise run
+    the first, while the limits measured none). A subscription needs the WebSocket: over HTTP
+    it would run as a query and fail.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.graphql_document is not None and ctx.pre_execution_errors is None:
+            error = _operation_error(
+                ctx.graphql_document.definitions,
+                # What the client sent: strawberry's `operation_name` falls back to the first
+                # operation's name (tests pin this).
+                getattr(ctx, "_provided_operation_name", ctx.operation_name),
+                over_http=isinstance(getattr(ctx.context, "request", None), Request),
+            )
+            if error is not None:
+                ctx.pre_execution_errors = [error]  # strawberry then skips validation
+        yield
+
+
+def _operation_error(
+    definitions: Any, operation_name: str | None, *, over_http: bool
+) -> GraphQLError | None:
+    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None and len(operations) > 1:
+        return GraphQLError(
+            "The document has several operations: name the one to run in `operationName`.",
+            extensions={"code": OPERATION_RESOLUTION_FAILURE},
+        )
+    chosen = next(
+        (
+            o
+            for o in operations
+            if operation_name is None or (o.name and o.name.value == operation_name)
+        ),
+        None,
+    )
+    if over_http and chosen is not None and chosen.operation is OperationType.SUBSCRIPTION:
+        return GraphQLError(
+            "Subscriptions run over the WebSocket at this same URL (graphql-transport-ws or "
+            "graphql-ws), not over HTTP. In GraphiQL, give the subscription a name "
+            "(`subscription MyEvents { ... }`) and it uses the WebSocket.",
+            extensions={"code": BAD_REQUEST, "reason": SUBSCRIPTION_NEEDS_WEBSOCKET},
+        )
+    return None
 
 
 class NodeLimit(SchemaExtension):

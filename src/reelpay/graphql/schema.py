@@ -24,7 +24,12 @@ from reelpay.graphql.accounts.types import Account
 from reelpay.graphql.content.mutations import ContentMutations
 from reelpay.graphql.content.types import Video
 from reelpay.graphql.context import Context
-from reelpay.graphql.extensions import NodeLimit, OperationScope, RejectNulCharacters
+from reelpay.graphql.extensions import (
+    NodeLimit,
+    OneOperation,
+    OperationScope,
+    RejectNulCharacters,
+)
 from reelpay.graphql.gifting.mutations import GiftingMutations, GiftingQueries
 from reelpay.graphql.gifting.subscriptions import LiveSubscriptions
 from reelpay.graphql.gifting.types import Gift, LiveStream
@@ -104,6 +109,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     limits = settings.limits
     extensions: list[Any] = [
         OperationScope,
+        OneOperation,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: QueryDepthLimiter(
             max_depth=limits.max_query_depth, should_ignore=_ignore_introspection

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
@@ -24,7 +25,13 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from reelpay.accounts import service as accounts
 from reelpay.graphql.context import AppServices, Context, token_from_params
-from reelpay.graphql.errors import shape
+from reelpay.graphql.errors import (
+    BAD_REQUEST,
+    METHOD_NOT_ALLOWED,
+    OPERATION_RESOLUTION_FAILURE,
+    SUBSCRIPTION_NEEDS_WEBSOCKET,
+    shape,
+)
 
 APPLICATION_JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -140,14 +147,17 @@ class ReelpayGraphQL(GraphQL[Context, None]):
             # Here every result passes, whatever failed where: no message escapes unshaped.
             result.errors = [shape(error) for error in result.errors]
         response_data = await super().process_result(request, result)
+        if getattr(request.state, "graphql_is_batch", False) or not is_request_error(result):
+            return response_data
+        # Execution never started: no `data` at all (the GraphQL spec), whatever the media type.
+        response_data.pop("data", None)
         sub_response = getattr(request.state, "graphql_sub_response", None)
-        if (
-            sub_response is not None
-            and sub_response.graphql_media_type == GRAPHQL_RESPONSE_JSON
-            and not getattr(request.state, "graphql_is_batch", False)
-            and is_request_error(result)
+        if sub_response is not None and (
+            sub_response.graphql_media_type == GRAPHQL_RESPONSE_JSON
+            # A subscription is refused as a bad request for every client; other request
+            # errors keep the 200 that legacy application/json clients expect.
+            or any(_reason(error) == SUBSCRIPTION_NEEDS_WEBSOCKET for error in result.errors or ())
         ):
-            response_data.pop("data", None)
             sub_response.status_code = 400  # applied by GraphQL.create_response
         return response_data
 
@@ -166,16 +176,24 @@ class ReelpayGraphQL(GraphQL[Context, None]):
         try:
             return await super().run(request, context=context, root_value=root_value)
         except HTTPException as e:
-            # GraphQL.__call__ would turn this into a text/plain response.
-            if self.is_websocket_request(request) or (
-                negotiate_media_type(request.headers.get("accept")) != GRAPHQL_RESPONSE_JSON
-            ):
+            # GraphQL.__call__ would turn this into a text/plain response: answer JSON, with a
+            # code, in the media type the client asked for.
+            if self.is_websocket_request(request):
                 raise
+            media_type = negotiate_media_type(request.headers.get("accept"))
+            if isinstance(e.__cause__, CannotGetOperationTypeError):
+                code = OPERATION_RESOLUTION_FAILURE
+            else:
+                code = METHOD_NOT_ALLOWED if e.status_code == 405 else BAD_REQUEST
             return Response(
-                self.encode_json({"errors": [{"message": e.reason}]}),
+                self.encode_json({"errors": [{"message": e.reason, "extensions": {"code": code}}]}),
                 status_code=e.status_code,
-                media_type=f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8",
+                media_type=f"{media_type}; charset=utf-8",
             )
+
+
+def _reason(error: Any) -> Any:
+    return (getattr(error, "extensions", None) or {}).get("reason")
 
 
 def bearer(header: str | None) -> tuple[str | None, bool]:
