@@ -641,7 +641,9 @@ async def test_an_operation_name_the_document_lacks_is_a_coded_json_error(api, a
 
 
 async def test_the_node_limit_counts_the_operation_that_runs_not_the_first(api):
-    big = "query Big { accounts(first: 100) { edges { node { videos(first: 100) { edges { cursor } } } } } }"
+    # 100 accounts and 100 videos each: 10,100 items.
+    big = """query Big { accounts(first: 100) { edges { node {
+      videos(first: 100) { edges { cursor } } } } } }"""
     body = (
         await post_raw(
             api, {"query": "query Small { __typename } " + big, "operationName": "Big"},
