@@ -134,6 +134,7 @@ async def test_reports_cover_the_last_30_days_unless_asked_otherwise(api, clock,
         ({"from": ago[2]}, days(ago[2], today)),
         ({"from": ago[91]}, days(ago[91], today)),  # 92 days: the most a report covers
         ({"from": ago[5], "to": ago[5]}, [str(ago[5])]),
+        ({"to": date(1, 1, 3)}, days(date(1, 1, 1), date(1, 1, 3))),  # nothing before year 1
     ]:
         body = await report(api, creator.token, name, **asked)
         assert "errors" not in body, (asked, body)

@@ -22,13 +22,14 @@ import pytest
 from reelpay.graphql.relay import encode_id
 from reelpay.graphql.schema import schema as graphql_schema
 from tests.factories import User, add_views, publish, sign_up
-from tests.test_graphql_api import assert_no_leak
+from tests.test_graphql_api import assert_no_leak, b64
 
 OWNER, OTHER, ANONYMOUS = "owner", "other", "anonymous"
 
 # Root siblings, before and after the field under test: each reads the database.
 BEFORE = """before: account(handle: "mia") {
   followerCount followingCount videos(first: 2) { totalCount edges { node { title viewCount } } }
+  followers(first: 2) { totalCount }
 }"""
 AFTER = "after: accounts(first: 3) { totalCount edges { node { handle followerCount } } }"
 # Siblings of an Account field under test, on the same account.
@@ -59,6 +60,9 @@ def on_account(field: str, as_: str, code: str, rest: tuple[str, ...], **extra: 
 
 
 BIG = 101  # one over the page-size cap
+# Cursors for keys past what a database integer holds.
+HUGE = b64(json.dumps(["2026-06-15T12:00:00+00:00", 2**64]))
+HUGE_ID = b64(json.dumps([2**64]))
 BAD = "BAD_USER_INPUT"
 TOO_MANY_DAYS = 'analytics(from: "2000-01-01") { days { date } }'
 
@@ -66,6 +70,12 @@ CASES = [
     # Connections refuse a page over the cap, a junk cursor, and first with last.
     on_account(f"videos(first: {BIG}) {{ totalCount }}", ANONYMOUS, BAD, ("videos",)),
     on_account('videos(first: 1, after: "junk") { totalCount }', ANONYMOUS, BAD, ("videos",)),
+    # A cursor the database could not hold would fail the whole DataLoader batch, siblings
+    # asking for the same kind of page included.
+    on_account(f'videos(first: 1, after: "{HUGE}") {{ totalCount }}', ANONYMOUS, BAD, ("videos",)),
+    on_account(
+        f'followers(first: 1, after: "{HUGE_ID}") {{ totalCount }}', ANONYMOUS, BAD, ("followers",)
+    ),
     on_account("followers(first: 1, last: 1) { totalCount }", ANONYMOUS, BAD, ("followers",)),
     on_account(f"following(last: {BIG}) {{ totalCount }}", ANONYMOUS, BAD, ("following",)),
     on_account(f"followRequests(first: {BIG}) {{ totalCount }}", OWNER, BAD, ("followRequests",)),
@@ -270,3 +280,26 @@ async def test_a_failure_outside_any_field_is_internal_and_says_nothing_of_the_d
         {"code": "INTERNAL_SERVER_ERROR"},
     )
     assert "sqlite3 disk I/O" in caplog.text  # the operator sees it in the log
+
+
+async def test_cancelled_siblings_leave_nothing_behind(api, world, caplog):
+    """Many failing non-null fields inside a page, at once: every sibling graphql-core cancels
+    settles before the session closes, and no orphaned failure is left for the log."""
+    import asyncio
+    import gc
+
+    query = """{ accounts(first: 20) { edges { node {
+      handle analytics { days { date } } followerCount videos(first: 5) { totalCount }
+    } } } }"""
+    caplog.set_level(logging.WARNING)
+    for _ in range(3):
+        bodies = await asyncio.gather(
+            *(api.execute(query, token=world.other.token) for _ in range(20))
+        )
+        for body in bodies:  # mia's analytics are hers; other's account is not a pro one
+            assert body["data"] is None  # analytics, node, edges and accounts are non-null
+            [error] = body["errors"]
+            assert error["extensions"]["code"] in ("FORBIDDEN", BAD), error
+        gc.collect()
+        await asyncio.sleep(0)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

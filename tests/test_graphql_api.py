@@ -239,6 +239,11 @@ ACCOUNTS = """query($first: Int, $after: String, $last: Int, $before: String) {
         b64("[1, 2]"),
         b64("[" + "9" * 5000 + "]"),
         base64.b64encode(b"\xff\xfe").decode(),
+        b64("[9223372036854775808]"),  # one past what a database integer holds
+        b64("[-9223372036854775809]"),
+        b64("[99999999999999999999999]"),
+        b64("[" * 3000),  # nested deeper than the JSON decoder recurses
+        "A" * 10_000,
     ],
 )
 @pytest.mark.parametrize("argument", ["after", "before"])
@@ -253,6 +258,63 @@ async def test_junk_cursors_are_bad_user_input(api, junk, argument):
     error = assert_bad_input(body, "INVALID_CURSOR")
     assert error["extensions"]["field"] == [argument]
     assert body["data"] is None
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        ["9999-12-31T23:59:59-14:00", 1],  # after year 9999 in UTC
+        ["0001-01-01T00:00:00+14:00", 1],  # before year 1 in UTC
+        ["2026-06-15T12:00:00+00:00", 9223372036854775808],
+        ["2026-06-15T12:00:00", 1],  # no zone
+    ],
+)
+async def test_cursors_with_instants_or_numbers_no_database_holds_are_bad_user_input(api, key):
+    alice = await sign_up(api, "alice")
+    await publish(api, alice)
+    body = await api.execute(
+        'query($after: String) { account(handle: "alice") { videos(after: $after) '
+        "{ totalCount } } }",
+        {"after": b64(json.dumps(key))},
+    )
+    assert_bad_input(body, "INVALID_CURSOR")
+    assert body["data"] == {"account": {"videos": None}}
+
+
+async def test_a_search_longer_than_any_name_finds_nothing(api):
+    await sign_up(api, "alice")
+    for search in ("a" * 60_000, "al" + "%" * 5_000, "@" + "a" * 51):
+        data = await api.data(
+            "query($s: String) { accounts(search: $s) { totalCount edges { cursor } } }",
+            {"s": search},
+        )
+        assert data == {"accounts": {"totalCount": 0, "edges": []}}
+    found = await api.data('{ accounts(search: "@Ali") { totalCount } }')
+    assert found == {"accounts": {"totalCount": 1}}
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("query($h: String!) { account(handle: $h) { handle } }", {"h": "\ud800"}),
+        ("query($s: String) { accounts(search: $s) { totalCount } }", {"s": "ab\udfffcd"}),
+        (
+            "mutation($i: LogInInput!) { logIn(input: $i) { token } }",
+            {"i": {"email": "a\ud83d@example.com", "password": "correct horse"}},
+        ),
+    ],
+)
+async def test_text_that_is_not_unicode_is_refused_before_anything_runs(api, query, variables):
+    """A lone UTF-16 surrogate is valid JSON but no database can store or compare it."""
+    response = await api.client.post(
+        "/graphql",
+        content=json.dumps({"query": query, "variables": variables}),  # "\\ud800" escapes
+        headers={"Content-Type": "application/json"},
+    )
+    body = response.json()
+    error = assert_bad_input(body, "INVALID_INPUT")
+    assert "data" not in body
+    assert "surrogate" in error["message"]
 
 
 async def test_a_cursor_from_another_list_is_refused(api):
@@ -610,6 +672,17 @@ async def test_a_subscription_over_http_is_refused_with_a_pointer_to_the_websock
 
 
 TWO_OPERATIONS = "query First { viewer { id } } query Second { accounts(first: 1) { totalCount } }"
+
+
+@pytest.mark.parametrize(
+    "document",
+    ["subscription { nope }", "{ viewer { id } } { __typename }"],
+)
+async def test_an_invalid_document_is_a_validation_error_first(api, document):
+    """What is wrong with the document itself comes first, before how it was sent."""
+    response = await post_raw(api, {"query": document}, "application/json")
+    errors = response.json()["errors"]
+    assert {e["extensions"]["code"] for e in errors} == {"GRAPHQL_VALIDATION_FAILED"}, errors
 
 
 @pytest.mark.parametrize(("accept", "status"), [("application/json", 200), (GRAPHQL_RESPONSE, 400)])

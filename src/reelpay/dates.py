@@ -24,6 +24,10 @@ def report_range(
     """The range a report asked for, with what was left out filled in (`to`: today; `from`:
     `report_default_days` days ending on `to`), checked as `check_range` says."""
     end = today if end is None else end
-    start = end - timedelta(days=rules.report_default_days - 1) if start is None else start
+    if start is None:
+        try:
+            start = end - timedelta(days=rules.report_default_days - 1)
+        except OverflowError:  # `to` in the first days of year 1
+            start = date.min
     check_range(start, end, today=today, max_days=rules.analytics_max_range_days)
     return start, end

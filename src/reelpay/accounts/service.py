@@ -81,22 +81,26 @@ async def accounts_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int
 
 
 async def list_accounts(
-    session: AsyncSession, request: PageRequest, search: str | None = None
+    session: AsyncSession, request: PageRequest, search: str | None, *, rules: Rules
 ) -> Page[Account]:
     """Every account, oldest first; `search` matches the start of a handle or display name."""
-    stmt = sa.select(Account).where(*_search_filter(search))
+    stmt = sa.select(Account).where(*_search_filter(search, rules))
     return await paginate(session, stmt, (Account.id,), request, descending=False)
 
 
-async def count_accounts(session: AsyncSession, search: str | None = None) -> int:
-    stmt = sa.select(sa.func.count()).select_from(Account).where(*_search_filter(search))
+async def count_accounts(session: AsyncSession, search: str | None, *, rules: Rules) -> int:
+    stmt = sa.select(sa.func.count()).select_from(Account).where(*_search_filter(search, rules))
     return int(await session.scalar(stmt) or 0)
 
 
-def _search_filter(search: str | None) -> list[sa.ColumnElement[bool]]:
+def _search_filter(search: str | None, rules: Rules) -> list[sa.ColumnElement[bool]]:
     prefix = (search or "").strip().lower().removeprefix("@")
     if not prefix:
         return []
+    if len(prefix) > max(rules.handle_max_length, rules.display_name_max_length):
+        # Longer than any name can be: it matches nothing (and SQLite refuses very long
+        # LIKE patterns).
+        return [sa.false()]
     pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return [
         sa.or_(

@@ -57,8 +57,9 @@ class Context:
     # One AsyncSession allows one statement at a time, but GraphQL resolves sibling fields
     # concurrently: every database call goes through this lock.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
-    # Database work still running (see `_to_completion`), and whether the operation is over.
-    _work: set[asyncio.Task[Any]] = field(default_factory=set, init=False)
+    # Work still running (database work, DataLoader futures; see `track`), and whether the
+    # operation is over.
+    _work: set[asyncio.Future[Any]] = field(default_factory=set, init=False)
     _closed: bool = field(default=False, init=False)
     _viewer: asyncio.Task[Account | None] | None = field(default=None, init=False)
     _loaders: Loaders | None = field(default=None, init=False)
@@ -112,9 +113,22 @@ class Context:
         work runs in a task of its own, shielded; `close` waits for every such task.
         """
         task = asyncio.ensure_future(work())
-        self._work.add(task)
-        task.add_done_callback(self._work.discard)
+        self.track(task)
         return await asyncio.shield(task)
+
+    def track(self, work: asyncio.Future[Any]) -> None:
+        """Count `work` as the operation's until it settles: `close` waits for it. Its failure
+        is retrieved here, so one nobody awaits any more (its resolver was cancelled) is not
+        reported as lost; whoever still awaits it gets it as usual."""
+        if work.done() or work in self._work:
+            return
+        self._work.add(work)
+        work.add_done_callback(self._settled)
+
+    def _settled(self, work: asyncio.Future[Any]) -> None:
+        self._work.discard(work)
+        if not work.cancelled():
+            work.exception()
 
     async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run a read on the operation's session, one statement at a time."""
@@ -167,6 +181,7 @@ class Context:
         """The logged-in account (None when anonymous); a bad token is UNAUTHENTICATED."""
         if self._viewer is None:
             self._viewer = asyncio.ensure_future(self.read(self._authenticate))
+            self.track(self._viewer)
         # Every field shares this future: one cancelled waiter must not cancel it for the rest.
         return await asyncio.shield(self._viewer)
 
@@ -225,13 +240,11 @@ class Context:
                 yield await self.require_viewer(), payload
 
     async def close(self) -> None:
-        """End the operation: wait for database work still running (resolvers graphql-core
-        cancelled), then close the session. Later work is refused with `OperationOver`."""
-        while self._work:
+        """End the operation: wait for the work still running (what resolvers graphql-core
+        cancelled had started), then close the session. Later work is refused with
+        `OperationOver`."""
+        while self._work:  # what settles may have started more (a batch loading the next)
             await asyncio.gather(*self._work, return_exceptions=True)
-            # What just finished may have scheduled more (a DataLoader dispatches its batch
-            # on the next turn of the loop).
-            await asyncio.sleep(0)
         self._closed = True
         if self._session is not None:
             session, self._session = self._session, None

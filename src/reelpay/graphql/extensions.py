@@ -62,16 +62,15 @@ class OperationScope(SchemaExtension):
 
 
 class OneOperation(SchemaExtension):
-    """Decide which operation a request runs before anything is validated or executed.
+    """Decide which operation a valid document runs, before it runs.
 
-    A document of several operations needs `operationName` (graphql-core would otherwise run
-    the first, while the limits measured none). A subscription needs the WebSocket: over HTTP
-    it would run as a query and fail.
+    A document of several operations needs `operationName` (strawberry would otherwise pick
+    the first). A subscription needs the WebSocket: over HTTP it would run as a query and fail.
     """
 
-    def on_validate(self) -> Iterator[None]:
+    def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
-        if ctx.graphql_document is not None and ctx.pre_execution_errors is None:
+        if ctx.graphql_document is not None and ctx.result is None:
             error = _operation_error(
                 ctx.graphql_document.definitions,
                 # What the client sent: strawberry's `operation_name` falls back to the first
@@ -80,7 +79,7 @@ class OneOperation(SchemaExtension):
                 over_http=isinstance(getattr(ctx.context, "request", None), Request),
             )
             if error is not None:
-                ctx.pre_execution_errors = [error]  # strawberry then skips validation
+                ctx.result = ExecutionResult(data=None, errors=[error])  # nothing runs
         yield
 
 
@@ -136,7 +135,7 @@ class NodeLimit(SchemaExtension):
             }
             counter = _Counter(schema, fragments, ctx.variables or {}, self.default_page_size)
             nodes = counter.count(operation.selection_set, root, 1) if root else 0
-            if nodes > self.max_nodes:
+            if nodes > self.max_nodes and ctx.result is None:
                 ctx.result = ExecutionResult(
                     data=None,
                     errors=[
@@ -214,18 +213,21 @@ class _Counter:
         return max([max(size, 0) for size in sizes], default=self.default)
 
 
-class RejectNulCharacters(SchemaExtension):
-    """Refuse any string argument holding a NUL character (PostgreSQL text cannot store one,
-    so it would fail deep in a write instead of as a clear input error)."""
+class RejectUnstorableText(SchemaExtension):
+    """Refuse any string argument no database can store: one holding a NUL character
+    (PostgreSQL text cannot), or a lone UTF-16 surrogate (valid JSON, but not Unicode: neither
+    database can encode it). Either would otherwise fail deep in a read or a write instead of
+    as a clear input error."""
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
-        if _has_nul(ctx.variables) or _document_has_nul(ctx.graphql_document):
+        problem = _text_problem(ctx.variables) or _document_text_problem(ctx.graphql_document)
+        if problem is not None and ctx.result is None:
             ctx.result = ExecutionResult(
                 data=None,
                 errors=[
                     GraphQLError(
-                        "Text may not contain NUL (\\u0000) characters.",
+                        problem,
                         extensions={"code": BAD_USER_INPUT, "reason": "INVALID_INPUT"},
                     )
                 ],
@@ -233,28 +235,50 @@ class RejectNulCharacters(SchemaExtension):
         yield
 
 
-def _has_nul(value: Any) -> bool:
+NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters."
+SURROGATE_MESSAGE = (
+    "Text must be valid Unicode: it holds a lone surrogate (\\ud800 to \\udfff), which "
+    "cannot be stored."
+)
+
+
+def _string_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return NUL_MESSAGE
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return SURROGATE_MESSAGE
+    return None
+
+
+def _text_problem(value: Any) -> str | None:
     if isinstance(value, str):
-        return "\x00" in value
+        return _string_problem(value)
     if isinstance(value, dict):
-        return any(_has_nul(v) for v in value.values())
+        value = list(value.values())
     if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
+        for item in value:
+            problem = _text_problem(item)
+            if problem is not None:
+                return problem
+    return None
 
 
-def _document_has_nul(document: Any) -> bool:
+def _document_text_problem(document: Any) -> str | None:
     if document is None:
-        return False
+        return None
     from graphql import StringValueNode, visit
     from graphql.language import Visitor
 
-    found = False
+    found: list[str] = []
 
     class Finder(Visitor):
         def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
-            nonlocal found
-            found = found or "\x00" in node.value
+            problem = _string_problem(node.value)
+            if problem is not None:
+                found.append(problem)
 
     visit(document, Finder())
-    return found
+    return found[0] if found else None

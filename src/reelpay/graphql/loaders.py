@@ -35,11 +35,23 @@ class Loader(DataLoader[K, V]):
 
     Fields asking for the same key share one cached future, and graphql-core cancels the
     siblings of a non-null field that fails: awaiting the future directly would cancel it for
-    every other field too. Each caller awaits it through a shield of its own.
+    every other field too. Each caller awaits it through a shield of its own, and the operation
+    tracks the future until it settles (its session closes only after).
     """
 
+    def __init__(
+        self,
+        load_fn: Callable[[list[K]], Awaitable[Sequence[V | BaseException]]],
+        *,
+        track: Callable[[asyncio.Future[Any]], None],
+    ) -> None:
+        super().__init__(load_fn)
+        self._track = track
+
     def load(self, key: K) -> Awaitable[V]:
-        return asyncio.shield(super().load(key))
+        future = super().load(key)
+        self._track(future)  # type: ignore[arg-type]
+        return asyncio.shield(future)
 
 
 class Loaders:
@@ -52,13 +64,13 @@ class Loaders:
         self.follow_request_count = self._by_id(content.follow_request_counts)
         self.pinned_video_ids = self._by_id(content.pinned_video_ids_by_account)
         self.viewer_follow_status: DataLoader[int, FollowStatus | None] = Loader(
-            self._viewer_follow_statuses
+            self._viewer_follow_statuses, track=context.track
         )
-        self.access: DataLoader[int, ContentAccess] = Loader(self._access)
+        self.access: DataLoader[int, ContentAccess] = Loader(self._access, track=context.track)
         self.video_page: DataLoader[tuple[int, PageRequest], Page[Video]] = Loader(
-            self._video_pages
+            self._video_pages, track=context.track
         )
-        self.video_count: DataLoader[int, int] = Loader(self._video_counts)
+        self.video_count: DataLoader[int, int] = Loader(self._video_counts, track=context.track)
         self.follower_page = self._follow_pages("followee", FollowStatus.ACCEPTED)
         self.following_page = self._follow_pages("follower", FollowStatus.ACCEPTED)
         self.follow_request_page = self._follow_pages("followee", FollowStatus.PENDING)
@@ -71,7 +83,9 @@ class Loaders:
         self.series_episodes = self._by_id(series_service.episodes_by_series)
         self.series_rating = self._by_id(series_sales.ratings)
         self.payout_method = self._by_id(payout_methods.methods_by_ids)
-        self.viewer_series_purchase: DataLoader[int, Any] = Loader(self._viewer_series_purchases)
+        self.viewer_series_purchase: DataLoader[int, Any] = Loader(
+            self._viewer_series_purchases, track=context.track
+        )
         settings, ctx = context.settings, context
         self.views_in_window = self._by_id(
             lambda s, ids: content.views_in_window(
@@ -89,7 +103,7 @@ class Loaders:
             found = await self._ctx.read(lambda s: fetch(s, ids))
             return [found.get(i) for i in ids]
 
-        return Loader(load)
+        return Loader(load, track=self._ctx.track)
 
     async def _viewer_follow_statuses(self, ids: list[int]) -> list[FollowStatus | None]:
         viewer = await self._ctx.viewer()
@@ -151,7 +165,7 @@ class Loaders:
                 pages.update({(a, request): page for a, page in found.items()})
             return [pages[key] for key in keys]
 
-        return Loader(load)
+        return Loader(load, track=self._ctx.track)
 
 
 async def load_accounts(loaders: Loaders, ids: Sequence[int]) -> list[Account]:

@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -91,8 +91,18 @@ def encode_cursor(key: Key) -> str:
     return _b64encode(json.dumps(values, separators=(",", ":")))
 
 
+# The cursors we give out are a few dozen characters; anything much longer is not one of ours.
+MAX_CURSOR_LENGTH = 256
+# What a database integer holds (SQLite INTEGER, PostgreSQL bigint).
+INT64 = range(-(2**63), 2**63)
+
+
 def decode_cursor(cursor: str, key_types: KeyTypes, argument: str) -> Key:
+    """The key a cursor of ours holds, or InvalidCursor: checked down to values every
+    database can hold, since a page loader batches keys and one bad key would fail them all."""
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("too long")
         values = json.loads(_b64decode(cursor))
         if not isinstance(values, list) or len(values) != len(key_types):
             raise ValueError("wrong length")
@@ -102,13 +112,13 @@ def decode_cursor(cursor: str, key_types: KeyTypes, argument: str) -> Key:
                 parsed = datetime.fromisoformat(value)
                 if parsed.tzinfo is None:
                     raise ValueError("naive")
-                key.append(parsed)
-            elif kind is int and type(value) is int:
+                key.append(parsed.astimezone(UTC))  # OverflowError past years 1 .. 9999
+            elif kind is int and type(value) is int and value in INT64:
                 key.append(value)
             else:
                 raise ValueError("wrong type")
         return tuple(key)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError, RecursionError):
         raise InvalidCursor(
             f"`{argument}` is not a cursor this list gave out.", field=(argument,)
         ) from None

@@ -28,7 +28,7 @@ from reelpay.graphql.extensions import (
     NodeLimit,
     OneOperation,
     OperationScope,
-    RejectNulCharacters,
+    RejectUnstorableText,
 )
 from reelpay.graphql.gifting.mutations import GiftingMutations, GiftingQueries
 from reelpay.graphql.gifting.subscriptions import LiveSubscriptions
@@ -116,7 +116,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         ),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: NodeLimit(max_nodes=limits.max_nodes, default_page_size=limits.default_page_size),
-        RejectNulCharacters,
+        RejectUnstorableText,
     ]
     if settings.is_production:
         extensions.append(DisableIntrospection)

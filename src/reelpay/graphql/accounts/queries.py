@@ -45,11 +45,14 @@ class AccountQueries:
         request = page_request(
             ctx.settings.limits, ACCOUNT_KEY, first=first, after=after, last=last, before=before
         )
-        page = await ctx.read(lambda s: accounts.list_accounts(s, request, search))
+        rules = ctx.settings.rules
+        page = await ctx.read(lambda s: accounts.list_accounts(s, request, search, rules=rules))
         for model in page.items:
             ctx.loaders.account.prime(model.id, model)
         return connection(
-            page, Account.from_model, lambda: ctx.read(lambda s: accounts.count_accounts(s, search))
+            page,
+            Account.from_model,
+            lambda: ctx.read(lambda s: accounts.count_accounts(s, search, rules=rules)),
         )
 
     @strawberry.field(
