@@ -142,8 +142,12 @@ def backend(engine: AsyncEngine) -> str:
 async def api(settings: Settings, clock: FrozenClock, clean_db: AsyncEngine) -> AsyncIterator[Api]:
     app = create_app(settings, clock=clock, engine=clean_db)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield Api(client, clean_db, app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield Api(client, clean_db, app)
+    finally:
+        # ASGITransport sends no lifespan events: close what the app's shutdown would.
+        await app.state.services.broker.close()
 
 
 @pytest.fixture

@@ -134,6 +134,16 @@ def test_settings_read_rules_and_limits_from_the_environment():
         Settings.from_env({"REELPAY_ENV": "staging"})
 
 
+def test_the_default_report_range_fits_the_longest_one():
+    assert Settings.from_env({"REELPAY_REPORT_DEFAULT_DAYS": "92"}).rules.report_default_days == 92
+    assert Settings.from_env({"REELPAY_REPORT_DEFAULT_DAYS": "1"}).rules.report_default_days == 1
+    for bad in ({"REELPAY_REPORT_DEFAULT_DAYS": "0"}, {"REELPAY_REPORT_DEFAULT_DAYS": "93"}):
+        with pytest.raises(ConfigurationError, match="REELPAY_REPORT_DEFAULT_DAYS must be 1 to"):
+            Settings.from_env(bad)
+    longer = {"REELPAY_ANALYTICS_MAX_RANGE_DAYS": "365", "REELPAY_REPORT_DEFAULT_DAYS": "200"}
+    assert Settings.from_env(longer).rules.report_default_days == 200
+
+
 async def test_an_unexpected_exception_is_masked(api, monkeypatch):
     from reelpay.accounts import service
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ def readme_logins() -> list[str]:
     ]
 
 
-async def log_in(api: Any, email: str) -> str:
+async def demo_token(api: Any, email: str) -> str:
     payload = (await api.data(LOGIN, {"e": email, "p": demo.DEMO_PASSWORD}))["logIn"]
     assert payload["userErrors"] == [], (email, payload)
     return payload["token"]
@@ -117,7 +117,7 @@ async def test_the_demo_holds_on_any_date(api, settings, clock, clean_db, verify
     counts = await seed_at(clean_db, settings, now)
     assert counts["Series sales"] == 24 and counts["coin purchases"] == 25, counts
 
-    tokens = {email.split("@")[0]: await log_in(api, email) for email in readme_logins()}
+    tokens = {email.split("@")[0]: await demo_token(api, email) for email in readme_logins()}
     assert len(tokens) == 4 + demo.FANS  # mia.dances, chef.leo, pat.private, staff and the fans
     # The audience only follows: its accounts cannot log in.
     audience = await api.data(LOGIN, {"e": "audience0001@demo.reelpay.dev", "p": ""})
@@ -192,18 +192,62 @@ def test_the_readme_names_every_demo_login():
     assert len(logins) == 4 + demo.FANS
 
 
+async def snapshot(engine: Any, now: datetime) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything the demo made, every instant as its distance from `now`."""
+    tables = {
+        "accounts": "SELECT handle, country, created_at FROM accounts ORDER BY id",
+        "ages": "SELECT birth_date FROM accounts ORDER BY id",
+        "videos": "SELECT owner_id, title, duration_seconds, published_at FROM videos ORDER BY id",
+        "views": "SELECT video_id, day, views FROM video_daily_views ORDER BY video_id, day",
+        "follows": "SELECT follower_id, followee_id, created_at FROM follows ORDER BY 1, 2",
+        "postings": "SELECT p.amount, t.kind, t.created_at FROM ledger_postings p "
+        "JOIN ledger_transactions t ON t.id = p.transaction_id ORDER BY p.id",
+    }
+    found = {}
+    async with engine.connect() as connection:
+        for name, sql in tables.items():
+            rows = (await connection.execute(sa.text(sql))).all()
+            found[name] = [tuple(relative(value, now) for value in row) for row in rows]
+    # Ages in whole years and days since the last birthday (years differ in length).
+    found["ages"] = [age(born, now.date()) for ((_, born),) in found["ages"]]
+    return found
+
+
+def age(since_birth: timedelta, today: date) -> tuple[int, int]:
+    born = today - since_birth
+    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    try:
+        birthday = born.replace(year=born.year + years)
+    except ValueError:  # 29 February
+        birthday = date(born.year + years, 2, 28)
+    return years, (today - birthday).days
+
+
+def relative(value: Any, now: datetime) -> Any:
+    if isinstance(value, str) and len(value) >= 10 and value[4] == "-" and value[7] == "-":
+        value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return ("instant", now - value)
+    if isinstance(value, date):
+        return ("day", now.date() - value)
+    return value
+
+
 @pytest.mark.dated
 async def test_the_same_demo_on_every_date(clean_db, settings, clock):
-    """Only the dates move: seeded at midnight after a leap day, the demo has the same people
-    and the same figures."""
-    first = await seed_at(clean_db, settings, clock.now())
-    async with clean_db.begin() as connection:
-        handles = list(await connection.scalars(sa.select(Account.handle).order_by(Account.id)))
+    """Only the dates move: seeded at midnight after a leap day, the demo has the same rows,
+    each instant and day the same distance from the moment it was loaded (ages too)."""
+    first_now, second_now = clock.now(), at("2028-03-01T00:00:00")
+    await seed_at(clean_db, settings, first_now)
+    first = await snapshot(clean_db, first_now)
     await empty_tables(clean_db)
-    second = await seed_at(clean_db, settings, at("2028-03-01T00:00:00"))
-    async with clean_db.begin() as connection:
-        again = list(await connection.scalars(sa.select(Account.handle).order_by(Account.id)))
-    assert first == second and handles == again
+    await seed_at(clean_db, settings, second_now)
+    second = await snapshot(clean_db, second_now)
+    assert first.keys() == second.keys()
+    for table in first:
+        assert first[table] == second[table], table
+    assert len(first["views"]) > 100 and len(first["postings"]) > 100
 
 
 @pytest.mark.parametrize(
@@ -220,6 +264,14 @@ async def test_the_same_demo_on_every_date(clean_db, settings, clock):
         (
             {"posts_window_days": 2},
             "chef.leo cannot join Series",
+        ),
+        (
+            {"payout_threshold_cents": 20_000},
+            "chef.leo would have no Series earnings to withdraw (BELOW_THRESHOLD)",
+        ),
+        (
+            {"series_creator_share_percent": 10},
+            "chef.leo would have no Series earnings to withdraw (BELOW_THRESHOLD)",
         ),
     ],
 )

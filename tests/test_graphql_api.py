@@ -702,15 +702,20 @@ async def test_several_operations_without_an_operation_name_are_a_request_error(
     assert chosen.json() == {"data": {"accounts": {"totalCount": 0}}}
 
 
-@pytest.mark.parametrize("accept", ["application/json", GRAPHQL_RESPONSE])
-async def test_an_operation_name_the_document_lacks_is_a_coded_json_error(api, accept):
+@pytest.mark.parametrize(("accept", "status"), [("application/json", 200), (GRAPHQL_RESPONSE, 400)])
+async def test_an_operation_name_the_document_lacks_is_a_coded_json_error(api, accept, status):
     response = await post_raw(api, {"query": TWO_OPERATIONS, "operationName": "Third"}, accept)
 
-    assert response.status_code == 400
+    assert response.status_code == status
     assert response.headers["content-type"].startswith(accept)
     [error] = response.json()["errors"]
     assert error["extensions"] == {"code": "OPERATION_RESOLUTION_FAILURE"}
     assert "Third" in error["message"]
+    for malformed in (7, True, ["Second"], {"name": "Second"}):  # not even a name: 400
+        response = await post_raw(
+            api, {"query": TWO_OPERATIONS, "operationName": malformed}, accept
+        )
+        assert response.status_code == 400, malformed
 
 
 async def test_the_node_limit_counts_the_operation_that_runs_not_the_first(api):

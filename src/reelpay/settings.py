@@ -213,6 +213,13 @@ class Settings:
             payment_provider=provider,
             payout_provider=payout_provider,
         )
+        rules = settings.rules
+        if not 1 <= rules.report_default_days <= rules.analytics_max_range_days:
+            # A report asked for without dates must be one the API accepts.
+            raise ConfigurationError(
+                "REELPAY_REPORT_DEFAULT_DAYS must be 1 to REELPAY_ANALYTICS_MAX_RANGE_DAYS "
+                f"({rules.analytics_max_range_days}), got {rules.report_default_days}"
+            )
         return settings
 
 

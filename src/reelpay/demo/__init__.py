@@ -18,7 +18,7 @@ from reelpay.accounts.models import Account
 from reelpay.accounts.passwords import Passwords
 from reelpay.demo.money import AUDIENCE, LIVE_CREATOR, seed_money
 from reelpay.demo.people import CREATORS, DEMO_PASSWORD, FANS, seed_people
-from reelpay.demo.timeline import DemoError
+from reelpay.demo.timeline import DemoError, step
 from reelpay.settings import Settings
 
 __all__ = [
@@ -41,18 +41,19 @@ async def seed(session: AsyncSession, *, settings: Settings, now: datetime) -> d
     """Load the demo as it stands at `now`; returns what was created. The caller commits."""
     # The same choices on every date: only the dates move with `now`.
     rng = random.Random("reelpay-demo")
-    people = await seed_people(
-        session,
-        password_hash=await Passwords(settings).hash(DEMO_PASSWORD),
-        rules=settings.rules,
-        now=now,
-        rng=rng,
-    )
-    counts = {
-        "accounts": 1 + FANS + len(CREATORS),
-        "videos": people.videos,
-        "follows": people.follows,
-        "views": people.views,
-    }
-    counts.update(await seed_money(session, people, settings=settings, now=now, rng=rng))
+    with step("the demo"):  # any refusal a finer step did not name
+        people = await seed_people(
+            session,
+            password_hash=await Passwords(settings).hash(DEMO_PASSWORD),
+            rules=settings.rules,
+            now=now,
+            rng=rng,
+        )
+        counts = {
+            "accounts": 1 + FANS + len(CREATORS),
+            "videos": people.videos,
+            "follows": people.follows,
+            "views": people.views,
+        }
+        counts.update(await seed_money(session, people, settings=settings, now=now, rng=rng))
     return counts

@@ -5,7 +5,7 @@ exactly what the API would have written."""
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,7 @@ from reelpay.demo.timeline import (
     RECENT_SALES_DAYS_AGO,
     SERIES_DAYS_AGO,
     DemoError,
+    born,
     days_ago,
     step,
 )
@@ -281,6 +282,13 @@ async def _payouts(
             session, star, frequency=PayoutFrequency.WEEKLY, weekday=payday.isoweekday(),
             day_of_month=None, now=days_ago(now, 1),
         )  # fmt: skip
+    forecast = await payouts.forecast(session, star, now=now, rules=settings.rules)
+    if forecast.blockers:
+        raise DemoError(
+            f"{star.handle} would have no Series earnings to withdraw "
+            f"({', '.join(b.value for b in forecast.blockers)}): check "
+            "REELPAY_PAYOUT_THRESHOLD_CENTS and REELPAY_SERIES_CREATOR_SHARE_PERCENT"
+        )
 
 
 async def _add_audience(session: AsyncSession, creator: Account, at: datetime) -> None:
@@ -293,7 +301,7 @@ async def _add_audience(session: AsyncSession, creator: Account, at: datetime) -
             "handle_key": f"audience{i:04d}",
             "display_name": f"Audience {i}",
             "bio": "",
-            "birth_date": date(1990, 1, 1),
+            "birth_date": born(at.date(), 36, 150),
             "country": "US",
             "visibility": Visibility.PUBLIC,
             "account_type": AccountType.PERSONAL,

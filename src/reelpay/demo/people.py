@@ -146,7 +146,9 @@ async def seed_people(
             spec.handle, spec.display_name, spec.country, born(today, spec.age, 150)
         )
         people.creators[spec.handle] = creator
-        await _creator_content(session, creator, spec, people, rules=rules, now=now, rng=rng)
+        await _creator_content(
+            session, creator, spec, people, rules=rules, now=now, joined=joined, rng=rng
+        )
     return people
 
 
@@ -158,6 +160,7 @@ async def _creator_content(
     *,
     rules: Rules,
     now: datetime,
+    joined: datetime,
     rng: random.Random,
 ) -> None:
     creator.bio = spec.bio
@@ -194,7 +197,6 @@ async def _creator_content(
     if spec.account_type is AccountType.BUSINESS:
         with step(f"{spec.handle}'s pinned videos"):
             await content.set_pinned_videos(session, creator, video_ids[-1:-3:-1], rules=rules)
-    joined = days_ago(now, JOINED_DAYS_AGO)
     for fan in rng.sample(people.fans, spec.fans):
         # Some time between the fan joining and yesterday.
         followed_at = joined + timedelta(days=rng.uniform(0, JOINED_DAYS_AGO - 1))

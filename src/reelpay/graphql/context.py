@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 log = logging.getLogger("reelpay.graphql")
+# Which operation's session the running task holds (see `Context._locked`).
+_holding: ContextVar[object] = ContextVar("reelpay_holding_session", default=None)
 
 
 @dataclass
@@ -52,6 +55,8 @@ class Context:
     response: Any = None
     # graphql-transport-ws: the `connection_init` payload (strawberry sets it)
     connection_params: dict[str, Any] | None = None
+    # Operations arrive over HTTP (one per request) or over a WebSocket (subscriptions too).
+    over_websocket: bool = False
     now: datetime = field(init=False)
     _session: AsyncSession | None = field(default=None, init=False)
     # One AsyncSession allows one statement at a time, but GraphQL resolves sibling fields
@@ -61,6 +66,10 @@ class Context:
     # operation is over.
     _work: set[asyncio.Future[Any]] = field(default_factory=set, init=False)
     _closed: bool = field(default=False, init=False)
+    _closing: asyncio.Future[None] | None = field(default=None, init=False)
+    # Marks the tasks working on this operation's session (see `_locked`): a token, not the
+    # Context itself, since connections opened meanwhile keep a copy of the task's variables.
+    _mark: object = field(default_factory=object, init=False)
     _viewer: asyncio.Task[Account | None] | None = field(default=None, init=False)
     _loaders: Loaders | None = field(default=None, init=False)
 
@@ -83,6 +92,7 @@ class Context:
             request=self.request,
             response=self.response,
             connection_params=self.connection_params,
+            over_websocket=self.over_websocket,
         )
 
     @property
@@ -134,15 +144,23 @@ class Context:
         """Run a read on the operation's session, one statement at a time."""
 
         async def locked() -> T:
-            async with self._lock:
-                return await work(self._session_now())
+            async with self._locked() as session:
+                return await work(session)
 
         return await self._to_completion(locked)
 
     @asynccontextmanager
     async def _locked(self) -> AsyncIterator[AsyncSession]:
+        """The session, to this caller alone. Asking for it again from inside would wait for
+        itself forever: refused instead."""
+        if _holding.get() is self._mark:
+            raise RuntimeError("a database call inside another one of the same operation")
         async with self._lock:
-            yield self._session_now()
+            holding = _holding.set(self._mark)
+            try:
+                yield self._session_now()
+            finally:
+                _holding.reset(holding)
 
     async def write(
         self,
@@ -217,10 +235,14 @@ class Context:
         The viewer is kept; the next read opens a new session. `new_instant` also reads the
         clock again, for a long subscription whose events happen at different times.
         """
-        async with self._lock:
-            if self._session is not None:
-                await self._session.close()
-                self._session = None
+
+        async def give_back() -> None:
+            async with self._lock:
+                if self._session is not None:
+                    session, self._session = self._session, None
+                    await session.close()
+
+        await self._to_completion(give_back)  # a subscription cancelled meanwhile included
         self._loaders = None
         if new_instant:
             self.now = self.services.clock.now()
@@ -240,12 +262,18 @@ class Context:
                 yield await self.require_viewer(), payload
 
     async def close(self) -> None:
-        """End the operation: wait for the work still running (what resolvers graphql-core
-        cancelled had started), then close the session. Later work is refused with
-        `OperationOver`."""
-        while self._work:  # what settles may have started more (a batch loading the next)
-            await asyncio.gather(*self._work, return_exceptions=True)
+        """End the operation: refuse new database work (`OperationOver`), wait for the work
+        still running (what resolvers graphql-core cancelled had started), then close the
+        session. Cancelling `close` itself (a server shutting down, a socket torn down) does
+        not cut that short: it goes on in a task of its own."""
         self._closed = True
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._drain_and_close())
+        await asyncio.shield(self._closing)
+
+    async def _drain_and_close(self) -> None:
+        while self._work:  # what settles may start more (a batch loading the next one)
+            await asyncio.wait(set(self._work))  # never cancels them; `_settled` retrieves
         if self._session is not None:
             session, self._session = self._session, None
             try:

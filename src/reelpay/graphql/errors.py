@@ -46,11 +46,10 @@ FORBIDDEN = "FORBIDDEN"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-# Request errors of the transport: which operation to run cannot be decided, or the request is
-# malformed for HTTP (with a `reason`, e.g. SUBSCRIPTION_NEEDS_WEBSOCKET).
+# Request errors of the transport: which operation to run cannot be decided, or HTTP cannot
+# carry the request (malformed JSON, a subscription: `reason` SUBSCRIPTION_NEEDS_WEBSOCKET).
 OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
 BAD_REQUEST = "BAD_REQUEST"
-METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 SUBSCRIPTION_NEEDS_WEBSOCKET = "SUBSCRIPTION_NEEDS_WEBSOCKET"
 EVENTS_LOST = "EVENTS_LOST"
 

@@ -23,7 +23,6 @@ from graphql import (
     value_from_ast,
 )
 from graphql.utilities import get_operation_ast
-from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 
 from reelpay.graphql.context import Context
@@ -76,7 +75,7 @@ class OneOperation(SchemaExtension):
                 # What the client sent: strawberry's `operation_name` falls back to the first
                 # operation's name (tests pin this).
                 getattr(ctx, "_provided_operation_name", ctx.operation_name),
-                over_http=isinstance(getattr(ctx.context, "request", None), Request),
+                over_http=isinstance(ctx.context, Context) and not ctx.context.over_websocket,
             )
             if error is not None:
                 ctx.result = ExecutionResult(data=None, errors=[error])  # nothing runs

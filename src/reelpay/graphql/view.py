@@ -27,7 +27,6 @@ from reelpay.accounts import service as accounts
 from reelpay.graphql.context import AppServices, Context, token_from_params
 from reelpay.graphql.errors import (
     BAD_REQUEST,
-    METHOD_NOT_ALLOWED,
     OPERATION_RESOLUTION_FAILURE,
     SUBSCRIPTION_NEEDS_WEBSOCKET,
     shape,
@@ -85,7 +84,12 @@ class ReelpayGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         token, malformed = bearer(request.headers.get("authorization"))
         return Context(
-            self.services, token=token, malformed_auth=malformed, request=request, response=response
+            self.services,
+            token=token,
+            malformed_auth=malformed,
+            request=request,
+            response=response,
+            over_websocket=isinstance(request, WebSocket),
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -181,13 +185,17 @@ class ReelpayGraphQL(GraphQL[Context, None]):
             if self.is_websocket_request(request):
                 raise
             media_type = negotiate_media_type(request.headers.get("accept"))
-            if isinstance(e.__cause__, CannotGetOperationTypeError):
+            code, status = BAD_REQUEST, e.status_code
+            cause = e.__cause__
+            if isinstance(cause, CannotGetOperationTypeError):
                 code = OPERATION_RESOLUTION_FAILURE
-            else:
-                code = METHOD_NOT_ALLOWED if e.status_code == 405 else BAD_REQUEST
+                if isinstance(cause.operation_name, str):
+                    # A name the document lacks: a request error like any other (200 for
+                    # application/json); a name that is no string is a malformed request.
+                    status = 400 if media_type == GRAPHQL_RESPONSE_JSON else 200
             return Response(
                 self.encode_json({"errors": [{"message": e.reason, "extensions": {"code": code}}]}),
-                status_code=e.status_code,
+                status_code=status,
                 media_type=f"{media_type}; charset=utf-8",
             )
 

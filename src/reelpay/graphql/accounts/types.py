@@ -566,9 +566,7 @@ class AccountTypeSwitchPreview:
                 )
             )
             ctx.track(self.program_changes)
-        # Shared by programsLost and programsGained: one of them cancelled (a failing sibling)
-        # must not cancel it for the other.
-        return await asyncio.shield(self.program_changes)
+        return await self.program_changes
 
     @strawberry.field(
         description="Pinned videos hidden by going PERSONAL, or shown again, in their saved "
