@@ -118,6 +118,10 @@ CASES = [
     ),
     # Root fields: a nullable one is null on its own; a non-null one nulls `data`.
     Case('node(id: "junk") { id }', ANONYMOUS, ("node",), BAD, ("node",)),
+    Case(  # the same refusal through node(id:): the node is null, its siblings stay
+        'node(id: "MIA") { ... on Account { handle analytics { days { date } } } }', OTHER,
+        ("node", "analytics"), "FORBIDDEN", ("node",),
+    ),
     Case(f"nodes(ids: {json.dumps(['x'] * BIG)}) {{ id }}", ANONYMOUS, ("nodes",), BAD, None),
     Case('nodes(ids: ["junk"]) { id }', ANONYMOUS, ("nodes",), BAD, None),
     Case(f"accounts(first: {BIG}) {{ totalCount }}", ANONYMOUS, ("accounts",), BAD, None),

@@ -640,18 +640,19 @@ async def analytics(
     session: AsyncSession,
     account: Account,
     *,
-    start: date,
-    end: date,
+    start: date | None,
+    end: date | None,
     today: date,
     rules: Rules,
 ) -> Analytics:
-    """Views per day per video and follower growth; advanced analytics are a pro feature."""
+    """Views per day per video and follower growth from `start` to `end` (what is left out
+    filled in by `dates.report_range`); advanced analytics are a pro feature."""
     if not account.is_business:
         raise DomainError(
             "Advanced analytics are for pro (BUSINESS) accounts.",
             code=ErrorCode.BUSINESS_ACCOUNT_REQUIRED,
         )
-    dates.check_range(start, end, today=today, max_days=rules.analytics_max_range_days)
+    start, end = dates.report_range(start, end, today=today, rules=rules)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     view_rows = (
         await session.execute(

@@ -14,6 +14,7 @@ from reelpay.accounts.models import Account
 from reelpay.content.models import Follow, Video
 from reelpay.demo.people import People
 from reelpay.demo.timeline import (
+    AUDIENCE_FOLLOWED_DAYS_AGO,
     COINS_DAYS_AGO,
     ENROLLED_DAYS_AGO,
     LIVE_MINUTES_AGO,
@@ -65,7 +66,7 @@ async def seed_money(
 ) -> dict[str, int]:
     """Coins for the fans and mia.dances; chef.leo enrolled, LIVE with gifts, selling a Series."""
     star = people.creators[LIVE_CREATOR]
-    await _add_audience(session, star, days_ago(now, 30))
+    await _add_audience(session, star, days_ago(now, AUDIENCE_FOLLOWED_DAYS_AGO))
     enrolled = days_ago(now, ENROLLED_DAYS_AGO)
     await _enrol(session, star, people.staff, Program.LIVE_GIFTS, at=enrolled, settings=settings)
     # Tips need 100,000 followers by default: chef.leo takes tips only where the rules are

@@ -17,6 +17,8 @@ from reelpay.errors import DomainError
 JOINED_DAYS_AGO = 60
 # Views are recorded for each of the last this many days (and today).
 VIEW_HISTORY_DAYS = 30
+# chef.leo's crowd of audience accounts followed him this long ago.
+AUDIENCE_FOLLOWED_DAYS_AGO = 30
 # chef.leo applied for Series, was approved, published his Series and most fans bought it then:
 # their refund windows (7 days by default) have closed.
 SERIES_DAYS_AGO = 9

@@ -63,14 +63,14 @@ class Loaders:
         self.following_count = self._by_id(content.following_counts)
         self.follow_request_count = self._by_id(content.follow_request_counts)
         self.pinned_video_ids = self._by_id(content.pinned_video_ids_by_account)
-        self.viewer_follow_status: DataLoader[int, FollowStatus | None] = Loader(
-            self._viewer_follow_statuses, track=context.track
+        self.viewer_follow_status: DataLoader[int, FollowStatus | None] = self._loader(
+            self._viewer_follow_statuses
         )
-        self.access: DataLoader[int, ContentAccess] = Loader(self._access, track=context.track)
-        self.video_page: DataLoader[tuple[int, PageRequest], Page[Video]] = Loader(
-            self._video_pages, track=context.track
+        self.access: DataLoader[int, ContentAccess] = self._loader(self._access)
+        self.video_page: DataLoader[tuple[int, PageRequest], Page[Video]] = self._loader(
+            self._video_pages
         )
-        self.video_count: DataLoader[int, int] = Loader(self._video_counts, track=context.track)
+        self.video_count: DataLoader[int, int] = self._loader(self._video_counts)
         self.follower_page = self._follow_pages("followee", FollowStatus.ACCEPTED)
         self.following_page = self._follow_pages("follower", FollowStatus.ACCEPTED)
         self.follow_request_page = self._follow_pages("followee", FollowStatus.PENDING)
@@ -83,8 +83,8 @@ class Loaders:
         self.series_episodes = self._by_id(series_service.episodes_by_series)
         self.series_rating = self._by_id(series_sales.ratings)
         self.payout_method = self._by_id(payout_methods.methods_by_ids)
-        self.viewer_series_purchase: DataLoader[int, Any] = Loader(
-            self._viewer_series_purchases, track=context.track
+        self.viewer_series_purchase: DataLoader[int, Any] = self._loader(
+            self._viewer_series_purchases
         )
         settings, ctx = context.settings, context
         self.views_in_window = self._by_id(
@@ -96,6 +96,9 @@ class Loaders:
             lambda s, ids: content.public_posts_in_window(s, ids, now=ctx.now, rules=settings.rules)
         )
 
+    def _loader(self, load: Callable[[list[Any]], Awaitable[Sequence[Any]]]) -> Loader[Any, Any]:
+        return Loader(load, track=self._ctx.track)
+
     def _by_id(
         self, fetch: Callable[[AsyncSession, Sequence[int]], Awaitable[dict[int, Any]]]
     ) -> DataLoader[int, Any]:
@@ -103,7 +106,7 @@ class Loaders:
             found = await self._ctx.read(lambda s: fetch(s, ids))
             return [found.get(i) for i in ids]
 
-        return Loader(load, track=self._ctx.track)
+        return self._loader(load)
 
     async def _viewer_follow_statuses(self, ids: list[int]) -> list[FollowStatus | None]:
         viewer = await self._ctx.viewer()
@@ -165,7 +168,7 @@ class Loaders:
                 pages.update({(a, request): page for a, page in found.items()})
             return [pages[key] for key in keys]
 
-        return Loader(load, track=self._ctx.track)
+        return self._loader(load)
 
 
 async def load_accounts(loaders: Loaders, ids: Sequence[int]) -> list[Account]:

@@ -1,9 +1,11 @@
 """The HTTP face of the GraphQL endpoint: strawberry's ASGI view, made fully GraphQL-over-HTTP.
 
-Adds `application/graphql-response+json` (strawberry 0.341 speaks only `application/json`): when
-a client accepts it, a request that fails before execution (parse, validation, variable
-coercion) gets status 400 and no `data`; everything that reached execution stays 200. Clients
-asking for `application/json` (or nothing) keep strawberry's behaviour. The per-request
+Adds `application/graphql-response+json` (strawberry 0.341 speaks only `application/json`). A
+request that fails before execution (parse, validation, variable coercion, a limit, no
+operation chosen) has no `data`; its status is 400 when the client accepts
+`application/graphql-response+json` and 200 for `application/json` (or nothing), except a
+subscription sent over HTTP: 400 for everyone. Everything that reached execution stays 200.
+Errors strawberry raises as HTTP exceptions are answered as JSON with a code. The per-request
 `Context` is built here from the `Authorization: Bearer` header.
 """
 

@@ -280,11 +280,9 @@ class Account(Node):
         if viewer.id != self.db_id:
             raise PermissionDenied("Only the account's owner sees its analytics.")
         ctx = info.context
-        rules = ctx.settings.rules
-        start, end = dates.report_range(from_, to, today=ctx.now.date(), rules=rules)
         result = await ctx.read(
             lambda s: content.analytics(
-                s, self.model, start=start, end=end, today=ctx.now.date(), rules=rules
+                s, self.model, start=from_, end=to, today=ctx.now.date(), rules=ctx.settings.rules
             )
         )
         return AccountAnalytics.from_result(result)
