@@ -118,6 +118,28 @@ class Limits:
     max_tokens: int = 4000
     max_nodes: int = 10_000
     max_nodes_ids: int = 100
+    # Fields a document selects once every fragment spread is expanded in place.
+    max_selections: int = 5_000
+    # Request bodies over this many bytes are refused (413) before they are read.
+    max_body_bytes: int = 1_048_576
+    # Password hashes (argon2) running at once; 0 means half the cores, at least one.
+    password_hash_concurrency: int = 0
+    # Throttles (per moving window of `*_window_seconds`), shared by every worker through
+    # Redis when REELPAY_REDIS_URL is set. Wrong passwords per account; logIn and signUp
+    # attempts per client address; recorded views per client address.
+    login_failures_per_account: int = 10
+    login_attempts_per_address: int = 50
+    login_window_seconds: int = 900
+    signups_per_address: int = 20
+    signup_window_seconds: int = 3_600
+    views_per_address: int = 120
+    views_window_seconds: int = 60
+    # The database: how long to wait for a connection (to open one, or one from the pool)
+    # and for one statement before answering SERVICE_UNAVAILABLE; pool size per worker.
+    db_connect_timeout_ms: int = 5_000
+    db_statement_timeout_ms: int = 15_000
+    db_pool_size: int = 10
+    db_pool_timeout_ms: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -159,6 +181,8 @@ class Settings:
     payment_provider: str = "sandbox"
     # Which payout provider sends creators their money; only the sandbox ships today.
     payout_provider: str = "sandbox"
+    # Redis for what every worker must share (throttles); None keeps it in process.
+    redis_url: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -212,6 +236,7 @@ class Settings:
             coin_packages=_coin_packages(env.get("REELPAY_COIN_PACKAGES")),
             payment_provider=provider,
             payout_provider=payout_provider,
+            redis_url=env.get("REELPAY_REDIS_URL") or None,
         )
         rules = settings.rules
         if not 1 <= rules.report_default_days <= rules.analytics_max_range_days:
