@@ -162,3 +162,21 @@ async def test_signup_then_viewer(api):
     user = await sign_up(api, "alice")
     data = await api.data("{ viewer { handle email } }", token=user.token)
     assert data == {"viewer": {"handle": "alice", "email": "alice@example.com"}}
+
+
+async def test_json_nested_past_the_recursion_limit_is_a_coded_400_not_a_500(api):
+    response = await api.client.post(
+        "/graphql",
+        content=b"[" * 100_000,
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "Unable to parse request body as JSON",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ]
+    }

@@ -7,6 +7,7 @@ by one reaches a subscriber connected to the other through LISTEN/NOTIFY.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -407,3 +408,28 @@ async def test_wallet_events_stop_when_the_session_is_revoked(api, clean_db, ser
         with pytest.raises(TransportQueryError) as raised:
             await s.next()
     assert raised.value.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("payload", [{"authorization": "Bearer nope"}, {"token": "nope"}])
+async def test_a_wrong_token_on_the_older_graphql_ws_protocol_closes_with_4403(serve, payload):
+    import websockets
+
+    server = await serve()
+    async with websockets.connect(server.ws, subprotocols=["graphql-ws"]) as socket:
+        await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+        refusal = json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), TIMEOUT)
+    assert refusal["type"] == "connection_error"
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_a_good_token_on_the_older_graphql_ws_protocol_is_acknowledged(api, serve):
+    import websockets
+
+    server = await serve()
+    fan = await sign_up(api, "fan")
+    async with websockets.connect(server.ws, subprotocols=["graphql-ws"]) as socket:
+        await socket.send(json.dumps({"type": "connection_init", "payload": {"token": fan.token}}))
+        ack = json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))
+    assert ack["type"] == "connection_ack"

@@ -11,6 +11,7 @@ Errors strawberry raises as HTTP exceptions are answered as JSON with a code. Th
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cross_web import HTTPException
@@ -21,6 +22,8 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import CannotGetOperationTypeError
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET, UnsetType
@@ -78,10 +81,37 @@ def is_request_error(result: ExecutionResult) -> bool:
     )
 
 
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """The older `graphql-ws` subprotocol, closing on a refused token with 4403 (Forbidden)
+    like graphql-transport-ws does; strawberry closes it with 1011 (internal error)."""
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        if isinstance(message.get("payload"), dict):
+            try:
+                self.context.connection_params = message["payload"]
+                await self.view.on_ws_connect(self.context)
+            except ConnectionRejectionError as e:
+                await self.send_message({"type": "connection_error", "payload": e.payload})
+                await self.websocket.close(code=4403, reason="Forbidden")
+                return
+        # Accepted (or a malformed payload, which strawberry refuses): strawberry goes on,
+        # checking the same token again, which now passes.
+        await super().handle_connection_init(message)
+
+
 class ReelpayGraphQL(GraphQL[Context, None]):
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(self, schema: Any, services: AppServices, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self.services = services
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except RecursionError as e:
+            # `[[[[...` nested past Python's recursion limit: malformed, not our failure.
+            raise json.JSONDecodeError("nested too deeply", "", 0) from e
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         token, malformed = bearer(request.headers.get("authorization"))
