@@ -120,6 +120,8 @@ class Limits:
     max_nodes_ids: int = 100
     # Fields a document selects once every fragment spread is expanded in place.
     max_selections: int = 5_000
+    # Fragments spreading fragments, this many deep at most.
+    max_fragment_nesting: int = 50
     # Request bodies over this many bytes are refused (413) before they are read.
     max_body_bytes: int = 1_048_576
     # Password hashes (argon2) running at once; 0 means half the cores, at least one.

@@ -1,4 +1,4 @@
-"""Schema extensions: session clean-up, choosing the operation, and the node-count limit."""
+"""Schema extensions: session clean-up, choosing the operation, and the cost limits."""
 
 from __future__ import annotations
 
@@ -7,32 +7,23 @@ from typing import Any
 
 from graphql import (
     ExecutionResult,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
-    GraphQLInterfaceType,
-    GraphQLNamedType,
-    GraphQLObjectType,
-    GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
-    SelectionSetNode,
-    get_named_type,
-    value_from_ast,
 )
-from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from reelpay.graphql.context import Context
+from reelpay.graphql.cost import measure
 from reelpay.graphql.errors import (
     BAD_REQUEST,
     BAD_USER_INPUT,
+    GRAPHQL_VALIDATION_FAILED,
     OPERATION_RESOLUTION_FAILURE,
     SUBSCRIPTION_NEEDS_WEBSOCKET,
     shape,
 )
+from reelpay.settings import Limits
 
 
 class OperationScope(SchemaExtension):
@@ -109,107 +100,64 @@ def _operation_error(
     return None
 
 
-class NodeLimit(SchemaExtension):
-    """Refuse operations that could return more than `max_nodes` list items (GitHub's rule).
+class CostLimit(SchemaExtension):
+    """Refuse, before validation even starts, an operation too deep, too large once its
+    fragments are expanded, or that could return more than `max_nodes` list items (GitHub's
+    rule: nested pages multiply). Measured in time linear in the document (`cost.measure`)."""
 
-    Each connection counts its page size (first/last, or the default) times the page sizes of
-    every connection around it, so nested pages multiply.
-    """
+    def __init__(self, *, limits: Limits) -> None:
+        self.limits = limits
 
-    def __init__(self, *, max_nodes: int, default_page_size: int) -> None:
-        self.max_nodes = max_nodes
-        self.default_page_size = default_page_size
-
-    def on_execute(self) -> Iterator[None]:
+    def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
-        document = ctx.graphql_document
-        operation = get_operation_ast(document, ctx.operation_name) if document else None
-        if operation is not None:
-            schema: GraphQLSchema = ctx.schema._schema
-            root = schema.get_root_type(operation.operation)
-            fragments = {
-                d.name.value: d
-                for d in document.definitions  # type: ignore[union-attr]
-                if isinstance(d, FragmentDefinitionNode)
-            }
-            counter = _Counter(schema, fragments, ctx.variables or {}, self.default_page_size)
-            nodes = counter.count(operation.selection_set, root, 1) if root else 0
-            if nodes > self.max_nodes and ctx.result is None:
-                ctx.result = ExecutionResult(
-                    data=None,
-                    errors=[
-                        GraphQLError(
-                            f"This operation could return {nodes} items; the limit is "
-                            f"{self.max_nodes}. Ask for smaller pages.",
-                            extensions={"code": BAD_USER_INPUT, "reason": "NODE_LIMIT_EXCEEDED"},
-                        )
-                    ],
-                )
+        if ctx.graphql_document is not None and ctx.pre_execution_errors is None:
+            error = self._problem(ctx)
+            if error is not None:
+                # Set before strawberry validates: graphql-core's rules then never run.
+                ctx.pre_execution_errors = [error]
         yield
 
-
-class _Counter:
-    def __init__(
-        self,
-        schema: GraphQLSchema,
-        fragments: dict[str, FragmentDefinitionNode],
-        variables: dict[str, Any],
-        default_page_size: int,
-    ) -> None:
-        self.schema = schema
-        self.fragments = fragments
-        self.variables = variables
-        self.default = default_page_size
-
-    def count(
-        self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None, multiplier: int
-    ) -> int:
-        total = 0
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                total += self._field(selection, parent, multiplier)
-            elif isinstance(selection, InlineFragmentNode):
-                kind = (
-                    self.schema.get_type(selection.type_condition.name.value)
-                    if selection.type_condition
-                    else parent
+    def _problem(self, ctx: Any) -> GraphQLError | None:
+        limits = self.limits
+        costs = measure(
+            ctx.schema._schema, ctx.graphql_document, ctx.variables, limits.default_page_size
+        )
+        for operation, cost in costs.items():
+            name = operation.name.value if operation.name else "anonymous"
+            if cost.depth > limits.max_query_depth:
+                return GraphQLError(
+                    f"'{name}' exceeds maximum operation depth of {limits.max_query_depth}",
+                    extensions={
+                        "code": GRAPHQL_VALIDATION_FAILED,
+                        "reason": "DEPTH_LIMIT_EXCEEDED",
+                    },
                 )
-                total += self.count(selection.selection_set, kind, multiplier)
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.fragments.get(selection.name.value)
-                if fragment is not None:
-                    kind = self.schema.get_type(fragment.type_condition.name.value)
-                    total += self.count(fragment.selection_set, kind, multiplier)
-        return total
-
-    def _field(self, node: FieldNode, parent: GraphQLNamedType | None, multiplier: int) -> int:
-        if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
-            return 0
-        definition = parent.fields.get(node.name.value)
-        if definition is None:
-            return 0
-        kind = get_named_type(definition.type)
-        total = 0
-        if kind.name.endswith("Connection"):
-            multiplier *= self._page_size(node, definition)
-            total += multiplier
-        if node.selection_set:
-            total += self.count(node.selection_set, kind, multiplier)
-        return total
-
-    def _page_size(self, node: FieldNode, definition: Any) -> int:
-        sizes = []
-        for argument in node.arguments or ():
-            if argument.name.value in ("first", "last"):
-                arg_def = definition.args.get(argument.name.value)
-                value = (
-                    value_from_ast(argument.value, arg_def.type, self.variables)
-                    if arg_def
-                    else None
+            if cost.nesting > limits.max_fragment_nesting:
+                return GraphQLError(
+                    f"'{name}' nests fragments {cost.nesting} deep (a fragment spreading a "
+                    f"fragment that spreads another...); the limit is "
+                    f"{limits.max_fragment_nesting}.",
+                    extensions={
+                        "code": GRAPHQL_VALIDATION_FAILED,
+                        "reason": "FRAGMENT_NESTING_LIMIT_EXCEEDED",
+                    },
                 )
-                if isinstance(value, int):
-                    sizes.append(value)
-        return max([max(size, 0) for size in sizes], default=self.default)
+            if cost.selections > limits.max_selections:
+                return GraphQLError(
+                    f"'{name}' selects {cost.selections} fields once its fragments are expanded; "
+                    f"the limit is {limits.max_selections}.",
+                    extensions={
+                        "code": GRAPHQL_VALIDATION_FAILED,
+                        "reason": "SELECTION_LIMIT_EXCEEDED",
+                    },
+                )
+            if cost.nodes > limits.max_nodes:
+                return GraphQLError(
+                    f"This operation could return {cost.nodes} items; the limit is "
+                    f"{limits.max_nodes}. Ask for smaller pages or fewer IDs.",
+                    extensions={"code": BAD_USER_INPUT, "reason": "NODE_LIMIT_EXCEEDED"},
+                )
+        return None
 
 
 class RejectUnstorableText(SchemaExtension):

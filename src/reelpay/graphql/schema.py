@@ -10,9 +10,7 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
 )
-from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, Info
@@ -25,7 +23,7 @@ from reelpay.graphql.content.mutations import ContentMutations
 from reelpay.graphql.content.types import Video
 from reelpay.graphql.context import Context
 from reelpay.graphql.extensions import (
-    NodeLimit,
+    CostLimit,
     OneOperation,
     OperationScope,
     RejectUnstorableText,
@@ -94,15 +92,21 @@ Subscription = merge_types("Subscription", (LiveSubscriptions, PayoutSubscriptio
 
 
 class ReelpaySchema(strawberry.Schema):
+    # Production answers without "Did you mean ...?": no guessing at what the schema holds.
+    hide_suggestions = False
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # Expected errors are answers, not incidents; the view's `shape` logs unexpected ones.
-        return None
+        if self.hide_suggestions:
+            for error in errors:
+                error.message = without_suggestion(error.message)
 
 
-def _ignore_introspection(context: IgnoreContext) -> bool:
-    return context.field_name.startswith("__")
+def without_suggestion(message: str) -> str:
+    """graphql-core's messages end with " Did you mean ...?" when it has a guess."""
+    return message.split(" Did you mean ")[0]
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -111,16 +115,13 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         OperationScope,
         OneOperation,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: QueryDepthLimiter(
-            max_depth=limits.max_query_depth, should_ignore=_ignore_introspection
-        ),
+        lambda: CostLimit(limits=limits),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-        lambda: NodeLimit(max_nodes=limits.max_nodes, default_page_size=limits.default_page_size),
         RejectUnstorableText,
     ]
     if settings.is_production:
         extensions.append(DisableIntrospection)
-    return ReelpaySchema(
+    built = ReelpaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -141,6 +142,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )
+    built.hide_suggestions = settings.is_production
+    return built
 
 
 # For `strawberry export-schema` (make schema): the development schema.
