@@ -197,3 +197,72 @@ async def test_production_never_suggests_what_the_schema_holds(api, production, 
     assert "Did you mean" in development.text, development.text  # the guess exists...
     assert "Did you mean" not in answered.text, answered.text  # ...and production keeps it
     assert answered.json()["errors"][0]["message"]
+
+
+# --- request bodies ---------------------------------------------------------------------------
+
+MIB = 1_048_576
+
+
+def padded(size: int) -> bytes:
+    """A valid request of exactly `size` bytes (the document padded with spaces)."""
+    start, end = b'{"query": "{ __typename }', b'"}'
+    return start + b" " * (size - len(start) - len(end)) + end
+
+
+async def test_a_body_of_exactly_the_limit_runs_and_one_byte_more_is_413(api):
+    at_limit = await api.client.post(
+        "/graphql", content=padded(MIB), headers={"Content-Type": "application/json"}
+    )
+    over = await api.client.post(
+        "/graphql", content=padded(MIB + 1), headers={"Content-Type": "application/json"}
+    )
+
+    assert at_limit.status_code == 200 and at_limit.json() == {"data": {"__typename": "Query"}}
+    assert over.status_code == 413
+    assert over.json() == {
+        "errors": [
+            {
+                "message": "The request body is over 1048576 bytes.",
+                "extensions": {"code": "BAD_REQUEST", "reason": "BODY_TOO_LARGE"},
+            }
+        ]
+    }
+
+
+async def test_a_100_mb_body_of_unknown_length_is_refused_after_reading_about_the_limit(api):
+    chunk = b" " * 65_536
+    sent = 0
+
+    async def hundred_megabytes():
+        nonlocal sent
+        for _ in range(100 * MIB // len(chunk)):
+            sent += len(chunk)
+            yield chunk
+
+    response = await api.client.post(
+        "/graphql", content=hundred_megabytes(), headers={"Content-Type": "application/json"}
+    )
+
+    assert "content-length" not in response.request.headers  # sent chunked: length unknown
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["reason"] == "BODY_TOO_LARGE"
+    assert sent <= MIB + 2 * len(chunk)  # read up to the limit, never the rest
+
+
+async def test_a_declared_length_over_the_limit_is_refused_unread(api):
+    pulled = 0
+
+    async def body():
+        nonlocal pulled
+        pulled += 1
+        yield b"{}"
+
+    response = await api.client.post(
+        "/graphql",
+        content=body(),
+        headers={"Content-Type": "application/json", "Content-Length": str(100 * MIB)},
+    )
+
+    assert response.status_code == 413
+    assert pulled == 0

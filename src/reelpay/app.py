@@ -9,11 +9,13 @@ from contextlib import asynccontextmanager
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from reelpay.accounts.passwords import Passwords
+from reelpay.body_limit import BodyLimit
 from reelpay.clock import Clock, SystemClock
 from reelpay.db import create_engine, create_sessionmaker
 from reelpay.events.broker import create_broker
@@ -102,6 +104,7 @@ def create_app(
             Route("/readyz", readyz),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes)],
     )
     app.state.services = services
     app.state.engine = engine

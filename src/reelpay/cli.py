@@ -103,6 +103,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=args.workers,
         proxy_headers=True,
+        # A WebSocket message is held whole too: no bigger than a request body may be.
+        ws_max_size=settings.limits.max_body_bytes,
     )
     return 0
 
