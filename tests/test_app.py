@@ -11,6 +11,9 @@ from reelpay.app import create_app
 from reelpay.settings import ConfigurationError, Environment, Settings
 from tests.factories import sign_up
 
+# A key production accepts (shaped like secrets.token_urlsafe(32)); "k" * 32 is too predictable.
+GOOD_KEY = "t3Qm8yXw1NfV6pLk0ZrJ9cHs2BdE7uGa5oWiYqTnR4M"
+
 
 async def test_healthz_and_readyz_answer_ok(api):
     health = await api.client.get("/healthz")
@@ -72,19 +75,21 @@ def test_production_requires_a_long_secret_key():
         Settings.from_env({"REELPAY_ENV": "production"})
     with pytest.raises(ConfigurationError):
         Settings.from_env({"REELPAY_ENV": "production", "REELPAY_SECRET_KEY": "short"})
+    with pytest.raises(ConfigurationError, match="is too predictable"):
+        Settings.from_env({"REELPAY_ENV": "production", "REELPAY_SECRET_KEY": "k" * 32})
     ok = Settings.from_env(
         {
             "REELPAY_ENV": "production",
-            "REELPAY_SECRET_KEY": "k" * 32,
+            "REELPAY_SECRET_KEY": GOOD_KEY,
             "REELPAY_PAYMENT_PROVIDER": "sandbox",
             "REELPAY_PAYOUT_PROVIDER": "sandbox",
         }
     )
-    assert ok.is_production and ok.secret_key == "k" * 32
+    assert ok.is_production and ok.secret_key == GOOD_KEY
 
 
 def test_production_names_its_payment_provider():
-    prod = {"REELPAY_ENV": "production", "REELPAY_SECRET_KEY": "k" * 32}
+    prod = {"REELPAY_ENV": "production", "REELPAY_SECRET_KEY": GOOD_KEY}
     with pytest.raises(ConfigurationError, match="REELPAY_PAYMENT_PROVIDER is required"):
         Settings.from_env({**prod, "REELPAY_PAYOUT_PROVIDER": "sandbox"})
     with pytest.raises(ConfigurationError, match="must be one of sandbox"):
@@ -97,7 +102,7 @@ def test_production_names_its_payment_provider():
 def test_production_names_its_payout_provider():
     prod = {
         "REELPAY_ENV": "production",
-        "REELPAY_SECRET_KEY": "k" * 32,
+        "REELPAY_SECRET_KEY": GOOD_KEY,
         "REELPAY_PAYMENT_PROVIDER": "sandbox",
     }
     with pytest.raises(ConfigurationError, match="REELPAY_PAYOUT_PROVIDER is required"):
