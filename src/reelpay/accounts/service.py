@@ -271,7 +271,12 @@ async def update_profile(
     take(
         "bio",
         lambda v: validation.text(
-            v, min_length=0, max_length=rules.bio_max_length, what="A bio", field=("input", "bio")
+            v,
+            min_length=0,
+            max_length=rules.bio_max_length,
+            what="A bio",
+            field=("input", "bio"),
+            multiline=True,
         ),
     )
     take("avatar_url", validation.url, rules, ("input", "avatarUrl"))

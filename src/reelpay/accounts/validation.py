@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from reelpay.accounts.countries import COUNTRY_CODES
 from reelpay.errors import DomainError, ErrorCode
 from reelpay.settings import Rules
+from reelpay.text import display_text_problem
 
 _HANDLE = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -62,11 +63,23 @@ def password(value: str, rules: Rules, field: tuple[str, ...]) -> str:
     return value
 
 
-def text(value: str, *, min_length: int, max_length: int, what: str, field: tuple[str, ...]) -> str:
+def text(
+    value: str,
+    *,
+    min_length: int,
+    max_length: int,
+    what: str,
+    field: tuple[str, ...],
+    multiline: bool = False,
+) -> str:
+    """Text people read: one line (a name) unless `multiline` (a bio); see `reelpay.text`."""
     value = value.strip()
     if not min_length <= len(value) <= max_length:
         bounds = f"at most {max_length}" if min_length == 0 else f"{min_length} to {max_length}"
         raise DomainError(f"{what} has {bounds} characters.", field=field)
+    bad_text = display_text_problem(value, what=what, multiline=multiline)
+    if bad_text is not None:
+        raise DomainError(bad_text, field=field)
     return value
 
 

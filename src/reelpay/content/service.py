@@ -26,6 +26,7 @@ from reelpay.enums import FollowStatus, Visibility
 from reelpay.errors import DomainError, ErrorCode, NotFound, Problem
 from reelpay.pagination import Page, PageRequest, paginate_groups
 from reelpay.settings import Rules
+from reelpay.text import display_text_problem
 
 # --- videos --------------------------------------------------------------------------------
 
@@ -59,6 +60,9 @@ def _check_title(title: str, rules: Rules, problems: list[Problem]) -> str:
                 ("input", "title"),
             )
         )
+    bad_text = display_text_problem(title, what="A title")
+    if bad_text is not None:
+        problems.append(Problem(ErrorCode.INVALID_INPUT, bad_text, ("input", "title")))
     return title
 
 
@@ -72,6 +76,9 @@ def _check_description(description: str, rules: Rules, problems: list[Problem]) 
                 ("input", "description"),
             )
         )
+    bad_text = display_text_problem(description, what="A description", multiline=True)
+    if bad_text is not None:
+        problems.append(Problem(ErrorCode.INVALID_INPUT, bad_text, ("input", "description")))
     return description
 
 

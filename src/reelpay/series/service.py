@@ -19,6 +19,7 @@ from reelpay.programs import service as programs
 from reelpay.programs.models import Program
 from reelpay.series.models import Series, SeriesEpisode, SeriesStatus
 from reelpay.settings import Rules
+from reelpay.text import display_text_problem
 
 SERIES_FIELD = ("input", "seriesId")
 EPISODE_FIELD = ("input", "episodeId")
@@ -47,17 +48,26 @@ class SeriesFields:
     price_cents: int | None = None
 
 
+def _check_title(title: str, rules: Rules, problems: list[Problem]) -> str:
+    """A Series' or an episode's title: one line of 1 to `series_title_max_length` characters."""
+    title = title.strip()
+    if not 1 <= len(title) <= rules.series_title_max_length:
+        problems.append(Problem(
+            ErrorCode.INVALID_INPUT,
+            f"A title has 1 to {rules.series_title_max_length} characters.",
+            ("input", "title"),
+        ))  # fmt: skip
+    bad_text = display_text_problem(title, what="A title")
+    if bad_text is not None:
+        problems.append(Problem(ErrorCode.INVALID_INPUT, bad_text, ("input", "title")))
+    return title
+
+
 def _check(fields: SeriesFields, rules: Rules) -> tuple[SeriesFields, list[Problem]]:
     problems: list[Problem] = []
     title, description, cover = fields.title, fields.description, fields.cover_url
     if title is not None:
-        title = title.strip()
-        if not 1 <= len(title) <= rules.series_title_max_length:
-            problems.append(Problem(
-                ErrorCode.INVALID_INPUT,
-                f"A title has 1 to {rules.series_title_max_length} characters.",
-                ("input", "title"),
-            ))  # fmt: skip
+        title = _check_title(title, rules, problems)
     if description is not None:
         description = description.strip()
         if len(description) > rules.series_description_max_length:
@@ -66,6 +76,9 @@ def _check(fields: SeriesFields, rules: Rules) -> tuple[SeriesFields, list[Probl
                 f"A description has at most {rules.series_description_max_length} characters.",
                 ("input", "description"),
             ))  # fmt: skip
+        bad_text = display_text_problem(description, what="A description", multiline=True)
+        if bad_text is not None:
+            problems.append(Problem(ErrorCode.INVALID_INPUT, bad_text, ("input", "description")))
     if cover is not None and cover.strip():
         try:
             cover = validation.url(cover, rules, ("input", "coverUrl"))
@@ -160,13 +173,7 @@ def _check_episode(
 ) -> tuple[str | None, list[Problem]]:
     problems: list[Problem] = []
     if title is not None:
-        title = title.strip()
-        if not 1 <= len(title) <= rules.series_title_max_length:
-            problems.append(Problem(
-                ErrorCode.INVALID_INPUT,
-                f"A title has 1 to {rules.series_title_max_length} characters.",
-                ("input", "title"),
-            ))  # fmt: skip
+        title = _check_title(title, rules, problems)
     low, high = rules.episode_min_seconds, rules.episode_max_seconds
     if duration is not None and not low <= duration <= high:
         problems.append(Problem(
