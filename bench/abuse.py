@@ -347,17 +347,23 @@ def big_body(chunked: bool) -> Callable[[Target], Awaitable[Outcome]]:
 
 
 async def suggestions(target: Target) -> Outcome:
-    probes = (
-        '{ account(handel: "mia.dances") { handle } }',  # an argument
-        "{ accountTypeSwitchPreview(to: PERSONALL) { featuresLost } }",  # an enum value
-        "query($h: Strng!) { account(handle: $h) { handle } }",  # a type
-        '{ account(handle: "mia.dances") { handel } }',  # a field
+    probes = {
+        "argument": '{ account(handel: "mia.dances") { handle } }',
+        "enum value": "{ accountTypeSwitchPreview(to: PERSONALL) { featuresLost } }",
+        "type": "query($h: Strng!) { account(handle: $h) { handle } }",
+        "field": '{ account(handle: "mia.dances") { handel } }',
+    }
+    replies = {
+        kind: await send(target.client, target.url, {"query": q}) for kind, q in probes.items()
+    }
+    leaking = [
+        kind for kind, r in replies.items() if any("Did you mean" in m for m in messages(r.body))
+    ]
+    status, code = summarise(replies["argument"])
+    outcome = Outcome(status, code, max(r.elapsed_ms for r in replies.values()))
+    outcome.notes.append(
+        f'"Did you mean" for {len(leaking)}/{len(probes)} ({", ".join(leaking) or "none"})'
     )
-    replies = [await send(target.client, target.url, {"query": q}) for q in probes]
-    leaking = sum(any("Did you mean" in m for m in messages(r.body)) for r in replies)
-    status, code = summarise(replies[0])
-    outcome = Outcome(status, code, max(r.elapsed_ms for r in replies))
-    outcome.notes.append(f'"Did you mean" in {leaking}/{len(replies)} replies')
     outcome.notes.append("a leak only when REELPAY_ENV=production")
     return outcome
 
