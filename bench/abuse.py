@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import sys
@@ -34,9 +35,10 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -314,36 +316,148 @@ async def nested_brackets(target: Target) -> Outcome:
 
 
 def big_body(chunked: bool) -> Callable[[Target], Awaitable[Outcome]]:
+    """100 MB of valid JSON (so a server that reads it all also parses it all), sent over a
+    plain socket while reading: a server that answers 413 early and closes the connection
+    makes an HTTP client (httpx) fail on its next write and lose the answer. Even so, a server
+    that closes with unread data resets the connection, and Linux may then drop the answer
+    before it is read: a chunked upload refused half way can end with a reset and no answer."""
     total = 100 * 1024 * 1024
 
     async def attack(target: Target) -> Outcome:
+        head, tail = b'{"query": "{ __typename }", "variables": {"pad": "', b'"}}'
+        block = b"a" * (64 * 1024)
         sent = 0
 
-        async def chunks() -> AsyncIterator[bytes]:
-            # Valid JSON, so a server that reads it all also parses it all.
-            nonlocal sent
-            head, tail = b'{"query": "{ __typename }", "variables": {"pad": "', b'"}}'
-            block = b"a" * (1024 * 1024)
+        def pieces() -> Iterator[bytes]:
             yield head
-            sent += len(head)
             remaining = total - len(head) - len(tail)
             while remaining > 0:
-                piece = block[: min(len(block), remaining)]
-                yield piece
-                sent += len(piece)
-                remaining -= len(piece)
+                yield block[: min(len(block), remaining)]
+                remaining -= len(block)
             yield tail
-            sent += len(tail)
 
-        headers = {} if chunked else {"Content-Length": str(total)}
-        reply = await send(target.client, target.url, content=chunks(), headers=headers)
-        return one(
-            reply,
-            "chunked, no Content-Length" if chunked else "with Content-Length",
-            f"{sent / 1024 / 1024:.0f} MB sent",
+        url = urlsplit(target.url)
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        try:
+            transport, conn = await asyncio.wait_for(
+                loop.create_connection(RawConnection, url.hostname, url.port or 80),
+                target.timeout,
+            )
+        except (OSError, TimeoutError) as error:
+            return Outcome(type(error).__name__, "-", None)
+        framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {total}"
+        transport.write(
+            f"POST {url.path or '/'} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+            f"Content-Type: application/json\r\nAccept: {ACCEPT['Accept']}\r\n"
+            f"{framing}\r\nConnection: close\r\n\r\n".encode()
         )
 
+        async def upload() -> None:
+            nonlocal sent
+            # Like a client sending `Expect: 100-continue`, give the server a moment to refuse
+            # on the announced length alone; a server that reads bodies whole loses nothing.
+            if not chunked:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(conn.answered), 0.2)
+            for piece in pieces():
+                if conn.answered.done():
+                    return  # answered (or closed) early: stop sending
+                transport.write(
+                    f"{len(piece):x}\r\n".encode() + piece + b"\r\n" if chunked else piece
+                )
+                sent += len(piece)
+                await conn.writable.wait()
+                await asyncio.sleep(0)  # let an answer, or the connection's loss, in
+            if chunked:
+                transport.write(b"0\r\n\r\n")
+
+        try:
+            await asyncio.wait_for(upload(), target.timeout)
+            await asyncio.wait_for(asyncio.shield(conn.closed), target.timeout)
+        except TimeoutError:
+            conn.failure = conn.failure or "timeout"
+        failure = conn.failure
+        raw = bytes(conn.received)
+        elapsed = ((conn.answered_at or time.perf_counter()) - started) * 1000
+        transport.close()
+        notes = [
+            "chunked, no Content-Length" if chunked else "with Content-Length",
+            f"{sent / 1024 / 1024:.0f} MB sent",
+        ]
+        if not chunked and sent:
+            notes.append("time includes a 0.2 s pause after the headers")
+        if failure and raw:
+            notes.append(f"then {failure}")
+        elif failure:
+            notes.append(
+                f"{failure} with no answer (any answer sent before a reset on unread data can "
+                "be lost)"
+            )
+        return one(parse_http(raw, elapsed, failure), *notes)
+
     return attack
+
+
+class RawConnection(asyncio.Protocol):
+    """Keeps every byte the server sends, even when the connection is then reset (a
+    StreamReader raises the reset instead of returning what it had buffered)."""
+
+    def __init__(self) -> None:
+        self.received = bytearray()
+        loop = asyncio.get_running_loop()
+        self.answered: asyncio.Future[None] = loop.create_future()  # bytes came, or the end
+        self.closed: asyncio.Future[None] = loop.create_future()
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.failure: str | None = None
+        self.answered_at: float | None = None  # perf_counter() at the first byte
+
+    def data_received(self, data: bytes) -> None:
+        self.received += data
+        self.answered_at = self.answered_at or time.perf_counter()
+        if not self.answered.done():
+            self.answered.set_result(None)
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None:
+            self.failure = type(exc).__name__
+        self.writable.set()
+        for future in (self.answered, self.closed):
+            if not future.done():
+                future.set_result(None)
+
+
+def parse_http(raw: bytes, elapsed_ms: float, failure: str | None) -> Reply:
+    """A Reply from a raw HTTP/1.1 response read until the connection closed."""
+    header, _, payload = raw.partition(b"\r\n\r\n")
+    lines = header.decode("latin-1").split("\r\n")
+    try:
+        status = int(lines[0].split()[1])
+    except (IndexError, ValueError):
+        return Reply(None, elapsed_ms, failure=failure or "no answer")
+    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    if any(k.lower() == "transfer-encoding" for k in headers):
+        body, rest = b"", payload
+        while rest:
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line.split(b";")[0] or b"0", 16)
+            if size == 0:
+                break
+            body, rest = body + rest[:size], rest[size + 2 :]
+        payload = body
+    reply = Reply(status, elapsed_ms, size=len(payload), headers=headers)
+    try:
+        reply.body = json.loads(payload)
+    except ValueError:
+        reply.snippet = payload[:40].decode(errors="replace")
+    return reply
 
 
 async def suggestions(target: Target) -> Outcome:
