@@ -21,7 +21,7 @@ from reelpay.clock import FrozenClock
 from reelpay.db import create_engine, create_sessionmaker
 from reelpay.migrate import upgrade
 from reelpay.models import Base
-from reelpay.settings import Settings
+from reelpay.settings import Limits, Settings
 
 POSTGRES_URL = os.environ.get("REELPAY_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("REELPAY_REQUIRE_POSTGRES") == "1"
@@ -127,10 +127,22 @@ def clock(request: pytest.FixtureRequest) -> FrozenClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    # Cheap password hashing keeps the suite fast; production uses the argon2 defaults.
+    # Cheap password hashing keeps the suite fast; production uses the argon2 defaults. Every
+    # test's requests come from one address: its throttles are for the tests that test them
+    # (tests/test_throttles.py), not for arranging a hundred accounts.
     return Settings(
-        database_url=database_url, password_hash_time_cost=1, password_hash_memory_kib=64
+        database_url=database_url,
+        password_hash_time_cost=1,
+        password_hash_memory_kib=64,
+        limits=Limits(
+            signups_per_address=UNTHROTTLED,
+            login_attempts_per_address=UNTHROTTLED,
+            views_per_address=UNTHROTTLED,
+        ),
     )
+
+
+UNTHROTTLED = 1_000_000
 
 
 @pytest.fixture

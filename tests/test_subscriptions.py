@@ -24,12 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from reelpay.app import create_app
 from reelpay.clock import FrozenClock
-from reelpay.events import live_channel, wallet_channel
+from reelpay.events import live_channel, payouts_channel, wallet_channel
 from reelpay.settings import Settings
 from tests.factories import (
     User,
     buy_coins,
     enrol,
+    log_in,
     new_key,
     publish,
     set_account,
@@ -433,3 +434,54 @@ async def test_a_good_token_on_the_older_graphql_ws_protocol_is_acknowledged(api
         await socket.send(json.dumps({"type": "connection_init", "payload": {"token": fan.token}}))
         ack = json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))
     assert ack["type"] == "connection_ack"
+
+
+PAYOUT_UPDATES = gql("subscription { payoutUpdates { status } }")
+
+
+@pytest.mark.parametrize(
+    ("document", "channel_of"),
+    [(WALLET_EVENTS, wallet_channel), (PAYOUT_UPDATES, payouts_channel)],
+    ids=["walletEvents", "payoutUpdates"],
+)
+async def test_log_out_everywhere_ends_open_subscriptions_at_once(
+    api, serve, backend, document, channel_of
+):
+    # On PostgreSQL the revocation happens on another worker than the one holding the socket.
+    subscribed_to, revoking = await serve(), await serve()
+    if backend != "postgresql":
+        revoking = subscribed_to  # SQLite deployments run one process
+    fan = await sign_up(api, "fan")
+    other_device = await log_in(api, User(**{**fan.__dict__}))
+    assert other_device.token != fan.token
+
+    async with subscribed(subscribed_to, document, channel_of(fan.pk), token=fan.token) as s:
+        await revoking.mutate("logOut", {"everywhere": True}, "revokedSessions", other_device.token)
+        # No event of the subscription's own follows: the revocation alone ends it.
+        with pytest.raises(TransportQueryError) as ended:
+            await s.next()
+
+    assert ended.value.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert subscribed_to.broker.subscriber_count(channel_of(fan.pk)) == 0
+
+
+async def test_logging_out_another_session_leaves_this_subscription_running(api, serve):
+    server = await serve()
+    fan = await sign_up(api, "fan")
+    other_device = await log_in(api, User(**{**fan.__dict__}))
+
+    async with subscribed(server, WALLET_EVENTS, wallet_channel(fan.pk), token=fan.token) as s:
+        await server.mutate("logOut", {"everywhere": False}, "revokedSessions", other_device.token)
+        await server.mutate(
+            "purchaseCoins",
+            {
+                "packageId": _package(350),
+                "paymentToken": "tok_sandbox_success",
+                "idempotencyKey": "k",
+            },
+            "wallet { coins }",
+            fan.token,
+        )
+        event = await s.next()
+
+    assert event["walletEvents"]["balanceAfter"] == 350

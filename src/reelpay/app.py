@@ -26,6 +26,7 @@ from reelpay.payments.sandbox import create_provider
 from reelpay.payouts.sandbox import create_payout_provider
 from reelpay.series import access
 from reelpay.settings import Settings
+from reelpay.throttle import Throttle
 
 log = logging.getLogger("reelpay")
 
@@ -47,6 +48,7 @@ def create_app(
         payments=create_provider(settings.payment_provider),
         broker=create_broker(settings.database_url),
         payouts=create_payout_provider(settings.payout_provider),
+        throttle=Throttle(settings.limits, settings.redis_url),
     )
     graphql = ReelpayGraphQL(
         build_schema(settings),

@@ -233,6 +233,9 @@ async def _create_staff(settings: Settings, args: argparse.Namespace, clock: Clo
                 birth_date=args.birth_date,
                 country=args.country,
             )
+            password_hash = await accounts.hash_new_password(
+                password, settings.rules, Passwords(settings)
+            )
             try:
                 account, _ = await run_write(
                     session,
@@ -241,7 +244,7 @@ async def _create_staff(settings: Settings, args: argparse.Namespace, clock: Clo
                         data,
                         now=clock.now(),
                         rules=settings.rules,
-                        passwords=Passwords(settings),
+                        password_hash=password_hash,
                         role=Role.STAFF,
                     ),
                 )

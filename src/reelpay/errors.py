@@ -14,6 +14,8 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     INVALID_ID = "INVALID_ID"
     INVALID_CURSOR = "INVALID_CURSOR"
+    # throttles: wait `retryAfterSeconds`
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
     # accounts
     EMAIL_TAKEN = "EMAIL_TAKEN"
     HANDLE_TAKEN = "HANDLE_TAKEN"
@@ -96,6 +98,7 @@ class Problem:
     code: ErrorCode
     message: str
     field: tuple[str, ...] | None = None
+    retry_after_seconds: int | None = None
 
 
 class DomainError(Exception):
@@ -123,6 +126,17 @@ class DomainError(Exception):
         error = cls(problems[0].message, code=problems[0].code, field=problems[0].field)
         error.problems = list(problems)
         return error
+
+
+class TooManyAttempts(DomainError):
+    """A throttle's limit is reached: nothing was tried; again after `retry_after` seconds."""
+
+    code = ErrorCode.TOO_MANY_ATTEMPTS
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.problems = [Problem(self.code, message, None, retry_after)]
 
 
 class NotFound(DomainError):

@@ -10,6 +10,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reelpay import events
 from reelpay.accounts import switching, tokens, validation
 from reelpay.accounts.models import Account, AuthSession
 from reelpay.accounts.passwords import Passwords
@@ -119,10 +120,13 @@ async def sign_up(
     *,
     now: datetime,
     rules: Rules,
-    passwords: Passwords,
+    password_hash: str | None,
     role: Role = Role.USER,
 ) -> tuple[Account, str]:
-    """Create an account and log it in; every invalid field is reported at once."""
+    """Create an account and log it in; every invalid field is reported at once.
+
+    `password_hash` comes from `hash_new_password`, computed before the transaction began
+    (None when the password is refused, which is then reported with the rest)."""
     problems: list[Problem] = []
 
     def check(fn: Any, *args: Any) -> Any:
@@ -150,10 +154,11 @@ async def sign_up(
         problems.append(_handle_taken_problem())
     if problems:
         raise DomainError.of(problems)
+    assert password_hash is not None, "an acceptable password comes hashed"
 
     account = Account(
         email=email,
-        password_hash=await passwords.hash(data.password),
+        password_hash=password_hash,
         handle=handle,
         handle_key=validation.handle_key(handle),
         display_name=display_name,
@@ -173,19 +178,42 @@ async def sign_up(
     return account, token
 
 
-async def log_in(
-    session: AsyncSession,
-    *,
-    email: str,
-    password: str,
-    now: datetime,
-    rules: Rules,
-    passwords: Passwords,
-) -> tuple[Account, str]:
+async def hash_new_password(password: str, rules: Rules, passwords: Passwords) -> str | None:
+    """The hash `sign_up` stores, or None for a password it refuses (nothing to hash)."""
+    try:
+        validation.password(password, rules, ("input", "password"))
+    except DomainError:
+        return None
+    return await passwords.hash(password)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What checking a password needs: read first, then verified with no transaction open."""
+
+    account_id: int | None
+    password_hash: str | None
+
+
+async def credentials(session: AsyncSession, email: str) -> Credentials:
     account = await get_by_email(session, email)
-    ok = await passwords.verify(account.password_hash if account else None, password)
-    if account is None or not ok:
-        raise DomainError("The email or password is wrong.", code=ErrorCode.INVALID_CREDENTIALS)
+    if account is None:
+        return Credentials(None, None)
+    return Credentials(account.id, account.password_hash)
+
+
+def wrong_credentials() -> DomainError:
+    return DomainError("The email or password is wrong.", code=ErrorCode.INVALID_CREDENTIALS)
+
+
+async def start_session(
+    session: AsyncSession, verified: Credentials, *, now: datetime, rules: Rules
+) -> tuple[Account, str]:
+    """Log in the account whose password was just verified against `verified`; refused if
+    its password changed meanwhile."""
+    account = await session.get(Account, verified.account_id)
+    if account is None or account.password_hash != verified.password_hash:
+        raise wrong_credentials()
     token = await _start_session(session, account, now=now, rules=rules)
     return account, token
 
@@ -202,6 +230,8 @@ async def log_out(
     if not everywhere:
         stmt = stmt.where(AuthSession.token_hash == tokens.hash_token(token))
     result = await session.execute(stmt)
+    # Open subscriptions of the account, on every worker, check their token again now.
+    events.emit(session, events.sessions_channel(account.id), events.SESSIONS_REVOKED)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

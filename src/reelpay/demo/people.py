@@ -75,16 +75,6 @@ CREATORS = (
 FAN_COUNTRIES = ("US", "FR", "KR", "BR")
 
 
-class _OneHash:
-    """Every demo account shares one password: hash it once, not thirty times."""
-
-    def __init__(self, password_hash: str) -> None:
-        self._hash = password_hash
-
-    async def hash(self, password: str) -> str:
-        return self._hash
-
-
 @dataclass
 class People:
     staff: Account
@@ -106,7 +96,6 @@ async def seed_people(
     """Staff, fans and creators, with the creators' videos, views, pins and followers."""
     today = now.date()
     joined = days_ago(now, JOINED_DAYS_AGO)
-    passwords = _OneHash(password_hash)
 
     async def new_account(
         handle: str, name: str, country: str, birth_date: date, role: Role = Role.USER
@@ -124,7 +113,7 @@ async def seed_people(
                 ),
                 now=joined,
                 rules=rules,
-                passwords=passwords,  # type: ignore[arg-type]
+                password_hash=password_hash,  # every demo account shares one password
                 role=role,
             )
         return account

@@ -34,6 +34,14 @@ def payouts_channel(account_id: int) -> str:
     return f"payouts:{account_id}"
 
 
+def sessions_channel(account_id: int) -> str:
+    """Where an account's sessions being revoked is announced (open subscriptions recheck)."""
+    return f"sessions:{account_id}"
+
+
+SESSIONS_REVOKED: dict[str, Any] = {"sessions": "revoked"}
+
+
 def emit(session: AsyncSession, channel: str, payload: dict[str, Any]) -> None:
     """Queue an event to publish if the session's transaction commits."""
     session.info.setdefault(_KEY, []).append(Event(channel, payload))

@@ -72,8 +72,8 @@ class Subscriber:
 class Broker(Protocol):
     async def publish(self, events: Sequence[Event]) -> None: ...
 
-    def subscribe(self, channel: str) -> Any:
-        """`async with broker.subscribe(channel) as subscriber`: `await subscriber.next()`."""
+    def subscribe(self, *channels: str) -> Any:
+        """`async with broker.subscribe(channel, ...) as subscriber`: `await subscriber.next()`."""
         ...
 
     def subscriber_count(self, channel: str) -> int: ...
@@ -101,16 +101,19 @@ class LocalBroker:
                 subscriber.interrupt(reason)
 
     @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:
+    async def subscribe(self, *channels: str) -> AsyncIterator[Subscriber]:
+        """One subscriber receiving the events of every channel named."""
         await self._listening()
         subscriber = Subscriber()
-        self._subscribers[channel].add(subscriber)
+        for channel in channels:
+            self._subscribers[channel].add(subscriber)
         try:
             yield subscriber
         finally:
-            self._subscribers[channel].discard(subscriber)
-            if not self._subscribers[channel]:
-                del self._subscribers[channel]
+            for channel in channels:
+                self._subscribers[channel].discard(subscriber)
+                if not self._subscribers[channel]:
+                    del self._subscribers[channel]
 
     def subscriber_count(self, channel: str) -> int:
         return len(self._subscribers.get(channel, ()))

@@ -23,6 +23,7 @@ from reelpay.events.broker import Broker
 from reelpay.payments.provider import PaymentProvider
 from reelpay.payouts.provider import PayoutProvider
 from reelpay.settings import Settings
+from reelpay.throttle import Throttle
 
 if TYPE_CHECKING:
     from reelpay.graphql.loaders import Loaders
@@ -44,6 +45,7 @@ class AppServices:
     payments: PaymentProvider
     broker: Broker
     payouts: PayoutProvider
+    throttle: Throttle
 
 
 @dataclass
@@ -98,6 +100,12 @@ class Context:
     @property
     def settings(self) -> Settings:
         return self.services.settings
+
+    @property
+    def client_address(self) -> str:
+        """Where the request comes from (behind a proxy: what uvicorn's proxy headers say)."""
+        client = getattr(self.request, "client", None)
+        return client.host if client is not None else "unknown"
 
     @property
     def loaders(self) -> Loaders:
@@ -251,15 +259,18 @@ class Context:
         self, channel_of: Callable[[int], str]
     ) -> AsyncGenerator[tuple[Account, dict[str, Any]], None]:
         """The viewer's events on their channel, with the viewer, for as long as their
-        session stays valid (a revoked one ends the stream with UNAUTHENTICATED). No
-        connection is held between events."""
+        session stays valid: revoking it (`logOut`, on any worker) ends the stream at once
+        with UNAUTHENTICATED. No connection is held between events."""
         viewer = await self.require_viewer()
-        async with self.services.broker.subscribe(channel_of(viewer.id)) as subscriber:
+        own, sessions = channel_of(viewer.id), events.sessions_channel(viewer.id)
+        async with self.services.broker.subscribe(own, sessions) as subscriber:
             while True:
                 await self.release(new_instant=True)
                 payload = await subscriber.next()
                 self.forget_viewer()
-                yield await self.require_viewer(), payload
+                viewer = await self.require_viewer()  # a revocation ends the stream here
+                if payload != events.SESSIONS_REVOKED:
+                    yield viewer, payload
 
     async def close(self) -> None:
         """End the operation: refuse new database work (`OperationOver`), wait for the work

@@ -198,6 +198,34 @@ class _Measure:
                 yield argument.name.value, value
 
 
+def root_field_count(document: DocumentNode, operation: OperationDefinitionNode, name: str) -> int:
+    """How many times `operation` runs root field `name` (aliases and fragments included).
+
+    Call it once the fragment nesting is known to be bounded; a cycle counts as empty."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    counted: dict[str, int] = {}
+
+    def count(selection_set: SelectionSetNode, seen: frozenset[str]) -> int:
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += selection.name.value == name
+            elif isinstance(selection, InlineFragmentNode):
+                total += count(selection.selection_set, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                spread = selection.name.value
+                if spread in seen or spread not in fragments:
+                    continue
+                if spread not in counted:
+                    counted[spread] = count(fragments[spread].selection_set, seen | {spread})
+                total += counted[spread]
+        return total
+
+    return count(operation.selection_set, frozenset())
+
+
 def _spread_names(selection_set: SelectionSetNode) -> Iterator[str]:
     stack = [selection_set]
     while stack:

@@ -26,6 +26,10 @@ class UserError:
     field: list[str] | None = strawberry.field(
         description='Path to the input field at fault, e.g. ["input", "handle"].'
     )
+    retry_after_seconds: int | None = strawberry.field(
+        default=None,
+        description="With TOO_MANY_ATTEMPTS: how many seconds to wait before trying again.",
+    )
 
     @classmethod
     def of(cls, problem: Problem) -> UserError:
@@ -33,6 +37,7 @@ class UserError:
             code=problem.code,
             message=problem.message,
             field=list(problem.field) if problem.field else None,
+            retry_after_seconds=problem.retry_after_seconds,
         )
 
 

@@ -14,7 +14,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from reelpay.graphql.context import Context
-from reelpay.graphql.cost import measure
+from reelpay.graphql.cost import measure, root_field_count
 from reelpay.graphql.errors import (
     BAD_REQUEST,
     BAD_USER_INPUT,
@@ -100,10 +100,15 @@ def _operation_error(
     return None
 
 
+# Each costs a password hash: aliases must not turn one request into a brute-force batch.
+ONCE_PER_OPERATION = ("logIn", "signUp")
+
+
 class CostLimit(SchemaExtension):
     """Refuse, before validation even starts, an operation too deep, too large once its
-    fragments are expanded, or that could return more than `max_nodes` list items (GitHub's
-    rule: nested pages multiply). Measured in time linear in the document (`cost.measure`)."""
+    fragments are expanded, that could return more than `max_nodes` list items (GitHub's
+    rule: nested pages multiply), or that runs a `ONCE_PER_OPERATION` mutation twice.
+    Measured in time linear in the document (`cost.measure`)."""
 
     def __init__(self, *, limits: Limits) -> None:
         self.limits = limits
@@ -151,6 +156,16 @@ class CostLimit(SchemaExtension):
                         "reason": "SELECTION_LIMIT_EXCEEDED",
                     },
                 )
+            if operation.operation is OperationType.MUTATION:
+                for field_name in ONCE_PER_OPERATION:
+                    if root_field_count(ctx.graphql_document, operation, field_name) > 1:
+                        return GraphQLError(
+                            f"'{name}' runs `{field_name}` more than once; one per operation.",
+                            extensions={
+                                "code": GRAPHQL_VALIDATION_FAILED,
+                                "reason": "ONCE_PER_OPERATION",
+                            },
+                        )
             if cost.nodes > limits.max_nodes:
                 return GraphQLError(
                     f"This operation could return {cost.nodes} items; the limit is "

@@ -139,9 +139,15 @@ class AccountMutations:
         )
 
         async def work() -> SignUpPayload:
+            throttle = ctx.services.throttle
+            await throttle.hit(throttle.signups, ctx.client_address)
+            # Hashed before the transaction: it holds no lock or connection meanwhile.
+            password_hash = await accounts.hash_new_password(
+                input.password, ctx.settings.rules, ctx.services.passwords
+            )
             account, token = await ctx.write(
                 lambda s, _viewer: accounts.sign_up(
-                    s, data, now=ctx.now, rules=ctx.settings.rules, passwords=ctx.services.passwords
+                    s, data, now=ctx.now, rules=ctx.settings.rules, password_hash=password_hash
                 ),
                 anonymous=True,
             )
@@ -150,22 +156,30 @@ class AccountMutations:
 
         return await as_user_errors(SignUpPayload, work)
 
-    @strawberry.mutation(description="Exchange email and password for a bearer token.")
+    @strawberry.mutation(
+        description="Exchange email and password for a bearer token. Throttled per client "
+        "address and per account: past the limit the answer is TOO_MANY_ATTEMPTS with "
+        "`retryAfterSeconds`, whatever the password."
+    )
     async def log_in(self, info: Info[Context, None], input: LogInInput) -> LogInPayload:
         ctx = info.context
 
         async def work() -> LogInPayload:
+            throttle, email = ctx.services.throttle, input.email.strip().lower()
+            await throttle.hit(throttle.login_per_address, ctx.client_address)
+            await throttle.check(throttle.login_failures, email)
+            found = await ctx.read(lambda s: accounts.credentials(s, email))
+            await ctx.release()  # the password is checked with no connection held
+            if not await ctx.services.passwords.verify(found.password_hash, input.password):
+                await throttle.record(throttle.login_failures, email)
+                raise accounts.wrong_credentials()
             account, token = await ctx.write(
-                lambda s, _viewer: accounts.log_in(
-                    s,
-                    email=input.email,
-                    password=input.password,
-                    now=ctx.now,
-                    rules=ctx.settings.rules,
-                    passwords=ctx.services.passwords,
+                lambda s, _viewer: accounts.start_session(
+                    s, found, now=ctx.now, rules=ctx.settings.rules
                 ),
                 anonymous=True,
             )
+            await throttle.clear(throttle.login_failures, email)
             ctx.act_as(account)
             return LogInPayload(token=token, account=Account.from_model(account))
 

@@ -1,0 +1,115 @@
+"""Throttles: how often one client address or one account may try something.
+
+Counted in moving windows by the `limits` library, in Redis when `REELPAY_REDIS_URL` is set (so
+every worker shares the counts) and in process otherwise. If Redis stops answering, counting
+goes on in process (each worker then counts alone) rather than refusing every login or view;
+a warning says so.
+
+- `logIn`: every attempt counts against the client address; wrong passwords count against the
+  account, and a right one clears them. Past either limit the attempt is refused before any
+  password is checked, the right password included.
+- `signUp`: attempts per client address.
+- `recordView`: views per viewer (the account, or the client address when anonymous).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+from reelpay.errors import TooManyAttempts
+from reelpay.settings import Limits
+
+log = logging.getLogger("reelpay.throttle")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    item: RateLimitItem
+    what: str  # "logIn attempts from this address", for the message
+
+
+class Throttle:
+    def __init__(
+        self, limits: Limits, redis_url: str | None = None, prefix: str = "reelpay"
+    ) -> None:
+        self._local = MovingWindowRateLimiter(storage_from_string("async+memory://"))
+        self._shared = (
+            MovingWindowRateLimiter(
+                storage_from_string(_async_url(redis_url), key_prefix=prefix)  # type: ignore[arg-type]
+            )
+            if redis_url
+            else None
+        )
+        self.login_per_address = _rule(
+            "login-address",
+            limits.login_attempts_per_address,
+            limits.login_window_seconds,
+            "logIn attempts from this address",
+        )
+        self.login_failures = _rule(
+            "login-account",
+            limits.login_failures_per_account,
+            limits.login_window_seconds,
+            "wrong passwords for this account",
+        )
+        self.signups = _rule(
+            "signup-address",
+            limits.signups_per_address,
+            limits.signup_window_seconds,
+            "signUp attempts from this address",
+        )
+        self.views = _rule(
+            "view", limits.views_per_address, limits.views_window_seconds, "views from this viewer"
+        )
+
+    async def hit(self, rule: Rule, key: str) -> None:
+        """Count one attempt; TooManyAttempts (counting nothing) when the limit is reached."""
+        allowed = await self._call("hit", rule, key)
+        if not allowed:
+            await self._refuse(rule, key)
+
+    async def check(self, rule: Rule, key: str) -> None:
+        """TooManyAttempts if one more attempt would be over the limit; counts nothing."""
+        if not await self._call("test", rule, key):
+            await self._refuse(rule, key)
+
+    async def record(self, rule: Rule, key: str) -> None:
+        """Count one attempt that already happened (a wrong password)."""
+        await self._call("hit", rule, key)
+
+    async def clear(self, rule: Rule, key: str) -> None:
+        await self._call("clear", rule, key)
+
+    async def _refuse(self, rule: Rule, key: str) -> None:
+        stats = await self._call("get_window_stats", rule, key)
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        raise TooManyAttempts(
+            f"Too many {rule.what}: try again in {retry_after} seconds.", retry_after=retry_after
+        )
+
+    async def _call(self, method: str, rule: Rule, key: str):  # type: ignore[no-untyped-def]
+        if self._shared is not None:
+            try:
+                return await getattr(self._shared, method)(rule.item, rule.name, key)
+            except Exception:
+                log.warning("throttle storage unavailable: counting in process", exc_info=True)
+        return await getattr(self._local, method)(rule.item, rule.name, key)
+
+
+def _rule(name: str, amount: int, seconds: int, what: str) -> Rule:
+    return Rule(name, RateLimitItemPerSecond(max(1, amount), max(1, seconds)), what)
+
+
+def _async_url(url: str) -> str:
+    """`redis://host:6379/0` as the `limits` library's async storage URL."""
+    if url.startswith("async+"):
+        return url
+    return f"async+{url}"

@@ -1,0 +1,299 @@
+"""Logins cannot be brute-forced or starve money, and views cannot be inflated (issue 12).
+
+Throttles count per client address and per account in moving windows (`reelpay.throttle`),
+in process or, with REELPAY_REDIS_URL, in Redis shared by every worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import threading
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from reelpay.app import create_app
+from reelpay.settings import Limits
+from reelpay.throttle import Throttle
+from tests.conftest import Api
+from tests.factories import buy_coins, publish, sign_up
+
+REDIS_URL = os.environ.get("REELPAY_TEST_REDIS_URL")
+GUARD = 20  # seconds: a regression fails here instead of hanging the suite
+
+LOG_IN = """mutation($input: LogInInput!) { logIn(input: $input) {
+  token userErrors { code message field retryAfterSeconds } } }"""
+
+
+@pytest.fixture
+async def api_with(settings, clock, clean_db) -> AsyncIterator[Callable[..., Awaitable[Api]]]:
+    """`await api_with(**limits)`: an API whose throttles have these limits."""
+    apps: list[Any] = []
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(throttle: Throttle | None = None, **limits: int) -> Api:
+        changed = dataclasses.replace(settings, limits=dataclasses.replace(Limits(), **limits))
+        app = create_app(changed, clock=clock, engine=clean_db)
+        if throttle is not None:
+            app.state.services.throttle = throttle
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+        apps.append(app)
+        clients.append(client)
+        return Api(client, clean_db, app)
+
+    yield make
+    for client in clients:
+        await client.aclose()
+    for app in apps:
+        await app.state.services.broker.close()
+
+
+async def log_in(api: Api, email: str, password: str) -> dict[str, Any]:
+    body = await api.execute(LOG_IN, {"input": {"email": email, "password": password}})
+    return body["data"]["logIn"]
+
+
+def throttled(payload: dict[str, Any], window: int) -> str:
+    """The payload was refused by a throttle; its message."""
+    assert payload["token"] is None if "token" in payload else True
+    [error] = payload["userErrors"]
+    assert error["code"] == "TOO_MANY_ATTEMPTS", error
+    assert 1 <= error["retryAfterSeconds"] <= window, error
+    return error["message"]
+
+
+# --- logIn ------------------------------------------------------------------------------------
+
+
+async def test_nine_wrong_passwords_then_the_right_one_logs_in_and_clears_the_count(api_with):
+    api = await api_with()
+    alice = await sign_up(api, "alice")
+
+    for _ in range(9):
+        assert (await log_in(api, alice.email, "wrong password"))["userErrors"][0]["code"] == (
+            "INVALID_CREDENTIALS"
+        )
+    right = await log_in(api, alice.email, alice.password)
+    # The count started again: nine more wrong ones are still only wrong.
+    for _ in range(9):
+        assert (await log_in(api, alice.email, "wrong"))["userErrors"][0]["code"] == (
+            "INVALID_CREDENTIALS"
+        )
+
+    assert right["userErrors"] == [] and right["token"]
+
+
+async def test_after_ten_wrong_passwords_even_the_right_one_is_refused(api_with):
+    api = await api_with()
+    alice = await sign_up(api, "alice")
+    for _ in range(10):
+        await log_in(api, alice.email, "wrong password")
+
+    right = await log_in(api, alice.email, alice.password)
+    other_case = await log_in(api, " ALICE@example.com ", alice.password)  # same account
+
+    message = throttled(right, 900)
+    assert message.startswith("Too many wrong passwords for this account: try again in ")
+    throttled(other_case, 900)
+    assert right["token"] is None
+
+
+async def test_wrong_passwords_for_one_account_do_not_lock_another(api_with):
+    api = await api_with()
+    alice, bob = await sign_up(api, "alice"), await sign_up(api, "bob")
+    for _ in range(10):
+        await log_in(api, alice.email, "wrong password")
+
+    assert (await log_in(api, bob.email, bob.password))["userErrors"] == []
+
+
+async def test_attempts_per_client_address_are_limited_across_accounts(api_with):
+    api = await api_with(login_attempts_per_address=5)
+    alice = await sign_up(api, "alice")
+
+    answers = [await log_in(api, f"nobody{i}@example.com", "guess") for i in range(5)]
+    sixth = await log_in(api, alice.email, alice.password)
+
+    assert [a["userErrors"][0]["code"] for a in answers] == ["INVALID_CREDENTIALS"] * 5
+    assert throttled(sixth, 900).startswith("Too many logIn attempts from this address")
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # 30 guesses through aliases, as the issue found
+        "mutation { "
+        + " ".join(
+            f'g{i}: logIn(input: {{email: "alice@example.com", password: "guess{i}"}}) {{ token }}'
+            for i in range(30)
+        )
+        + " }",
+        # two through a fragment on Mutation
+        'mutation { ...Guess a: logIn(input: {email: "a@b.c", password: "x"}) { token } } '
+        'fragment Guess on Mutation { logIn(input: {email: "a@b.c", password: "y"}) { token } }',
+        # two sign-ups
+        "mutation { "
+        + " ".join(
+            f'u{i}: signUp(input: {{email: "u{i}@example.com", password: "long enough", '
+            f'handle: "u{i}", displayName: "U", birthDate: "1990-01-01", country: "US"}}) '
+            "{ token }"
+            for i in range(2)
+        )
+        + " }",
+    ],
+    ids=["30 aliases", "fragment", "two signUps"],
+)
+async def test_at_most_one_log_in_or_sign_up_per_operation(api, document):
+    alice = await sign_up(api, "alice")
+    before = await accounts_count(api)
+
+    body = await api.execute(document)
+
+    assert "data" not in body  # nothing ran
+    [error] = body["errors"]
+    assert error["extensions"] == {
+        "code": "GRAPHQL_VALIDATION_FAILED",
+        "reason": "ONCE_PER_OPERATION",
+    }
+    assert "more than once; one per operation" in error["message"]
+    assert await accounts_count(api) == before
+    assert (await log_in(api, alice.email, alice.password))["userErrors"] == []
+
+
+async def test_one_log_in_beside_other_fields_still_runs(api):
+    alice = await sign_up(api, "alice")
+    body = await api.execute(
+        'mutation { logIn(input: {email: "alice@example.com", password: "correct horse battery"})'
+        " { account { handle } } }"
+    )
+    assert body == {"data": {"logIn": {"account": {"handle": alice.handle}}}}
+
+
+async def accounts_count(api: Api) -> int:
+    async with api.engine.connect() as connection:
+        return int(await connection.scalar(sa.text("SELECT count(*) FROM accounts")))
+
+
+# --- signUp and recordView --------------------------------------------------------------------
+
+
+async def test_sign_ups_per_client_address_are_limited_and_the_refused_one_writes_nothing(
+    api_with,
+):
+    api = await api_with(signups_per_address=3)
+    for handle in ("a1", "a2", "a3"):
+        await sign_up(api, handle)
+
+    fourth = (
+        await api.data(
+            """mutation($input: SignUpInput!) { signUp(input: $input) {
+              token userErrors { code message retryAfterSeconds } } }""",
+            {
+                "input": {
+                    "email": "a4@example.com",
+                    "password": "long enough",
+                    "handle": "a4",
+                    "displayName": "A4",
+                    "birthDate": "1990-01-01",
+                    "country": "US",
+                }
+            },
+        )
+    )["signUp"]
+
+    assert throttled(fourth, 3600).startswith("Too many signUp attempts from this address")
+    assert await accounts_count(api) == 3
+
+
+RECORD_VIEW = """mutation($id: ID!) { recordView(input: {videoId: $id}) {
+  video { viewCount } userErrors { code retryAfterSeconds } } }"""
+
+
+async def test_views_are_throttled_per_viewer_so_aliases_cannot_inflate_them(api_with):
+    api = await api_with(views_per_address=5)
+    creator = await sign_up(api, "creator")
+    fan = await sign_up(api, "fan")
+    video_id = await publish(api, creator)
+
+    anonymous = [(await api.data(RECORD_VIEW, {"id": video_id}))["recordView"] for _ in range(6)]
+    logged_in = (await api.data(RECORD_VIEW, {"id": video_id}, fan.token))["recordView"]
+    through_aliases = await api.data(
+        "mutation($id: ID!) { "
+        + " ".join(
+            f"v{i}: recordView(input: {{videoId: $id}}) {{ userErrors {{ code }} }}"
+            for i in range(10)
+        )
+        + " }",
+        {"id": video_id},
+    )
+
+    assert [v["userErrors"] for v in anonymous[:5]] == [[]] * 5
+    assert anonymous[5]["userErrors"][0]["code"] == "TOO_MANY_ATTEMPTS"
+    assert 1 <= anonymous[5]["userErrors"][0]["retryAfterSeconds"] <= 60
+    assert logged_in["userErrors"] == []  # a logged-in viewer counts on their own
+    assert {v["userErrors"][0]["code"] for v in through_aliases.values()} == {"TOO_MANY_ATTEMPTS"}
+    assert logged_in["video"]["viewCount"] == 6  # five anonymous views and the fan's
+
+
+# --- hashing holds nothing --------------------------------------------------------------------
+
+
+async def test_a_login_waiting_for_its_hash_holds_no_lock_a_payment_needs(api_with, backend):
+    """With every hashing thread busy, a login waits for one; meanwhile the database is free
+    (on SQLite, logIn used to hold the write lock for the whole hash)."""
+    api = await api_with(password_hash_concurrency=1)
+    alice = await sign_up(api, "alice")
+    passwords = api.app.state.services.passwords
+    assert passwords.concurrency == 1
+    release = threading.Event()
+    blocker = asyncio.get_running_loop().run_in_executor(passwords._threads, release.wait, GUARD)
+    try:
+        login = asyncio.create_task(log_in(api, alice.email, alice.password))
+        await asyncio.sleep(0.2)  # the login is now queued for the only hashing thread
+        assert not login.done()
+        bought = await asyncio.wait_for(buy_coins(api, alice), GUARD)
+    finally:
+        release.set()
+    await blocker
+    logged_in = await asyncio.wait_for(login, GUARD)
+
+    assert bought["wallet"]["coins"] == 700
+    assert logged_in["userErrors"] == [] and logged_in["token"]
+
+
+# --- one count for every worker ---------------------------------------------------------------
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="set REELPAY_TEST_REDIS_URL to run the Redis tests")
+async def test_two_workers_sharing_redis_share_the_count(api_with):
+    prefix = f"reelpay-test-{uuid.uuid4().hex}"
+    limits = dataclasses.replace(Limits(), login_attempts_per_address=4)
+    worker_a = await api_with(Throttle(limits, REDIS_URL, prefix=prefix))
+    worker_b = await api_with(Throttle(limits, REDIS_URL, prefix=prefix))
+
+    for worker in (worker_a, worker_b, worker_a, worker_b):
+        await log_in(worker, "nobody@example.com", "guess")
+    fifth = await log_in(worker_b, "nobody@example.com", "guess")
+
+    throttled(fifth, 900)
+
+
+async def test_with_redis_unreachable_each_worker_still_throttles_alone(api_with, caplog):
+    limits = dataclasses.replace(Limits(), login_attempts_per_address=2)
+    down = Throttle(limits, "redis://127.0.0.1:9", prefix="unreachable")  # nothing listens
+    api = await api_with(down)
+
+    answers = [await log_in(api, "nobody@example.com", "guess") for _ in range(3)]
+
+    assert [a["userErrors"][0]["code"] for a in answers] == [
+        "INVALID_CREDENTIALS",
+        "INVALID_CREDENTIALS",
+        "TOO_MANY_ATTEMPTS",
+    ]
+    assert "throttle storage unavailable" in caplog.text
