@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,9 +18,10 @@ from starlette.routing import Route, WebSocketRoute
 from reelpay.accounts.passwords import Passwords
 from reelpay.body_limit import BodyLimit
 from reelpay.clock import Clock, SystemClock
-from reelpay.db import create_engine, create_sessionmaker
+from reelpay.db import create_engine, create_sessionmaker, is_unavailable
 from reelpay.events.broker import create_broker
 from reelpay.graphql.context import AppServices
+from reelpay.graphql.errors import RETRY_AFTER_SECONDS, brief
 from reelpay.graphql.schema import build_schema
 from reelpay.graphql.view import ReelpayGraphQL
 from reelpay.payments.sandbox import create_provider
@@ -30,6 +32,62 @@ from reelpay.throttle import Throttle
 
 log = logging.getLogger("reelpay")
 
+# /readyz answers within this, whatever the database does (a load balancer's probe gives up
+# after a few seconds, and a hung database must not tie up its requests).
+READINESS_TIMEOUT_SECONDS = 1.0
+
+
+class DatabaseProbe:
+    """Whether the database answers `SELECT 1` within READINESS_TIMEOUT_SECONDS.
+
+    One check runs at a time; probes arriving meanwhile wait for the same one. A check past its
+    time is cancelled and not waited for: against a hung server SQLAlchemy takes a while to
+    close the half-open connection, which it does in the background, leaving the pool as it was.
+    The next probe starts a fresh check.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._check: asyncio.Future[None] | None = None
+        self._running: set[asyncio.Future[None]] = set()  # cancelled ones still closing too
+
+    async def problem(self) -> str | None:
+        """None if the database answered in time; otherwise why not (for the log)."""
+        if self._check is None or self._check.done():
+            self._check = asyncio.ensure_future(self._select_one())
+            self._running.add(self._check)
+            self._check.add_done_callback(self._settled)
+        check = self._check
+        await asyncio.wait({check}, timeout=READINESS_TIMEOUT_SECONDS)
+        if not check.done() or check.cancelled():
+            check.cancel()  # (another probe may have given up on it already)
+            if self._check is check:
+                self._check = None
+            return f"no answer within {READINESS_TIMEOUT_SECONDS:g} s"
+        error = check.exception()
+        if error is None:
+            return None
+        if not is_unavailable(error):
+            # Not a database that is down: a bug, or a misconfiguration, worth a traceback.
+            log.warning("readiness check failed unexpectedly", exc_info=error)
+        return brief(error)
+
+    async def _select_one(self) -> None:
+        async with self._engine.connect() as connection:
+            await connection.execute(sa.text("SELECT 1"))
+
+    def _settled(self, check: asyncio.Future[None]) -> None:
+        self._running.discard(check)
+        if not check.cancelled():
+            check.exception()  # retrieved: a check every probe gave up on is not "lost"
+
+    async def close(self) -> None:
+        """Stop the checks still running (the server is shutting down)."""
+        for check in self._running:
+            check.cancel()
+        if self._running:
+            await asyncio.wait(set(self._running))
+
 
 def create_app(
     settings: Settings | None = None,
@@ -39,7 +97,9 @@ def create_app(
 ) -> Starlette:
     """Build the app; tests pass their own clock and engine."""
     settings = settings or Settings.from_env()
-    engine = engine or create_engine(settings.database_url, pool_pre_ping=True)
+    engine = engine or create_engine(
+        settings.database_url, limits=settings.limits, pool_pre_ping=True
+    )
     services = AppServices(
         settings=settings,
         clock=clock or SystemClock(),
@@ -80,20 +140,23 @@ def create_app(
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    probe = DatabaseProbe(engine)
+
     async def readyz(_: Request) -> JSONResponse:
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(sa.text("SELECT 1"))
-        except Exception:
-            log.warning("readiness check failed", exc_info=True)
+        problem = await probe.problem()
+        if problem is not None:
+            log.warning("not ready: the database is unavailable (%s)", problem)
             return JSONResponse(
-                {"status": "unavailable", "database": "unreachable"}, status_code=503
+                {"status": "unavailable", "database": "unreachable"},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         return JSONResponse({"status": "ok", "database": "ok"})
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
+        await probe.close()
         await services.broker.close()
         await engine.dispose()
 

@@ -110,7 +110,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _seed(settings: Settings, if_empty: bool, clock: Clock) -> int:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, limits=settings.limits)
     try:
         async with session_scope(create_sessionmaker(engine)) as session:
             if await demo.has_data(session):
@@ -138,7 +138,7 @@ async def _seed(settings: Settings, if_empty: bool, clock: Clock) -> int:
 
 
 async def _verify_ledger(settings: Settings) -> int:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, limits=settings.limits)
     try:
         async with session_scope(create_sessionmaker(engine)) as session:
             problems = await audit.verify(session) + await payout_audit.verify(session)
@@ -156,7 +156,7 @@ async def _verify_ledger(settings: Settings) -> int:
 async def _rewards_job(settings: Settings, day: date | None, clock: Clock) -> int:
     now = clock.now()
     day = day or (now - timedelta(days=1)).date()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, limits=settings.limits)
     broker = create_broker(settings.database_url)  # subscribers on API workers hear of it
     try:
         summary = await rewards.accrue_day(
@@ -177,7 +177,7 @@ async def _rewards_job(settings: Settings, day: date | None, clock: Clock) -> in
 
 
 async def _release_job(settings: Settings, clock: Clock) -> int:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, limits=settings.limits)
     broker = create_broker(settings.database_url)
     try:
         maker, now = create_sessionmaker(engine), clock.now()
@@ -194,7 +194,7 @@ async def _release_job(settings: Settings, clock: Clock) -> int:
 
 
 async def _payouts_job(settings: Settings, clock: Clock) -> int:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, limits=settings.limits)
     broker = create_broker(settings.database_url)
     try:
         summary = await payout_processing.run(
@@ -216,7 +216,7 @@ async def _payouts_job(settings: Settings, clock: Clock) -> int:
 
 
 async def _create_staff(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, limits=settings.limits)
     try:
         async with session_scope(create_sessionmaker(engine)) as session:
             existing = await accounts.get_by_email(session, args.email)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event, exc
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,14 +24,22 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import Pool, QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from reelpay import events
+
+if TYPE_CHECKING:
+    from reelpay.settings import Limits
 
 log = logging.getLogger("reelpay.db")
 
 WRITE_OPTION = "reelpay_write"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The client gives a statement this much longer than PostgreSQL's statement_timeout: normally
+# the server cancels it and the connection stays usable; the client's own timeout is for a
+# server that does not answer at all (stopped, or the network to it gone).
+CLIENT_STATEMENT_GRACE_SECONDS = 1.0
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -67,12 +76,73 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine with the per-backend settings described in the module docstring."""
+def create_engine(url: str, *, limits: Limits | None = None, **kwargs: Any) -> AsyncEngine:
+    """An async engine with the per-backend settings described in the module docstring.
+
+    `limits` bounds how long the database may keep us waiting (see `limit_options`); options
+    given in `kwargs` win over them.
+    """
+    if limits is not None:
+        kwargs = _merged(limit_options(url, limits, kwargs.get("poolclass")), kwargs)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     return engine
+
+
+def limit_options(
+    url: str | URL, limits: Limits, poolclass: type[Pool] | None = None
+) -> dict[str, Any]:
+    """Engine options that turn a database that does not answer into an error in bounded time.
+
+    Waiting for a pooled connection: `db_pool_timeout_ms` (pools that queue, i.e. not SQLite's
+    in-memory one), with `db_pool_size` connections. PostgreSQL (asyncpg) also gets
+    `db_connect_timeout_ms` to open a connection, `statement_timeout` on the server and, a
+    little longer, the client's `command_timeout` for a server that hangs. A limit of 0 leaves
+    the driver's or the server's own default.
+    """
+    url = make_url(url)
+    options: dict[str, Any] = {}
+    if issubclass(poolclass or _default_pool_class(url), QueuePool):
+        options["pool_size"] = limits.db_pool_size
+        if limits.db_pool_timeout_ms:
+            options["pool_timeout"] = limits.db_pool_timeout_ms / 1000
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() == "asyncpg":
+        connect_args: dict[str, Any] = {}
+        if limits.db_connect_timeout_ms:
+            connect_args["timeout"] = limits.db_connect_timeout_ms / 1000
+        if limits.db_statement_timeout_ms:
+            connect_args["command_timeout"] = (
+                limits.db_statement_timeout_ms / 1000 + CLIENT_STATEMENT_GRACE_SECONDS
+            )
+            connect_args["server_settings"] = {
+                "statement_timeout": str(limits.db_statement_timeout_ms)
+            }
+        options["connect_args"] = connect_args
+    return options
+
+
+def _default_pool_class(url: URL) -> type[Pool]:
+    with warnings.catch_warnings():
+        # create_async_engine warns about a deprecated choice itself; once is enough.
+        warnings.simplefilter("ignore")
+        dialect: Any = url.get_dialect()  # a DefaultDialect: it picks the pool class
+        pool_class: type[Pool] = dialect.get_pool_class(url)
+    return pool_class
+
+
+def _merged(defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """`given` over `defaults`, one level into `connect_args` and its `server_settings`."""
+    merged = {**defaults, **given}
+    if "connect_args" in defaults and "connect_args" in given:
+        connect_args = {**defaults["connect_args"], **given["connect_args"]}
+        if "server_settings" in defaults["connect_args"]:
+            connect_args["server_settings"] = {
+                **defaults["connect_args"]["server_settings"],
+                **given["connect_args"].get("server_settings", {}),
+            }
+        merged["connect_args"] = connect_args
+    return merged
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -128,6 +198,63 @@ def is_retryable(error: BaseException) -> bool:
         or "database is locked" in text
         or ("deadlock detected" in text or "could not serialize" in text)
     )
+
+
+# PostgreSQL SQLSTATEs that mean "not now" rather than "wrong": the connection failed or was
+# closed (class 08), a statement ran past statement_timeout or was cancelled (57014), the
+# server is shutting down, crashed or is starting (57P01, 57P02, 57P03), no connection slot
+# is left (53300).
+_UNAVAILABLE_SQLSTATES = frozenset({"57014", "57P01", "57P02", "57P03", "53300"})
+# SQLite: the write lock stayed taken past the busy timeout; the file cannot be opened.
+_UNAVAILABLE_SQLITE = ("SQLITE_BUSY", "SQLITE_CANTOPEN")
+# OSErrors of files, not of a connection to the database.
+_FILE_ERRORS = (
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database cannot be reached or did not answer in time: the same request may work
+    again in a few seconds (unlike a bug, or a constraint the data broke).
+
+    Checks the error, the driver's error it wraps and what it was raised from: asyncpg's
+    timeouts and refused connections reach us unwrapped (TimeoutError, OSError), the rest as
+    SQLAlchemy errors with the driver's SQLSTATE or SQLite error name.
+    """
+    for cause in _causes(error):
+        if isinstance(cause, exc.TimeoutError | TimeoutError):
+            return True  # no pooled connection came free; the driver timed out
+        if isinstance(cause, exc.DBAPIError) and cause.connection_invalidated:
+            return True  # the connection was lost
+        if isinstance(cause, OSError) and not isinstance(cause, _FILE_ERRORS):
+            return True  # refused, reset, unreachable, name not found
+        sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(sqlstate, str) and (
+            sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES
+        ):
+            return True
+        name = getattr(cause, "sqlite_errorname", None)
+        if isinstance(name, str) and name.startswith(_UNAVAILABLE_SQLITE):
+            return True
+    return False
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        cause = pending.pop()
+        if cause is None or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        yield cause
+        pending.append(cause.__cause__)
+        if isinstance(cause, exc.DBAPIError) and isinstance(cause.orig, BaseException):
+            pending.append(cause.orig)
 
 
 async def run_write(

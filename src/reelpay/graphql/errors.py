@@ -8,7 +8,9 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from sqlalchemy import exc
 
+from reelpay import db
 from reelpay.errors import DomainError, ErrorCode, PermissionDenied, Problem, Unauthenticated
 from reelpay.events.broker import EventsLost
 
@@ -57,6 +59,11 @@ OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
 BAD_REQUEST = "BAD_REQUEST"
 SUBSCRIPTION_NEEDS_WEBSOCKET = "SUBSCRIPTION_NEEDS_WEBSOCKET"
 EVENTS_LOST = "EVENTS_LOST"
+# The database cannot be reached or did not answer in time (`db.is_unavailable`): the same
+# request may be sent again after `retryAfterSeconds`; money mutations with the same key.
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_MESSAGE = "The database is not answering; try again in a few seconds."
 
 
 def shape(error: GraphQLError) -> GraphQLError:
@@ -80,6 +87,17 @@ def shape(error: GraphQLError) -> GraphQLError:
         if problem.field:
             extra["field"] = list(problem.field)
         return _with(error, problem.message, BAD_USER_INPUT, extra)
+    if db.is_unavailable(original):
+        # Not a bug: one line in the log, no traceback (there would be one per failing field).
+        log.warning(
+            "the database is unavailable in %s: %s", error.path or "the operation", brief(original)
+        )
+        return _with(
+            error,
+            UNAVAILABLE_MESSAGE,
+            SERVICE_UNAVAILABLE,
+            {"retryAfterSeconds": RETRY_AFTER_SECONDS},
+        )
     if error.path is None and isinstance(original, GraphQLError):
         # Raised before execution, while coercing variables (a scalar's parser refused a
         # value such as the Date "2026-13-01"): the request is at fault, and graphql-core's
@@ -89,6 +107,32 @@ def shape(error: GraphQLError) -> GraphQLError:
     # stays in the log.
     log.error("unexpected error in %s", error.path or "the operation", exc_info=original)
     return _with(error, "Unexpected error.", INTERNAL_SERVER_ERROR)
+
+
+def unavailable_before_anything(data: Any, errors: list[GraphQLError] | None) -> bool:
+    """True if the database's unavailability left the client nothing: every error is
+    SERVICE_UNAVAILABLE and every root field (if any) is null because it failed. Such a request
+    is answered 503 with Retry-After (it may be sent again as it is)."""
+    if not errors or any(_code(e) != SERVICE_UNAVAILABLE for e in errors):
+        return False
+    if data is None:
+        return True
+    failed = {e.path[0] for e in errors if e.path}
+    return all(value is None and key in failed for key, value in data.items())
+
+
+def _code(error: GraphQLError) -> Any:
+    return (error.extensions or {}).get("code")
+
+
+def brief(error: BaseException) -> str:
+    """What failed, on one line for the log: the driver's message, not SQLAlchemy's with the SQL."""
+    if isinstance(error, exc.DBAPIError) and error.orig is not None:
+        error = error.orig
+    text = str(error).strip().splitlines()
+    module, name = type(error).__module__, type(error).__qualname__
+    name = name if module == "builtins" else f"{module}.{name}"
+    return f"{name}: {text[0]}" if text else name
 
 
 def _with(

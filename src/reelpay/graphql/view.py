@@ -33,8 +33,10 @@ from reelpay.graphql.context import AppServices, Context, token_from_params
 from reelpay.graphql.errors import (
     BAD_REQUEST,
     OPERATION_RESOLUTION_FAILURE,
+    RETRY_AFTER_SECONDS,
     SUBSCRIPTION_NEEDS_WEBSOCKET,
     shape,
+    unavailable_before_anything,
 )
 
 APPLICATION_JSON = "application/json"
@@ -183,11 +185,23 @@ class ReelpayGraphQL(GraphQL[Context, None]):
             # Here every result passes, whatever failed where: no message escapes unshaped.
             result.errors = [shape(error) for error in result.errors]
         response_data = await super().process_result(request, result)
-        if getattr(request.state, "graphql_is_batch", False) or not is_request_error(result):
+        if getattr(request.state, "graphql_is_batch", False):
             return response_data
-        # Execution never started: no `data` at all (the GraphQL spec), whatever the media type.
-        response_data.pop("data", None)
+        request_error = is_request_error(result)
+        if request_error:
+            # Execution never started: no `data` (the GraphQL spec), whatever the media type.
+            response_data.pop("data", None)
         sub_response = getattr(request.state, "graphql_sub_response", None)
+        if unavailable_before_anything(result.data, result.errors):
+            # The database failed the request before it answered anything: 503 for every
+            # client, so that proxies and retrying clients see it; the same request may be
+            # sent again. A field that failed next to answered ones keeps the 200.
+            if sub_response is not None:
+                sub_response.status_code = 503  # applied by GraphQL.create_response
+                sub_response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response_data
+        if not request_error:
+            return response_data
         if sub_response is not None and (
             sub_response.graphql_media_type == GRAPHQL_RESPONSE_JSON
             # A subscription is refused as a bad request for every client; other request
