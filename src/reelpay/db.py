@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -267,12 +268,13 @@ async def run_write(
     queued (`reelpay.events.emit`) stay on the session only when it commits.
     """
     for attempt in range(1, attempts + 1):
-        await begin_write(session)
-        events.discard(session)
         try:
-            result = await work()
-            await session.commit()
-            return result
+            async with _writer_turn(session):
+                await begin_write(session)
+                events.discard(session)
+                result = await work()
+                await session.commit()
+                return result
         except BaseException as error:
             await session.rollback()
             events.discard(session)
@@ -281,6 +283,27 @@ async def run_write(
                 continue
             raise
     raise AssertionError("unreachable")
+
+
+# SQLite has one writer at a time. Left to SQLite, writers of one process wait for the lock by
+# polling (the busy handler sleeps and retries), and under load some wait past busy_timeout and
+# fail with "database is locked". Queued here instead, in order, they only meet SQLite's lock
+# when another process (a CLI job) holds it. Keyed by engine and event loop.
+_writers: weakref.WeakKeyDictionary[Any, dict[asyncio.AbstractEventLoop, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def _writer_turn(session: AsyncSession) -> AsyncIterator[None]:
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield  # PostgreSQL: row locks and conditional updates, many writers at once
+        return
+    loop = asyncio.get_running_loop()
+    lock = _writers.setdefault(bind, {}).setdefault(loop, asyncio.Lock())
+    async with lock:
+        yield
 
 
 Publish = Callable[[list[events.Event]], Awaitable[None]]
