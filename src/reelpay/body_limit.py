@@ -7,11 +7,13 @@ than the limit in memory. GraphQL documents are small: the default is 1 MiB.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TOO_LARGE = "BODY_TOO_LARGE"
+LINGER_SECONDS = 1.0
 
 
 class BodyLimit:
@@ -25,7 +27,7 @@ class BodyLimit:
             return
         length = _content_length(scope)
         if length is not None and length > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(send, receive)
             return
         if length is not None:
             await self.app(scope, receive, send)  # the server delivers no more than declared
@@ -39,7 +41,7 @@ class BodyLimit:
                 break  # the client went away: let the app see it
             size += len(message.get("body", b""))
             if size > self.max_bytes:
-                await self._refuse(send)
+                await self._refuse(send, receive)
                 return
             if not message.get("more_body", False):
                 break
@@ -49,7 +51,7 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, receive: Receive) -> None:
         body = json.dumps(
             {
                 "errors": [
@@ -72,6 +74,21 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+        await _linger(receive)
+
+
+async def _linger(receive: Receive) -> None:
+    """Read and drop what the client is still sending, for a moment: closing with its upload
+    unread resets the connection, and the client may then never see the 413 (like nginx's
+    lingering close). Bounded in time, so holding a connection open this way gains nothing."""
+    try:
+        async with asyncio.timeout(LINGER_SECONDS):
+            while True:
+                message = await receive()
+                if message["type"] != "http.request" or not message.get("more_body", False):
+                    return
+    except TimeoutError:
+        return
 
 
 def _content_length(scope: Scope) -> int | None:
