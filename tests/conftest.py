@@ -3,6 +3,7 @@ REELPAY_TEST_POSTGRES_URL is set, on PostgreSQL too (a fresh database per run)."
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -21,7 +22,7 @@ from reelpay.clock import FrozenClock
 from reelpay.db import create_engine, create_sessionmaker
 from reelpay.migrate import upgrade
 from reelpay.models import Base
-from reelpay.settings import Limits, Settings
+from reelpay.settings import Environment, Limits, Settings
 
 POSTGRES_URL = os.environ.get("REELPAY_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("REELPAY_REQUIRE_POSTGRES") == "1"
@@ -159,6 +160,22 @@ async def api(settings: Settings, clock: FrozenClock, clean_db: AsyncEngine) -> 
             yield Api(client, clean_db, app)
     finally:
         # ASGITransport sends no lifespan events: close what the app's shutdown would.
+        await app.state.services.broker.close()
+
+
+@pytest.fixture
+async def production_client(
+    settings: Settings, clock: FrozenClock, clean_db: AsyncEngine
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the app configured for production (no GraphiQL, no suggestions)."""
+    prod = dataclasses.replace(settings, environment=Environment.PRODUCTION, secret_key="x" * 40)
+    app = create_app(prod, clock=clock, engine=clean_db)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            yield client
+    finally:
         await app.state.services.broker.close()
 
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from reelpay.app import create_app
-from reelpay.settings import ConfigurationError, Environment, Settings
+from reelpay.settings import ConfigurationError, Settings
 from tests.factories import sign_up
 
 # A key production accepts (shaped like secrets.token_urlsafe(32)); "k" * 32 is too predictable.
@@ -39,16 +39,6 @@ async def test_development_serves_graphiql_and_introspection(api):
     assert "graphiql" in page.text.lower()
     data = await api.data("{ __schema { queryType { name } } }")
     assert data == {"__schema": {"queryType": {"name": "Query"}}}
-
-
-@pytest.fixture
-async def production_client(settings, clock, clean_db):
-    prod = dataclasses.replace(settings, environment=Environment.PRODUCTION, secret_key="x" * 40)
-    app = create_app(prod, clock=clock, engine=clean_db)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as client:
-        yield client
 
 
 async def test_production_hides_graphiql_introspection_and_suggestions(production_client):

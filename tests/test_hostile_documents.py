@@ -4,13 +4,10 @@ coded error, and the limits sit exactly where they say (issue 12, "Cost limits")
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 
 import httpx
 import pytest
 
-from reelpay.app import create_app
-from reelpay.settings import Environment
 from tests.factories import publish, sign_up
 
 GUARD = 30  # seconds: a regression to exponential cost fails here instead of hanging the suite
@@ -157,17 +154,6 @@ async def test_nodes_ids_multiply_the_pages_below_them(api):
     assert at_limit["data"]["nodes"][0]["videos"]["edges"] != []
 
 
-@pytest.fixture
-async def production(settings, clock, clean_db):
-    prod = dataclasses.replace(settings, environment=Environment.PRODUCTION, secret_key="x" * 40)
-    app = create_app(prod, clock=clock, engine=clean_db)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as client:
-        yield client
-    await app.state.services.broker.close()
-
-
 MISTAKES = {
     "field": ("{ viewer { handel } }", None),
     "argument": ('{ account(handel: "a") { id } }', None),
@@ -188,11 +174,13 @@ MISTAKES = {
 
 
 @pytest.mark.parametrize("mistake", MISTAKES)
-async def test_production_never_suggests_what_the_schema_holds(api, production, mistake):
+async def test_production_never_suggests_what_the_schema_holds(api, production_client, mistake):
     query, variables = MISTAKES[mistake]
 
     development = await api.client.post("/graphql", json={"query": query, "variables": variables})
-    answered = await production.post("/graphql", json={"query": query, "variables": variables})
+    answered = await production_client.post(
+        "/graphql", json={"query": query, "variables": variables}
+    )
 
     assert "Did you mean" in development.text, development.text  # the guess exists...
     assert "Did you mean" not in answered.text, answered.text  # ...and production keeps it

@@ -130,49 +130,43 @@ class CostLimit(SchemaExtension):
         for operation, cost in costs.items():
             name = operation.name.value if operation.name else "anonymous"
             if cost.depth > limits.max_query_depth:
-                return GraphQLError(
+                return _invalid(
                     f"'{name}' exceeds maximum operation depth of {limits.max_query_depth}",
-                    extensions={
-                        "code": GRAPHQL_VALIDATION_FAILED,
-                        "reason": "DEPTH_LIMIT_EXCEEDED",
-                    },
+                    "DEPTH_LIMIT_EXCEEDED",
                 )
             if cost.nesting > limits.max_fragment_nesting:
-                return GraphQLError(
+                return _invalid(
                     f"'{name}' nests fragments {cost.nesting} deep (a fragment spreading a "
                     f"fragment that spreads another...); the limit is "
                     f"{limits.max_fragment_nesting}.",
-                    extensions={
-                        "code": GRAPHQL_VALIDATION_FAILED,
-                        "reason": "FRAGMENT_NESTING_LIMIT_EXCEEDED",
-                    },
+                    "FRAGMENT_NESTING_LIMIT_EXCEEDED",
                 )
             if cost.selections > limits.max_selections:
-                return GraphQLError(
+                return _invalid(
                     f"'{name}' selects {cost.selections} fields once its fragments are expanded; "
                     f"the limit is {limits.max_selections}.",
-                    extensions={
-                        "code": GRAPHQL_VALIDATION_FAILED,
-                        "reason": "SELECTION_LIMIT_EXCEEDED",
-                    },
+                    "SELECTION_LIMIT_EXCEEDED",
                 )
-            if operation.operation is OperationType.MUTATION:
-                for field_name in ONCE_PER_OPERATION:
-                    if root_field_count(ctx.graphql_document, operation, field_name) > 1:
-                        return GraphQLError(
-                            f"'{name}' runs `{field_name}` more than once; one per operation.",
-                            extensions={
-                                "code": GRAPHQL_VALIDATION_FAILED,
-                                "reason": "ONCE_PER_OPERATION",
-                            },
-                        )
+            for field_name in (
+                ONCE_PER_OPERATION if operation.operation is OperationType.MUTATION else ()
+            ):
+                if root_field_count(ctx.graphql_document, operation, field_name) > 1:
+                    return _invalid(
+                        f"'{name}' runs `{field_name}` more than once; one per operation.",
+                        "ONCE_PER_OPERATION",
+                    )
             if cost.nodes > limits.max_nodes:
-                return GraphQLError(
+                return _invalid(
                     f"This operation could return {cost.nodes} items; the limit is "
                     f"{limits.max_nodes}. Ask for smaller pages or fewer IDs.",
-                    extensions={"code": BAD_USER_INPUT, "reason": "NODE_LIMIT_EXCEEDED"},
+                    "NODE_LIMIT_EXCEEDED",
+                    code=BAD_USER_INPUT,
                 )
         return None
+
+
+def _invalid(message: str, reason: str, code: str = GRAPHQL_VALIDATION_FAILED) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code, "reason": reason})
 
 
 class RejectUnstorableText(SchemaExtension):
