@@ -126,7 +126,10 @@ def _kept(value: Any) -> Any:
 
 @strawberry.type
 class AccountMutations:
-    @strawberry.mutation(description="Create an account and log in.")
+    @strawberry.mutation(
+        description="Create an account and log in. Throttled per client address "
+        "(TOO_MANY_ATTEMPTS with `retryAfterSeconds`)."
+    )
     async def sign_up(self, info: Info[Context, None], input: SignUpInput) -> SignUpPayload:
         ctx = info.context
         data = accounts.SignUp(
