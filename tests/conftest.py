@@ -93,7 +93,8 @@ def database_url(
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+    # The pool and timeouts of a production worker (`reelpay serve`), so load tests meet them.
+    engine = create_engine(database_url, limits=Limits())
     yield engine
     await engine.dispose()
 

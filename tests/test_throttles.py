@@ -104,6 +104,17 @@ async def test_after_ten_wrong_passwords_even_the_right_one_is_refused(api_with)
     assert right["token"] is None
 
 
+async def test_parallel_guesses_cannot_slip_past_the_account_limit(api_with):
+    # All 16 are in flight (hashing) at once: each counted before its password is checked.
+    api = await api_with()
+    alice = await sign_up(api, "alice")
+
+    answers = await asyncio.gather(*(log_in(api, alice.email, f"guess {i}") for i in range(16)))
+
+    codes = sorted(a["userErrors"][0]["code"] for a in answers)
+    assert codes == ["INVALID_CREDENTIALS"] * 10 + ["TOO_MANY_ATTEMPTS"] * 6
+
+
 async def test_wrong_passwords_for_one_account_do_not_lock_another(api_with):
     api = await api_with()
     alice, bob = await sign_up(api, "alice"), await sign_up(api, "bob")

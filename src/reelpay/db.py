@@ -268,6 +268,10 @@ async def run_write(
     queued (`reelpay.events.emit`) stay on the session only when it commits.
     """
     for attempt in range(1, attempts + 1):
+        if session.in_transaction():
+            # Wait for our turn holding no connection: the writer whose turn it is may need
+            # one from the pool (waiting writers holding theirs once exhausted it).
+            await session.rollback()
         try:
             async with _writer_turn(session):
                 await begin_write(session)

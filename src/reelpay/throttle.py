@@ -5,9 +5,10 @@ every worker shares the counts) and in process otherwise. If Redis stops answeri
 goes on in process (each worker then counts alone) rather than refusing every login or view;
 a warning says so.
 
-- `logIn`: every attempt counts against the client address; wrong passwords count against the
-  account, and a right one clears them. Past either limit the attempt is refused before any
-  password is checked, the right password included.
+- `logIn`: every attempt counts against the client address, and against the account until the
+  password proves right (then the account's count is cleared): parallel guesses cannot slip
+  past the limit while their passwords are being checked. Past either limit the attempt is
+  refused before any password is checked, the right password included.
 - `signUp`: attempts per client address.
 - `recordView`: views per viewer (the account, or the client address when anonymous).
 """
@@ -75,15 +76,6 @@ class Throttle:
         allowed = await self._call("hit", rule, key)
         if not allowed:
             await self._refuse(rule, key)
-
-    async def check(self, rule: Rule, key: str) -> None:
-        """TooManyAttempts if one more attempt would be over the limit; counts nothing."""
-        if not await self._call("test", rule, key):
-            await self._refuse(rule, key)
-
-    async def record(self, rule: Rule, key: str) -> None:
-        """Count one attempt that already happened (a wrong password)."""
-        await self._call("hit", rule, key)
 
     async def clear(self, rule: Rule, key: str) -> None:
         await self._call("clear", rule, key)

@@ -170,11 +170,12 @@ class AccountMutations:
         async def work() -> LogInPayload:
             throttle, email = ctx.services.throttle, input.email.strip().lower()
             await throttle.hit(throttle.login_per_address, ctx.client_address)
-            await throttle.check(throttle.login_failures, email)
+            # Counted as a failure before the password is checked, forgiven if it is right:
+            # attempts already in flight count too, so parallel guesses cannot overshoot.
+            await throttle.hit(throttle.login_failures, email)
             found = await ctx.read(lambda s: accounts.credentials(s, email))
             await ctx.release()  # the password is checked with no connection held
             if not await ctx.services.passwords.verify(found.password_hash, input.password):
-                await throttle.record(throttle.login_failures, email)
                 raise accounts.wrong_credentials()
             account, token = await ctx.write(
                 lambda s, _viewer: accounts.start_session(
