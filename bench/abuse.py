@@ -46,7 +46,14 @@ DEFAULT_URL = "http://127.0.0.1:8000/graphql"
 PASSWORD = "reelpay-demo"  # every demo login's (README)
 ORDINARY = '{ account(handle: "mia.dances") { handle } }'
 # Request errors come back as 4xx only when the client accepts the GraphQL-over-HTTP type.
-ACCEPT = {"Accept": "application/graphql-response+json, application/json;q=0.9"}
+# The attacks come from another address than the probes, as they would (uvicorn trusts
+# X-Forwarded-For from 127.0.0.1): per-address throttles then refuse the attacker, not the
+# ordinary user next to it.
+ATTACKER_ADDRESS = "198.51.100.7"
+ACCEPT = {
+    "Accept": "application/graphql-response+json, application/json;q=0.9",
+    "X-Forwarded-For": ATTACKER_ADDRESS,
+}
 PARSE_LIMIT = 2_000_000  # bigger answers are data, not a refusal: not worth parsing
 GIFT = """mutation($input: SendGiftInput!) { sendGift(input: $input) {
     gift { coins } userErrors { code message } } }"""
@@ -350,6 +357,7 @@ def big_body(chunked: bool) -> Callable[[Target], Awaitable[Outcome]]:
         transport.write(
             f"POST {url.path or '/'} HTTP/1.1\r\nHost: {url.netloc}\r\n"
             f"Content-Type: application/json\r\nAccept: {ACCEPT['Accept']}\r\n"
+            f"X-Forwarded-For: {ATTACKER_ADDRESS}\r\n"
             f"{framing}\r\nConnection: close\r\n\r\n".encode()
         )
 

@@ -137,6 +137,7 @@ def settings(database_url: str) -> Settings:
         password_hash_time_cost=1,
         password_hash_memory_kib=64,
         limits=Limits(
+            requests_per_address=UNTHROTTLED,
             signups_per_address=UNTHROTTLED,
             login_attempts_per_address=UNTHROTTLED,
             views_per_address=UNTHROTTLED,

@@ -308,3 +308,47 @@ async def test_with_redis_unreachable_each_worker_still_throttles_alone(api_with
         "TOO_MANY_ATTEMPTS",
     ]
     assert "throttle storage unavailable" in caplog.text
+
+
+# --- every request, per address ---------------------------------------------------------------
+
+
+async def test_requests_past_the_address_limit_get_429_before_anything_is_read(api_with):
+    api = await api_with(requests_per_address=5)
+    other_address = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=api.app, client=("203.0.113.9", 4000)),
+        base_url="http://t",
+    )
+    read = 0
+
+    async def body():
+        nonlocal read
+        read += 1
+        yield b'{"query": "{ __typename }"}'
+
+    answers = [
+        await api.client.post("/graphql", json={"query": "{ __typename }"}) for _ in range(5)
+    ]
+    probes = [await api.client.get(path) for path in ("/healthz", "/readyz") * 3]
+    sixth = await api.client.post(
+        "/graphql", content=body(), headers={"Content-Type": "application/json"}
+    )
+    elsewhere = await other_address.post("/graphql", json={"query": "{ __typename }"})
+    await other_address.aclose()
+
+    assert [a.status_code for a in answers] == [200] * 5
+    assert [p.status_code for p in probes] == [200] * 6  # health checks are not counted
+    assert sixth.status_code == 429
+    retry_after = int(sixth.headers["retry-after"])
+    assert 1 <= retry_after <= 10
+    assert sixth.json() == {
+        "errors": [
+            {
+                "message": f"Too many requests from this address: try again in {retry_after} "
+                "seconds.",
+                "extensions": {"code": "TOO_MANY_REQUESTS", "retryAfterSeconds": retry_after},
+            }
+        ]
+    }
+    assert read == 0  # refused unread
+    assert elsewhere.json() == {"data": {"__typename": "Query"}}

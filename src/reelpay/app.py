@@ -28,7 +28,7 @@ from reelpay.payments.sandbox import create_provider
 from reelpay.payouts.sandbox import create_payout_provider
 from reelpay.series import access
 from reelpay.settings import Settings
-from reelpay.throttle import Throttle
+from reelpay.throttle import RequestThrottle, Throttle
 
 log = logging.getLogger("reelpay")
 
@@ -169,7 +169,11 @@ def create_app(
             Route("/readyz", readyz),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes)],
+        middleware=[
+            # Outermost first: a flood is refused before any body is read.
+            Middleware(RequestThrottle, throttle=lambda: services.throttle),
+            Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes),
+        ],
     )
     app.state.services = services
     app.state.engine = engine

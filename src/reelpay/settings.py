@@ -184,6 +184,8 @@ class Limits:
     # Throttles (per moving window of `*_window_seconds`), shared by every worker through
     # Redis when REELPAY_REDIS_URL is set. Wrong passwords per account; logIn and signUp
     # attempts per client address; recorded views per client address.
+    requests_per_address: int = 200  # HTTP requests, any kind (health checks excepted)
+    requests_window_seconds: int = 10
     login_failures_per_account: int = 10
     login_attempts_per_address: int = 50
     login_window_seconds: int = 900

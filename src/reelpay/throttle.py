@@ -11,18 +11,23 @@ a warning says so.
   refused before any password is checked, the right password included.
 - `signUp`: attempts per client address.
 - `recordView`: views per viewer (the account, or the client address when anonymous).
+- every HTTP request (`RequestThrottle`): per client address, answered 429 before anything is
+  read or parsed, so a flood from one address costs little more than the refusal.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reelpay.errors import TooManyAttempts
 from reelpay.settings import Limits
@@ -67,6 +72,12 @@ class Throttle:
             limits.signup_window_seconds,
             "signUp attempts from this address",
         )
+        self.requests = _rule(
+            "request",
+            limits.requests_per_address,
+            limits.requests_window_seconds,
+            "requests from this address",
+        )
         self.views = _rule(
             "view", limits.views_per_address, limits.views_window_seconds, "views from this viewer"
         )
@@ -94,6 +105,59 @@ class Throttle:
             except Exception:
                 log.warning("throttle storage unavailable: counting in process", exc_info=True)
         return await getattr(self._local, method)(rule.item, rule.name, key)
+
+
+class RequestThrottle:
+    """ASGI middleware: HTTP requests per client address, past the limit 429 with Retry-After.
+
+    Health and readiness probes are not counted (a load balancer probes from one address)."""
+
+    EXEMPT = ("/healthz", "/readyz")
+
+    def __init__(self, app: ASGIApp, *, throttle: Callable[[], Throttle]) -> None:
+        self.app = app
+        self.throttle = throttle  # read per request: tests swap the app's throttle
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        throttle = self.throttle()
+        try:
+            await throttle.hit(throttle.requests, client[0] if client else "unknown")
+        except TooManyAttempts as refused:
+            await _too_many(send, refused)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _too_many(send: Send, refused: TooManyAttempts) -> None:
+    body = json.dumps(
+        {
+            "errors": [
+                {
+                    "message": str(refused),
+                    "extensions": {
+                        "code": "TOO_MANY_REQUESTS",
+                        "retryAfterSeconds": refused.retry_after,
+                    },
+                }
+            ]
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(refused.retry_after).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _rule(name: str, amount: int, seconds: int, what: str) -> Rule:
