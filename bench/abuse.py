@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import statistics
 import sys
@@ -701,12 +702,21 @@ async def setup(target: Target) -> None:
         target.mia_token = None
 
 
+_bystanders = itertools.count()
+
+
+def bystander() -> dict[str, str]:
+    """The probes stand for the attacker's neighbours: many users, one request each now and
+    then (250 addresses in turn), not one client sending 50 a second."""
+    return {"X-Forwarded-For": f"203.0.113.{next(_bystanders) % 250 + 1}"}
+
+
 def ordinary_probe(target: Target) -> Probe:
     return Probe(
         "ordinary",
         target.url,
         target.timeout,
-        lambda: ({"query": ORDINARY}, {}),
+        lambda: ({"query": ORDINARY}, bystander()),
         lambda body: bool((body.get("data") or {}).get("account")) and not body.get("errors"),
     )
 
@@ -722,7 +732,7 @@ def money_probe(target: Target) -> Probe:
         }
         return (
             {"query": GIFT, "variables": variables},
-            {"Authorization": f"Bearer {target.mia_token}"},
+            {"Authorization": f"Bearer {target.mia_token}", **bystander()},
         )
 
     def ok(body: dict[str, Any]) -> bool:

@@ -181,7 +181,7 @@ class Limits:
     max_body_bytes: int = 1_048_576
     # Password hashes (argon2) running at once; 0 means half the cores, at least one.
     password_hash_concurrency: int = 0
-    # Throttles (per moving window of `*_window_seconds`), shared by every worker through
+    # Throttles (per sliding window of `*_window_seconds`), shared by every worker through
     # Redis when REELPAY_REDIS_URL is set. Wrong passwords per account; logIn and signUp
     # attempts per client address; recorded views per client address.
     requests_per_address: int = 200  # HTTP requests, any kind (health checks excepted)

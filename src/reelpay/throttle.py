@@ -1,9 +1,11 @@
 """Throttles: how often one client address or one account may try something.
 
-Counted in moving windows by the `limits` library, in Redis when `REELPAY_REDIS_URL` is set (so
-every worker shares the counts) and in process otherwise. If Redis stops answering, counting
-goes on in process (each worker then counts alone) rather than refusing every login or view;
-a warning says so.
+Counted by the `limits` library in sliding windows (its sliding-window counter: this window's
+count plus the previous window's, weighted by how much of it still overlaps), in Redis when
+`REELPAY_REDIS_URL` is set (so every worker shares the counts) and in process otherwise. If
+Redis stops answering, counting goes on in process (each worker then counts alone) rather than
+refusing every login or view; a warning says so. (Not its moving window: in memory, clearing
+a moving window's key races its expiry task, which then fails with a KeyError.)
 
 - `logIn`: every attempt counts against the client address, and against the account until the
   password proves right (then the account's count is cleared): parallel guesses cannot slip
@@ -25,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -46,9 +48,9 @@ class Throttle:
     def __init__(
         self, limits: Limits, redis_url: str | None = None, prefix: str = "reelpay"
     ) -> None:
-        self._local = MovingWindowRateLimiter(storage_from_string("async+memory://"))
+        self._local = SlidingWindowCounterRateLimiter(storage_from_string("async+memory://"))
         self._shared = (
-            MovingWindowRateLimiter(
+            SlidingWindowCounterRateLimiter(
                 storage_from_string(_async_url(redis_url), key_prefix=prefix)  # type: ignore[arg-type]
             )
             if redis_url
