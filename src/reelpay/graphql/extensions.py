@@ -100,8 +100,9 @@ def _operation_error(
     return None
 
 
-# Each costs a password hash: aliases must not turn one request into a brute-force batch.
-ONCE_PER_OPERATION = ("logIn", "signUp")
+# Aliases must not turn one request into a batch: of password guesses (each costs a hash),
+# or of views (each is paid on by Creator Rewards and counts toward eligibility).
+ONCE_PER_OPERATION = ("logIn", "signUp", "recordView")
 
 
 class CostLimit(SchemaExtension):

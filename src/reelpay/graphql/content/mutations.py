@@ -251,7 +251,8 @@ class ContentMutations:
 
     @strawberry.mutation(
         description="Count a view of a video you can see (anonymous viewers too), on today's "
-        "UTC day. Throttled per viewer (TOO_MANY_ATTEMPTS with `retryAfterSeconds`)."
+        "UTC day. Once per operation; throttled per viewer (TOO_MANY_ATTEMPTS with "
+        "`retryAfterSeconds`)."
     )
     async def record_view(self, info: Info[Context, None], input: RecordViewInput) -> VideoPayload:
         ctx = info.context
