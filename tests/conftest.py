@@ -138,6 +138,7 @@ def settings(database_url: str) -> Settings:
         password_hash_memory_kib=64,
         limits=Limits(
             requests_per_address=UNTHROTTLED,
+            requests_in_flight_per_address=UNTHROTTLED,
             signups_per_address=UNTHROTTLED,
             login_attempts_per_address=UNTHROTTLED,
             views_per_address=UNTHROTTLED,

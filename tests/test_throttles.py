@@ -354,3 +354,49 @@ async def test_requests_past_the_address_limit_get_429_before_anything_is_read(a
     }
     assert read == 0  # refused unread
     assert elsewhere.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_one_address_has_at_most_8_requests_in_flight_and_others_are_unaffected():
+    """At the ASGI level: 8 requests of one address held open; the 9th is refused at once,
+    another address still gets in, and once one finishes the address may send again."""
+    from reelpay.throttle import RequestThrottle
+
+    held = asyncio.Event()
+    started: list[str] = []
+
+    async def app(scope, receive, send):
+        started.append(scope["client"][0])
+        if scope["client"][0] == "198.51.100.7":
+            await held.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    throttle = Throttle(Limits())
+    middleware = RequestThrottle(app, throttle=lambda: throttle, max_in_flight=8)
+
+    async def request(address: str) -> int:
+        sent: list[dict[str, Any]] = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "path": "/graphql", "headers": [], "client": (address, 1)}
+        await middleware(scope, receive, send)
+        return sent[0]["status"]
+
+    first_eight = [asyncio.create_task(request("198.51.100.7")) for _ in range(8)]
+    await asyncio.sleep(0.05)
+    ninth = await asyncio.wait_for(request("198.51.100.7"), GUARD)
+    neighbour = await asyncio.wait_for(request("203.0.113.1"), GUARD)
+    held.set()
+    answered = await asyncio.wait_for(asyncio.gather(*first_eight), GUARD)
+    again = await asyncio.wait_for(request("198.51.100.7"), GUARD)
+
+    assert ninth == 429
+    assert neighbour == 200
+    assert answered == [200] * 8
+    assert again == 200
+    assert started.count("198.51.100.7") == 9  # the refused one never reached the app

@@ -171,7 +171,11 @@ def create_app(
         lifespan=lifespan,
         middleware=[
             # Outermost first: a flood is refused before any body is read.
-            Middleware(RequestThrottle, throttle=lambda: services.throttle),
+            Middleware(
+                RequestThrottle,
+                throttle=lambda: services.throttle,
+                max_in_flight=settings.limits.requests_in_flight_per_address,
+            ),
             Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes),
         ],
     )

@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -110,28 +111,51 @@ class Throttle:
 
 
 class RequestThrottle:
-    """ASGI middleware: HTTP requests per client address, past the limit 429 with Retry-After.
+    """ASGI middleware: HTTP requests per client address, past the limit (in a window, or at
+    once) 429 with Retry-After.
 
     Health and readiness probes are not counted (a load balancer probes from one address)."""
 
     EXEMPT = ("/healthz", "/readyz")
 
-    def __init__(self, app: ASGIApp, *, throttle: Callable[[], Throttle]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, throttle: Callable[[], Throttle], max_in_flight: int
+    ) -> None:
         self.app = app
         self.throttle = throttle  # read per request: tests swap the app's throttle
+        self.max_in_flight = max(1, max_in_flight)
+        self._in_flight: Counter[str] = Counter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.EXEMPT:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
+        address = client[0] if client else "unknown"
+        if self._in_flight[address] >= self.max_in_flight:
+            # However many it may send, one client gets a share of the worker (and of its
+            # database connections), never all of it.
+            await _too_many(
+                send,
+                TooManyAttempts(
+                    "Too many requests at once from this address: wait for an answer first.",
+                    retry_after=1,
+                ),
+            )
+            return
         throttle = self.throttle()
         try:
-            await throttle.hit(throttle.requests, client[0] if client else "unknown")
+            await throttle.hit(throttle.requests, address)
         except TooManyAttempts as refused:
             await _too_many(send, refused)
             return
-        await self.app(scope, receive, send)
+        self._in_flight[address] += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._in_flight[address] -= 1
+            if not self._in_flight[address]:
+                del self._in_flight[address]
 
 
 async def _too_many(send: Send, refused: TooManyAttempts) -> None:
