@@ -668,3 +668,62 @@ async def test_a_pool_with_no_connection_free_is_unavailable(
             for connection in held + overflow:
                 await connection.close()
         assert (await graphql(busy, WALLET, token=gifting.fan.token)).status_code == 200
+
+
+@pytest.mark.parametrize("subprotocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_a_socket_with_a_token_opens_while_the_database_is_down(
+    unopenable, clock, subprotocol
+):
+    """The token cannot be checked: the socket is accepted (each operation checks it again and
+    answers SERVICE_UNAVAILABLE), not dropped with an internal error."""
+    import json
+
+    import websockets
+
+    app = create_app(limited(unopenable, unopenable.database_url), clock=clock)
+    try:
+        async with (
+            served(app) as url,
+            websockets.connect(url, subprotocols=[subprotocol]) as socket,
+        ):
+            init = {"type": "connection_init", "payload": {"token": "some-token"}}
+            await socket.send(json.dumps(init))
+            ack = json.loads(await guarded(socket.recv()))
+    finally:
+        await app.state.services.broker.close()
+        await app.state.engine.dispose()
+    assert ack["type"] == "connection_ack"
+
+
+def test_a_command_against_a_database_that_cannot_be_opened_says_so(monkeypatch, capsys, tmp_path):
+    from reelpay.cli import main
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/missing/dir/reelpay.db"
+    monkeypatch.setenv("REELPAY_DATABASE_URL", url)
+
+    status = main(["ledger", "verify"])
+
+    err = capsys.readouterr().err
+    assert status == 3
+    assert "the database is not answering" in err and "Traceback" not in err
+
+
+async def test_publishing_an_event_to_a_frozen_server_gives_up_in_bounded_time(
+    proxy, database_url, caplog
+):
+    """Events go out after the commit; a hung database must not hang the mutation waiting
+    to publish them (nor every later one, queued behind the publisher's lock)."""
+    from reelpay.events import Event
+    from reelpay.events.broker import PostgresBroker
+    from reelpay.settings import Limits
+
+    broker = PostgresBroker(proxy.url(database_url), Limits(**SMALL_LIMITS))
+    try:
+        await guarded(broker.publish([Event("wallet:1", {"n": 1})]))  # connected, delivered
+        proxy.freeze()
+        await guarded(broker.publish([Event("wallet:1", {"n": 2})]))
+        await guarded(broker.publish([Event("wallet:1", {"n": 3})]))
+    finally:
+        await proxy.restore()
+        await guarded(broker.close())
+    assert caplog.text.count("could not publish") == 2

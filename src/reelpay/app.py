@@ -106,7 +106,7 @@ def create_app(
         sessionmaker=create_sessionmaker(engine),
         passwords=Passwords(settings),
         payments=create_provider(settings.payment_provider),
-        broker=create_broker(settings.database_url),
+        broker=create_broker(settings.database_url, settings.limits),
         payouts=create_payout_provider(settings.payout_provider),
         throttle=Throttle(settings.limits, settings.redis_url),
     )

@@ -13,10 +13,17 @@ from reelpay import demo, migrate
 from reelpay.accounts import service as accounts
 from reelpay.accounts.passwords import Passwords
 from reelpay.clock import Clock, SystemClock
-from reelpay.db import create_engine, create_sessionmaker, run_write, session_scope
+from reelpay.db import (
+    create_engine,
+    create_sessionmaker,
+    is_unavailable,
+    run_write,
+    session_scope,
+)
 from reelpay.enums import Role
 from reelpay.errors import DomainError
 from reelpay.events.broker import create_broker
+from reelpay.graphql.errors import brief
 from reelpay.payouts import audit as payout_audit
 from reelpay.payouts import processing as payout_processing
 from reelpay.payouts.sandbox import create_payout_provider
@@ -76,6 +83,20 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
         return 2
     if args.command == "serve":
         return _serve(settings, args)
+    try:
+        return _run(args, settings, clock)
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+        print(
+            f"the database is not answering ({brief(error)}); nothing was done. Check "
+            "REELPAY_DATABASE_URL and that the database is up, then run the command again.",
+            file=sys.stderr,
+        )
+        return 3
+
+
+def _run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     if args.command == "migrate":
         migrate.upgrade(settings.database_url)
         print("database is up to date")
@@ -157,7 +178,9 @@ async def _rewards_job(settings: Settings, day: date | None, clock: Clock) -> in
     now = clock.now()
     day = day or (now - timedelta(days=1)).date()
     engine = create_engine(settings.database_url, limits=settings.limits)
-    broker = create_broker(settings.database_url)  # subscribers on API workers hear of it
+    broker = create_broker(
+        settings.database_url, settings.limits
+    )  # subscribers on API workers hear of it
     try:
         summary = await rewards.accrue_day(
             create_sessionmaker(engine), day, now=now, settings=settings, publish=broker.publish
@@ -178,7 +201,7 @@ async def _rewards_job(settings: Settings, day: date | None, clock: Clock) -> in
 
 async def _release_job(settings: Settings, clock: Clock) -> int:
     engine = create_engine(settings.database_url, limits=settings.limits)
-    broker = create_broker(settings.database_url)
+    broker = create_broker(settings.database_url, settings.limits)
     try:
         maker, now = create_sessionmaker(engine), clock.now()
         count, cents = await series_sales.release_due(maker, now=now, publish=broker.publish)
@@ -195,7 +218,7 @@ async def _release_job(settings: Settings, clock: Clock) -> int:
 
 async def _payouts_job(settings: Settings, clock: Clock) -> int:
     engine = create_engine(settings.database_url, limits=settings.limits)
-    broker = create_broker(settings.database_url)
+    broker = create_broker(settings.database_url, settings.limits)
     try:
         summary = await payout_processing.run(
             create_sessionmaker(engine),

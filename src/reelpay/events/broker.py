@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import make_url
 
 from reelpay.events import Event
+from reelpay.settings import Limits
 
 log = logging.getLogger("reelpay.events")
 
@@ -129,8 +130,14 @@ class LocalBroker:
 class PostgresBroker(LocalBroker):
     """LISTEN/NOTIFY across API workers (one listening connection per worker)."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, limits: Limits | None = None) -> None:
         super().__init__()
+        limits = limits or Limits()
+        # A database that hangs must not hang publishing (a mutation waits for it) forever.
+        self._timeouts = {
+            "timeout": limits.db_connect_timeout_ms / 1000 or None,
+            "command_timeout": limits.db_statement_timeout_ms / 1000 or None,
+        }
         self._dsn = (
             make_url(database_url)
             .set(drivername="postgresql")
@@ -143,7 +150,7 @@ class PostgresBroker(LocalBroker):
     async def _connect(self) -> Any:
         import asyncpg
 
-        return await asyncpg.connect(self._dsn)
+        return await asyncpg.connect(self._dsn, **self._timeouts)
 
     async def _listening(self) -> None:
         async with self._lock:
@@ -197,7 +204,7 @@ class PostgresBroker(LocalBroker):
         self._listener = self._publisher = None
 
 
-def create_broker(database_url: str) -> LocalBroker:
+def create_broker(database_url: str, limits: Limits | None = None) -> LocalBroker:
     if make_url(database_url).get_backend_name() == "postgresql":
-        return PostgresBroker(database_url)
+        return PostgresBroker(database_url, limits)
     return LocalBroker()

@@ -12,6 +12,7 @@ Errors strawberry raises as HTTP exceptions are answered as JSON with a code. Th
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from cross_web import HTTPException
@@ -29,6 +30,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from reelpay.accounts import service as accounts
+from reelpay.db import is_unavailable
 from reelpay.graphql.context import AppServices, Context, token_from_params
 from reelpay.graphql.errors import (
     BAD_REQUEST,
@@ -38,6 +40,8 @@ from reelpay.graphql.errors import (
     shape,
     unavailable_before_anything,
 )
+
+log = logging.getLogger("reelpay.graphql")
 
 APPLICATION_JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -139,6 +143,14 @@ class ReelpayGraphQL(GraphQL[Context, None]):
             session = self.services.sessionmaker()
             try:
                 account = await accounts.authenticate(session, token, now=self.services.clock.now())
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                # The token cannot be checked now; every operation on the socket checks it
+                # again (and answers SERVICE_UNAVAILABLE meanwhile): accept, rather than drop
+                # the socket with an internal error.
+                log.warning("WebSocket token not checked: the database is unavailable")
+                return UNSET
             finally:
                 await session.close()
             if account is None:
