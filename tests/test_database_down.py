@@ -695,11 +695,11 @@ async def test_a_socket_with_a_token_opens_while_the_database_is_down(
     assert ack["type"] == "connection_ack"
 
 
-def test_a_command_against_a_database_that_cannot_be_opened_says_so(monkeypatch, capsys, tmp_path):
+def test_a_command_against_a_database_that_is_down_says_so(monkeypatch, capsys):
     from reelpay.cli import main
 
-    url = f"sqlite+aiosqlite:///{tmp_path}/missing/dir/reelpay.db"
-    monkeypatch.setenv("REELPAY_DATABASE_URL", url)
+    # Nothing listens on port 9: refused at once.
+    monkeypatch.setenv("REELPAY_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:9/x")
 
     status = main(["ledger", "verify"])
 
