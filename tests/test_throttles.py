@@ -106,7 +106,7 @@ async def test_after_ten_wrong_passwords_even_the_right_one_is_refused(api_with)
 
 async def test_parallel_guesses_cannot_slip_past_the_account_limit(api_with):
     # All 16 are in flight (hashing) at once: each counted before its password is checked.
-    api = await api_with()
+    api = await api_with(requests_in_flight_per_address=16)
     alice = await sign_up(api, "alice")
 
     answers = await asyncio.gather(*(log_in(api, alice.email, f"guess {i}") for i in range(16)))
