@@ -186,7 +186,7 @@ class Limits:
     # attempts per client address; recorded views per client address.
     requests_per_address: int = 200  # HTTP requests, any kind (health checks excepted)
     requests_window_seconds: int = 10
-    requests_in_flight_per_address: int = 8  # at once, per worker: one client, a fair share
+    requests_in_flight_per_address: int = 8  # at once per worker; more wait their turn
     login_failures_per_account: int = 10
     login_attempts_per_address: int = 50
     login_window_seconds: int = 900

@@ -19,11 +19,11 @@ a moving window's key races its expiry task, which then fails with a KeyError.)
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -111,20 +111,30 @@ class Throttle:
 
 
 class RequestThrottle:
-    """ASGI middleware: HTTP requests per client address, past the limit (in a window, or at
-    once) 429 with Retry-After.
+    """ASGI middleware: HTTP requests per client address.
 
+    Past the rate (`requests_per_address` per window) a request is answered 429 with
+    Retry-After. At most `max_in_flight` of one address run at once; more wait their turn (a
+    burst, a browser or an audit sending many at once, still gets every answer), and one that
+    waited `max_wait_seconds` is answered 429. A waiting request holds no database connection
+    and has not had its body read: one client gets a share of the worker, never all of it.
     Health and readiness probes are not counted (a load balancer probes from one address)."""
 
     EXEMPT = ("/healthz", "/readyz")
 
     def __init__(
-        self, app: ASGIApp, *, throttle: Callable[[], Throttle], max_in_flight: int
+        self,
+        app: ASGIApp,
+        *,
+        throttle: Callable[[], Throttle],
+        max_in_flight: int,
+        max_wait_seconds: float = 10.0,
     ) -> None:
         self.app = app
         self.throttle = throttle  # read per request: tests swap the app's throttle
         self.max_in_flight = max(1, max_in_flight)
-        self._in_flight: Counter[str] = Counter()
+        self.max_wait_seconds = max_wait_seconds
+        self._turns: dict[str, _Turns] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.EXEMPT:
@@ -132,30 +142,41 @@ class RequestThrottle:
             return
         client = scope.get("client")
         address = client[0] if client else "unknown"
-        if self._in_flight[address] >= self.max_in_flight:
-            # However many it may send, one client gets a share of the worker (and of its
-            # database connections), never all of it.
-            await _too_many(
-                send,
-                TooManyAttempts(
-                    "Too many requests at once from this address: wait for an answer first.",
-                    retry_after=1,
-                ),
-            )
-            return
         throttle = self.throttle()
         try:
             await throttle.hit(throttle.requests, address)
         except TooManyAttempts as refused:
             await _too_many(send, refused)
             return
-        self._in_flight[address] += 1
+        turns = self._turns.setdefault(address, _Turns(asyncio.Semaphore(self.max_in_flight)))
+        turns.users += 1
         try:
-            await self.app(scope, receive, send)
+            try:
+                async with asyncio.timeout(self.max_wait_seconds):
+                    await turns.slots.acquire()
+            except TimeoutError:
+                await _too_many(
+                    send,
+                    TooManyAttempts(
+                        "Too many requests at once from this address: wait for answers first.",
+                        retry_after=1,
+                    ),
+                )
+                return
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                turns.slots.release()
         finally:
-            self._in_flight[address] -= 1
-            if not self._in_flight[address]:
-                del self._in_flight[address]
+            turns.users -= 1
+            if not turns.users:
+                del self._turns[address]
+
+
+@dataclass
+class _Turns:
+    slots: asyncio.Semaphore
+    users: int = 0  # running or waiting
 
 
 async def _too_many(send: Send, refused: TooManyAttempts) -> None:
