@@ -267,3 +267,22 @@ async def test_an_oversized_body_is_answered_before_more_than_the_limit_is_read(
     assert log[answered + 1] == "http.response.body"
     assert "app" not in log
     assert set(log[answered + 2 :]) == {"receive"}  # drained until the client stopped
+
+
+async def test_a_repeated_document_is_validated_once_and_its_limits_still_apply(api):
+    from reelpay.graphql.extensions import _validate
+
+    alice = await sign_up(api, "alice")
+    small = {"ids": [alice.id], "first": 5}
+    before = _validate.cache_info()
+
+    first = await api.execute(NODES_WITH_VIDEOS, small)
+    second = await api.execute(NODES_WITH_VIDEOS, small)
+    after = _validate.cache_info()
+    # The same document, now with variables that make it too large: refused, cache or not.
+    over = await post(api, NODES_WITH_VIDEOS, {"ids": [alice.id] * 100, "first": 100})
+
+    assert first == second and "errors" not in first
+    assert after.hits >= before.hits + 1  # the rules are the same objects on every request
+    assert after.misses <= before.misses + 1
+    assert "could return 10100 items" in refused(over, "BAD_USER_INPUT", "NODE_LIMIT_EXCEEDED")

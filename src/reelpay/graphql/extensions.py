@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -12,6 +13,7 @@ from graphql import (
     OperationType,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 
 from reelpay.graphql.context import Context
 from reelpay.graphql.cost import measure, root_field_count
@@ -168,6 +170,27 @@ class CostLimit(SchemaExtension):
 
 def _invalid(message: str, reason: str, code: str = GRAPHQL_VALIDATION_FAILED) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code, "reason": reason})
+
+
+class CachedValidation(SchemaExtension):
+    """graphql-core's validation, remembered per document (an LRU of `VALIDATION_CACHE_SIZE`).
+
+    Strawberry's own ValidationCache would overwrite a refusal `CostLimit` already made, so
+    this one validates only what is not refused yet. It hits only if the rules are the same
+    objects every time: build them once per schema (`build_schema`), never per request.
+    The documents come from strawberry's ParserCache, so a repeated query is one lookup."""
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.graphql_document is not None and ctx.pre_execution_errors is None:
+            ctx.pre_execution_errors = _validate(
+                ctx.schema._schema, ctx.graphql_document, ctx.validation_rules
+            )
+        yield
+
+
+VALIDATION_CACHE_SIZE = 256
+_validate = lru_cache(maxsize=VALIDATION_CACHE_SIZE)(validate_document)
 
 
 class RejectUnstorableText(SchemaExtension):
