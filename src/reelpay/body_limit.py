@@ -8,9 +8,10 @@ than the limit in memory. GraphQL documents are small: the default is 1 MiB.
 from __future__ import annotations
 
 import asyncio
-import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reelpay.asgi_errors import send_error
 
 TOO_LARGE = "BODY_TOO_LARGE"
 LINGER_SECONDS = 1.0
@@ -52,28 +53,13 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send, receive: Receive) -> None:
-        body = json.dumps(
-            {
-                "errors": [
-                    {
-                        "message": f"The request body is over {self.max_bytes} bytes.",
-                        "extensions": {"code": "BAD_REQUEST", "reason": TOO_LARGE},
-                    }
-                ]
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+        await send_error(
+            send,
+            413,
+            f"The request body is over {self.max_bytes} bytes.",
+            {"code": "BAD_REQUEST", "reason": TOO_LARGE},
+            ((b"connection", b"close"),),
         )
-        await send({"type": "http.response.body", "body": body})
         await _linger(receive)
 
 

@@ -20,7 +20,6 @@ a moving window's key races its expiry task, which then fails with a KeyError.)
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import time
@@ -32,6 +31,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from reelpay.asgi_errors import send_error
 from reelpay.errors import TooManyAttempts
 from reelpay.settings import Limits
 
@@ -96,6 +96,7 @@ class Throttle:
 
     async def _refuse(self, rule: Rule, key: str) -> None:
         stats = await self._call("get_window_stats", rule, key)
+        # real clock: the `limits` library stamps its windows with time.time(), not ours.
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         raise TooManyAttempts(
             f"Too many {rule.what}: try again in {retry_after} seconds.", retry_after=retry_after
@@ -105,8 +106,9 @@ class Throttle:
         if self._shared is not None:
             try:
                 return await getattr(self._shared, method)(rule.item, rule.name, key)
-            except Exception:
-                log.warning("throttle storage unavailable: counting in process", exc_info=True)
+            except Exception as error:
+                # One line a request while Redis is down (a traceback each would flood the log).
+                log.warning("throttle storage unavailable: counting in process (%r)", error)
         return await getattr(self._local, method)(rule.item, rule.name, key)
 
 
@@ -180,31 +182,13 @@ class _Turns:
 
 
 async def _too_many(send: Send, refused: TooManyAttempts) -> None:
-    body = json.dumps(
-        {
-            "errors": [
-                {
-                    "message": str(refused),
-                    "extensions": {
-                        "code": "TOO_MANY_REQUESTS",
-                        "retryAfterSeconds": refused.retry_after,
-                    },
-                }
-            ]
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"application/json; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(refused.retry_after).encode()),
-            ],
-        }
+    await send_error(
+        send,
+        429,
+        str(refused),
+        {"code": "TOO_MANY_REQUESTS", "retryAfterSeconds": refused.retry_after},
+        ((b"retry-after", str(refused.retry_after).encode()),),
     )
-    await send({"type": "http.response.body", "body": body})
 
 
 def _rule(name: str, amount: int, seconds: int, what: str) -> Rule:
