@@ -109,9 +109,19 @@ async def paginate_groups(
     *,
     descending: bool,
 ) -> dict[Any, Page[Any]]:
-    """The same page of many lists (one per group id) in one query, with a window function."""
+    """The same page of many lists (one per group id) in one query, with a window function.
+
+    One list (a profile's videos, one account's followers) is a plain ORDER BY ... LIMIT, which
+    walks the index and stops, where the window function ranks every row of the group first.
+    """
     if not group_ids:
         return {}
+    if len(set(group_ids)) == 1:
+        (group,) = set(group_ids)
+        page = await paginate(
+            session, stmt.where(group_col == group), key_cols, request, descending=descending
+        )
+        return {group: page}
     stmt, order = _bounded(stmt.where(group_col.in_(set(group_ids))), key_cols, request, descending)
     rank = sa.func.row_number().over(partition_by=group_col, order_by=order).label("_rank")
     ranked = stmt.add_columns(rank).subquery()

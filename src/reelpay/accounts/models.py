@@ -16,7 +16,11 @@ class Account(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
-    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    # Read only where a password is checked (`accounts.service.credentials`): never loaded with
+    # the account, and reading it from an account loaded without it raises instead of querying.
+    password_hash: Mapped[str] = mapped_column(
+        sa.String(255), deferred=True, deferred_raiseload=True
+    )
     handle: Mapped[str] = mapped_column(sa.String(32))
     # Lower-cased handle: uniqueness and look-ups ignore case.
     handle_key: Mapped[str] = mapped_column(sa.String(32), unique=True)

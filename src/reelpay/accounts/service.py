@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelpay import events
@@ -196,10 +197,14 @@ class Credentials:
 
 
 async def credentials(session: AsyncSession, email: str) -> Credentials:
-    account = await get_by_email(session, email)
-    if account is None:
-        return Credentials(None, None)
-    return Credentials(account.id, account.password_hash)
+    found = (
+        await session.execute(
+            sa.select(Account.id, Account.password_hash).where(
+                Account.email == email.strip().lower()
+            )
+        )
+    ).first()
+    return Credentials(None, None) if found is None else Credentials(*found)
 
 
 def wrong_credentials() -> DomainError:
@@ -211,7 +216,12 @@ async def start_session(
 ) -> tuple[Account, str]:
     """Log in the account whose password was just verified against `verified`; refused if
     its password changed meanwhile."""
-    account = await session.get(Account, verified.account_id)
+    account = await session.scalar(
+        sa.select(Account)
+        .where(Account.id == verified.account_id)
+        .options(orm.undefer(Account.password_hash))
+        .execution_options(populate_existing=True)
+    )
     if account is None or account.password_hash != verified.password_hash:
         raise wrong_credentials()
     token = await _start_session(session, account, now=now, rules=rules)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -177,13 +177,15 @@ async def videos_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, 
 def _visible_videos(access_by_owner: Mapping[int, ContentAccess]) -> sa.Select[Any]:
     everything = [o for o, a in access_by_owner.items() if a is ContentAccess.ALL]
     public_only = [o for o, a in access_by_owner.items() if a is ContentAccess.PUBLIC]
-    return sa.select(Video).where(
-        Video.deleted_at.is_(None),
-        sa.or_(
-            Video.owner_id.in_(everything),
-            sa.and_(Video.owner_id.in_(public_only), Video.visibility == Visibility.PUBLIC),
-        ),
-    )
+    # Only the conditions that can match: an empty IN costs the planner a subquery.
+    visible: list[sa.ColumnElement[bool]] = []
+    if everything:
+        visible.append(Video.owner_id.in_(everything))
+    if public_only:
+        visible.append(
+            sa.and_(Video.owner_id.in_(public_only), Video.visibility == Visibility.PUBLIC)
+        )
+    return sa.select(Video).where(Video.deleted_at.is_(None), sa.or_(sa.false(), *visible))
 
 
 async def video_pages(
@@ -268,20 +270,27 @@ async def set_pinned_videos(
 
 
 async def pinned_video_ids(session: AsyncSession, account_id: int) -> list[int]:
-    return (await pinned_video_ids_by_account(session, [account_id]))[account_id]
+    rows = await session.scalars(
+        sa.select(PinnedVideo.video_id)
+        .where(PinnedVideo.account_id == account_id)
+        .order_by(PinnedVideo.position)
+    )
+    return list(rows)
 
 
-async def pinned_video_ids_by_account(
+async def pinned_videos_by_account(
     session: AsyncSession, account_ids: Sequence[int]
-) -> dict[int, list[int]]:
+) -> dict[int, list[Video]]:
+    """Each account's pinned videos in the owner's order, in one query."""
     rows = await session.execute(
-        sa.select(PinnedVideo.account_id, PinnedVideo.video_id)
+        sa.select(PinnedVideo.account_id, Video)
+        .join(Video, Video.id == PinnedVideo.video_id)
         .where(PinnedVideo.account_id.in_(set(account_ids)))
         .order_by(PinnedVideo.account_id, PinnedVideo.position)
     )
-    pins: dict[int, list[int]] = {account_id: [] for account_id in account_ids}
-    for account_id, video_id in rows:
-        pins[account_id].append(video_id)
+    pins: dict[int, list[Video]] = {account_id: [] for account_id in account_ids}
+    for account_id, video in rows:
+        pins[account_id].append(video)
     return pins
 
 
@@ -544,6 +553,33 @@ async def follower_counts(session: AsyncSession, account_ids: Sequence[int]) -> 
 
 async def following_counts(session: AsyncSession, account_ids: Sequence[int]) -> dict[int, int]:
     return await _count_follows(session, Follow.follower_id, account_ids)
+
+
+class FollowCounts(NamedTuple):
+    followers: int
+    following: int
+
+
+async def follow_counts(
+    session: AsyncSession, account_ids: Sequence[int]
+) -> dict[int, FollowCounts]:
+    """Approved followers and followings of each account, both in one query."""
+
+    def accepted(column: Any) -> sa.ScalarSelect[int]:
+        return (
+            sa.select(sa.func.count())
+            .where(column == Account.id, Follow.status == FollowStatus.ACCEPTED)
+            .scalar_subquery()
+        )
+
+    rows = await session.execute(
+        sa.select(Account.id, accepted(Follow.followee_id), accepted(Follow.follower_id)).where(
+            Account.id.in_(set(account_ids))
+        )
+    )
+    counts = dict.fromkeys(account_ids, FollowCounts(0, 0))
+    counts.update({account_id: FollowCounts(a, b) for account_id, a, b in rows})
+    return counts
 
 
 async def follow_request_counts(

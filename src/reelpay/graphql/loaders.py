@@ -59,10 +59,9 @@ class Loaders:
         self._ctx = context
         self.account = self._by_id(accounts.accounts_by_ids)
         self.video = self._by_id(content.videos_by_ids)
-        self.follower_count = self._by_id(content.follower_counts)
-        self.following_count = self._by_id(content.following_counts)
+        self.follow_counts = self._by_id(content.follow_counts)
         self.follow_request_count = self._by_id(content.follow_request_counts)
-        self.pinned_video_ids = self._by_id(content.pinned_video_ids_by_account)
+        self.pinned_videos = self._by_id(content.pinned_videos_by_account)
         self.viewer_follow_status: DataLoader[int, FollowStatus | None] = self._loader(
             self._viewer_follow_statuses
         )

@@ -26,7 +26,10 @@ class AccountQueries:
     @strawberry.field(description="An account by its handle (any case, with or without '@').")
     async def account(self, info: Info[Context, None], handle: str) -> Account | None:
         model = await info.context.read(lambda s: accounts.get_by_handle(s, handle))
-        return Account.from_model(model) if model else None
+        if model is None:
+            return None
+        info.context.loaders.account.prime(model.id, model)
+        return Account.from_model(model)
 
     @strawberry.field(
         description="Accounts, oldest first; `search` matches the start of a handle or "

@@ -146,11 +146,11 @@ class Account(Node):
 
     @strawberry.field(description="Approved followers (exact).")
     async def follower_count(self, info: Info[Context, None]) -> int:
-        return int(await info.context.loaders.follower_count.load(self.db_id))
+        return (await info.context.loaders.follow_counts.load(self.db_id)).followers
 
     @strawberry.field(description="Accounts this account follows (exact).")
     async def following_count(self, info: Info[Context, None]) -> int:
-        return int(await info.context.loaders.following_count.load(self.db_id))
+        return (await info.context.loaders.follow_counts.load(self.db_id)).following
 
     @strawberry.field(
         description="How the logged-in viewer relates to this account; null when anonymous "
@@ -215,9 +215,8 @@ class Account(Node):
             return []
         loaders = info.context.loaders
         access = await loaders.access.load(self.db_id)
-        ids = await loaders.pinned_video_ids.load(self.db_id)
-        videos = await loaders.video.load_many(ids)
-        return [Video.from_model(v) for v in videos if v is not None and can_see_video(access, v)]
+        videos = await loaders.pinned_videos.load(self.db_id)
+        return [Video.from_model(v) for v in videos if can_see_video(access, v)]
 
     @strawberry.field(
         description="Approved followers, most recent first; null when the account is private "
@@ -495,17 +494,25 @@ async def _follow_connection(
     request = page_request(
         info.context.settings.limits, FOLLOW_KEY, first=first, after=after, last=last, before=before
     )
-    page_loader, count_loader, other = {
-        "followers": (loaders.follower_page, loaders.follower_count, "follower_id"),
-        "following": (loaders.following_page, loaders.following_count, "followee_id"),
-        "requests": (loaders.follow_request_page, loaders.follow_request_count, "follower_id"),
+
+    async def requests() -> int:
+        return int(await loaders.follow_request_count.load(account_id))
+
+    async def followers() -> int:
+        return (await loaders.follow_counts.load(account_id)).followers
+
+    async def following() -> int:
+        return (await loaders.follow_counts.load(account_id)).following
+
+    page_loader, count, other = {
+        "followers": (loaders.follower_page, followers, "follower_id"),
+        "following": (loaders.following_page, following, "followee_id"),
+        "requests": (loaders.follow_request_page, requests, "follower_id"),
     }[kind]
     page = await page_loader.load((account_id, request))
     people = await loaders.account.load_many([getattr(f, other) for f in page.items])
     by_follow = {f.id: a for f, a in zip(page.items, people, strict=True)}
-    return connection(
-        page, lambda f: Account.from_model(by_follow[f.id]), lambda: count_loader.load(account_id)
-    )
+    return connection(page, lambda f: Account.from_model(by_follow[f.id]), count)
 
 
 @strawberry.type(description="What switching account type would change, or did change.")

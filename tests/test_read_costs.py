@@ -1,0 +1,85 @@
+"""What the hot reads cost in SQL: exact statements per request, on both backends.
+
+Speed itself is measured by `make bench` (ratios against a raw route); these tests pin the
+number and the kind of statements each scenario runs, so a change that adds a round trip, reads
+a column nobody asked for or falls back to a slower query shape fails here, not in production.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.factories import publish, sign_up
+from tests.test_graphql_api import counting_statements
+
+PROFILE = """query($handle: String!) { account(handle: $handle) {
+  id handle displayName bio followerCount followingCount
+  pinnedVideos { id title }
+  videos(first: 20) {
+    edges { cursor node { id title durationSeconds viewCount publishedAt } }
+    pageInfo { hasNextPage endCursor }
+  }
+} }"""
+
+ACCOUNTS_AND_VIDEOS = """{ accounts(first: 100) { edges { node {
+  handle videos(first: 10) { edges { node { id title } } }
+} } } }"""
+
+
+def sql_only(statements: list[str]) -> list[str]:
+    """The statements that reach the database as queries (SQLite's explicit BEGIN aside)."""
+    return [s for s in statements if s.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE")]
+
+
+async def pro_creator(api: Any, handle: str, videos: int) -> Any:
+    creator = await sign_up(api, handle)
+    await api.mutate(
+        "switchAccountType", {"accountType": "BUSINESS"}, "account { id }", token=creator.token
+    )
+    ids = [await publish(api, creator, f"{handle} {i}") for i in range(videos)]
+    payload = await api.mutate(
+        "setPinnedVideos", {"videoIds": ids[:2]}, "account { id }", token=creator.token
+    )
+    assert payload["userErrors"] == []
+    return creator
+
+
+async def test_a_profile_read_is_four_queries_and_never_reads_the_password_hash(api):
+    await pro_creator(api, "maker", videos=25)
+    fan = await sign_up(api, "fan")
+    await api.mutate(
+        "follow",
+        {"accountId": (await api.data('{ account(handle: "maker") { id } }'))["account"]["id"]},
+        "status",
+        token=fan.token,
+        input_type="AccountRefInput",
+    )
+
+    with counting_statements(api.engine) as statements:
+        data = await api.data(PROFILE, {"handle": "maker"})
+
+    profile = data["account"]
+    assert (profile["followerCount"], profile["followingCount"]) == (1, 0)
+    assert [v["title"] for v in profile["pinnedVideos"]] == ["maker 0", "maker 1"]
+    assert len(profile["videos"]["edges"]) == 20 and profile["videos"]["pageInfo"]["hasNextPage"]
+    queries = sql_only(statements)
+    # the account by handle; both follow counts; the pinned videos; the page of videos
+    assert len(queries) == 4, "\n".join(queries)
+    assert not any("password_hash" in q for q in queries), queries
+    # One owner's page is a plain ORDER BY ... LIMIT, not the many-owner window function.
+    assert not any("row_number" in q.lower() for q in queries), queries
+
+
+async def test_a_page_of_accounts_with_their_videos_is_three_queries(api):
+    for i in range(3):
+        await pro_creator(api, f"maker{i}", videos=12)
+
+    with counting_statements(api.engine) as statements:
+        data = await api.data(ACCOUNTS_AND_VIDEOS)
+
+    edges = data["accounts"]["edges"]
+    assert [len(e["node"]["videos"]["edges"]) for e in edges] == [10, 10, 10]
+    queries = sql_only(statements)
+    # the page of accounts; the owners' pins are not asked for; every owner's page at once
+    assert len(queries) == 2, "\n".join(queries)
+    assert not any("password_hash" in q for q in queries), queries
