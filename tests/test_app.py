@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 
 import httpx
 import pytest
@@ -175,3 +176,19 @@ async def test_json_nested_past_the_recursion_limit_is_a_coded_400_not_a_500(api
             }
         ]
     }
+
+
+@pytest.mark.parametrize("threshold", [10_000, 0])
+async def test_serving_freezes_what_start_up_built_and_collects_young_objects_less_often(
+    settings, clock, threshold
+):
+    limits = dataclasses.replace(settings.limits, gc_young_threshold=threshold)
+    app = create_app(dataclasses.replace(settings, limits=limits), clock=clock)
+    before = gc.get_threshold()
+    try:
+        async with app.router.lifespan_context(app):
+            assert gc.get_freeze_count() > 0
+            assert gc.get_threshold() == ((threshold or before[0]), *before[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -89,6 +90,17 @@ class DatabaseProbe:
             await asyncio.wait(set(self._running))
 
 
+def tune_gc(young_threshold: int) -> None:
+    """Set up the collector for serving: what start-up built (the schema, the models, the
+    imported modules) lives as long as the process, so it is frozen out of every later
+    collection, and young collections run every `young_threshold` allocations (0: Python's
+    default) instead of every 700."""
+    gc.collect()
+    gc.freeze()
+    if young_threshold:
+        gc.set_threshold(young_threshold, *gc.get_threshold()[1:])
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -155,6 +167,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        tune_gc(settings.limits.gc_young_threshold)
         yield
         await probe.close()
         await services.broker.close()

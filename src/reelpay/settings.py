@@ -200,6 +200,11 @@ class Limits:
     db_statement_timeout_ms: int = 15_000
     db_pool_size: int = 10
     db_pool_timeout_ms: int = 10_000
+    # Objects allocated between young garbage collections (Python's default is 700). A request
+    # allocates tens of thousands of short-lived objects: at 700 the collector took 5-7% of a
+    # profile read's time, at 10,000 half that, with pauses under 10 ms (at 50,000 each young
+    # collection paused 35 ms). 0 keeps Python's default.
+    gc_young_threshold: int = 10_000
 
 
 @dataclass(frozen=True)
