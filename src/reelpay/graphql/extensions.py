@@ -246,6 +246,7 @@ def _text_problem(value: Any) -> str | None:
     return None
 
 
+@lru_cache(maxsize=VALIDATION_CACHE_SIZE)  # documents come from the ParserCache: one walk each
 def _document_text_problem(document: Any) -> str | None:
     if document is None:
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,45 +54,83 @@ class Loader(DataLoader[K, V]):
         return asyncio.shield(future)
 
 
+def _by_id(
+    fetch: Callable[[AsyncSession, Sequence[int]], Awaitable[dict[int, Any]]],
+) -> cached_property[DataLoader[int, Any]]:
+    """A loader of `fetch`'s values by id, built on first use."""
+    return cached_property(lambda self: self._by_id(fetch))
+
+
 class Loaders:
+    """Every loader an operation may use, each built the first time it is asked for (an
+    operation uses a few of them)."""
+
+    account = _by_id(accounts.accounts_by_ids)
+    video = _by_id(content.videos_by_ids)
+    follow_counts = _by_id(content.follow_counts)
+    follow_request_count = _by_id(content.follow_request_counts)
+    pinned_videos = _by_id(content.pinned_videos_by_account)
+    live = _by_id(lives.lives_by_ids)
+    current_live_id = _by_id(lives.current_live_ids)
+    live_viewer_count = _by_id(lives.viewer_counts)
+    live_gift_totals = _by_id(lives.gift_totals)
+    gift = _by_id(gifting.gifts_by_ids)
+    series = _by_id(series_service.series_by_ids)
+    series_episodes = _by_id(series_service.episodes_by_series)
+    series_rating = _by_id(series_sales.ratings)
+    payout_method = _by_id(payout_methods.methods_by_ids)
+
     def __init__(self, context: Context) -> None:
         self._ctx = context
-        self.account = self._by_id(accounts.accounts_by_ids)
-        self.video = self._by_id(content.videos_by_ids)
-        self.follow_counts = self._by_id(content.follow_counts)
-        self.follow_request_count = self._by_id(content.follow_request_counts)
-        self.pinned_videos = self._by_id(content.pinned_videos_by_account)
-        self.viewer_follow_status: DataLoader[int, FollowStatus | None] = self._loader(
-            self._viewer_follow_statuses
-        )
-        self.access: DataLoader[int, ContentAccess] = self._loader(self._access)
-        self.video_page: DataLoader[tuple[int, PageRequest], Page[Video]] = self._loader(
-            self._video_pages
-        )
-        self.video_count: DataLoader[int, int] = self._loader(self._video_counts)
-        self.follower_page = self._follow_pages("followee", FollowStatus.ACCEPTED)
-        self.following_page = self._follow_pages("follower", FollowStatus.ACCEPTED)
-        self.follow_request_page = self._follow_pages("followee", FollowStatus.PENDING)
-        self.live = self._by_id(lives.lives_by_ids)
-        self.current_live_id = self._by_id(lives.current_live_ids)
-        self.live_viewer_count = self._by_id(lives.viewer_counts)
-        self.live_gift_totals = self._by_id(lives.gift_totals)
-        self.gift = self._by_id(gifting.gifts_by_ids)
-        self.series = self._by_id(series_service.series_by_ids)
-        self.series_episodes = self._by_id(series_service.episodes_by_series)
-        self.series_rating = self._by_id(series_sales.ratings)
-        self.payout_method = self._by_id(payout_methods.methods_by_ids)
-        self.viewer_series_purchase: DataLoader[int, Any] = self._loader(
-            self._viewer_series_purchases
-        )
-        settings, ctx = context.settings, context
-        self.views_in_window = self._by_id(
+
+    @cached_property
+    def viewer_follow_status(self) -> DataLoader[int, FollowStatus | None]:
+        return self._loader(self._viewer_follow_statuses)
+
+    @cached_property
+    def access(self) -> DataLoader[int, ContentAccess]:
+        return self._loader(self._access)
+
+    @cached_property
+    def video_page(self) -> DataLoader[tuple[int, PageRequest], Page[Video]]:
+        return self._loader(self._video_pages)
+
+    @cached_property
+    def video_count(self) -> DataLoader[int, int]:
+        return self._loader(self._video_counts)
+
+    @cached_property
+    def follower_page(self) -> DataLoader[tuple[int, PageRequest], Page[Follow]]:
+        return self._follow_pages("followee", FollowStatus.ACCEPTED)
+
+    @cached_property
+    def following_page(self) -> DataLoader[tuple[int, PageRequest], Page[Follow]]:
+        return self._follow_pages("follower", FollowStatus.ACCEPTED)
+
+    @cached_property
+    def follow_request_page(self) -> DataLoader[tuple[int, PageRequest], Page[Follow]]:
+        return self._follow_pages("followee", FollowStatus.PENDING)
+
+    @cached_property
+    def viewer_series_purchase(self) -> DataLoader[int, Any]:
+        return self._loader(self._viewer_series_purchases)
+
+    @cached_property
+    def views_in_window(self) -> DataLoader[int, Any]:
+        ctx = self._ctx
+        return self._by_id(
             lambda s, ids: content.views_in_window(
-                s, ids, today=ctx.now.date(), rules=settings.rules
+                s, ids, today=ctx.now.date(), rules=ctx.settings.rules
             )
         )
-        self.public_posts_in_window = self._by_id(
-            lambda s, ids: content.public_posts_in_window(s, ids, now=ctx.now, rules=settings.rules)
+
+    @cached_property
+    def public_posts_in_window(self) -> DataLoader[int, Any]:
+        ctx = self._ctx
+        return self._by_id(
+            lambda s, ids: content.public_posts_in_window(
+                s, ids, now=ctx.now, rules=ctx.settings.rules
+            )
         )
 
     def _loader(self, load: Callable[[list[Any]], Awaitable[Sequence[Any]]]) -> Loader[Any, Any]:
