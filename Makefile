@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export REELPAY_DATABASE_URL ?= sqlite+aiosqlite:///./reelpay.db
 
-.PHONY: install run serve migrate seed test test-dated schema check lint format typecheck audit clean
+.PHONY: install run serve migrate seed test test-dated schema check lint format typecheck audit clean \
+	bench bench-workers
 
 install: $(STAMP)
 
@@ -61,6 +62,23 @@ check: lint typecheck test
 audit: install
 	cd tools/http-audit && npm ci --silent --no-audit --no-fund
 	node tools/http-audit/audit.mjs $${AUDIT_URL:-http://127.0.0.1:8000/graphql}
+
+# Reelpay against a raw baseline under wrk (bench/run.py), on SQLite and, when
+# BENCH_POSTGRES_URL names a server (e.g. postgresql://postgres@127.0.0.1:5432/postgres), on a
+# fresh database there. Writes bench/RESULTS.md. BENCH_ARGS=--quick: under 3 minutes.
+BENCH_ARGS ?=
+BENCH_POSTGRES_URL ?=
+BENCH_RUN = $(BIN)/python bench/run.py $(BENCH_ARGS) \
+	$(if $(BENCH_POSTGRES_URL),--postgres-url $(BENCH_POSTGRES_URL))
+
+bench: install
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(BENCH_RUN)
+
+# The same with 2 uvicorn workers per server, written to bench/RESULTS-workers.md.
+bench-workers: install
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(BENCH_RUN) --workers 2 --output bench/RESULTS-workers.md
 
 clean:
 	rm -rf $(VENV) reelpay.db reelpay.db-shm reelpay.db-wal
