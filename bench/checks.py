@@ -134,7 +134,8 @@ def normalised_ids(answer: bytes) -> bytes:
 
 
 async def ledger_effects(database_url: str, actors: list[int]) -> list[list[Any]]:
-    """Each actor's latest ledger transaction, with the actor's own account named "actor"."""
+    """Each actor's latest ledger transaction: its postings with the actor's own account named
+    "actor" and the balance after kept for that account only."""
     engine = create_engine(database_url)
     found = []
     try:
@@ -164,7 +165,10 @@ async def ledger_effects(database_url: str, actors: list[int]) -> list[list[Any]
                     [
                         (tx.kind, tx.memo, tx.earnings_source),
                         *(
-                            (kind, "actor" if owner == actor else owner, asset, amount, after)
+                            # Another owner's balance moved by both checks in turn: not kept.
+                            (kind, "actor", asset, amount, after)
+                            if owner == actor
+                            else (kind, owner, asset, amount, None)
                             for kind, owner, asset, amount, after in postings
                         ),
                     ]

@@ -448,42 +448,26 @@ async def post(
     writes it; (its id, {key: balance after} of the user accounts)."""
     keyed = {ledger_key(kind, owner): (kind, owner, amount) for kind, owner, amount in legs}
     keys = list(keyed)
-    ids = dict(
-        (
-            await conn.execute(
-                sa.select(LEDGER_ACCOUNTS.c.key, LEDGER_ACCOUNTS.c.id).where(
-                    LEDGER_ACCOUNTS.c.key.in_(keys)
-                )
-            )
-        ).all()
-    )
+    ids = await ledger_ids(conn, keys)
     missing = sorted(key for key in keys if key not in ids)
-    if missing:
+    if missing:  # first use of an account: created as `ledger.account_ids` does
         await conn.execute(
             insert_for(conn, LEDGER_ACCOUNTS)
             .values(
                 [
                     {
-                        "key": k,
-                        "owner_id": o,
-                        "kind": kind_,
-                        "asset": a,
-                        "balance": None if o is None else 0,
+                        "key": key,
+                        "owner_id": keyed[key][1],
+                        "kind": keyed[key][0],
+                        "asset": ASSET_OF[keyed[key][0]],
+                        "balance": None if keyed[key][1] is None else 0,
                     }
-                    for k, o, kind_, a, _ in sorted(missing)
+                    for key in missing
                 ]
             )
             .on_conflict_do_nothing(index_elements=["key"])
         )
-        ids.update(
-            (
-                await conn.execute(
-                    sa.select(LEDGER_ACCOUNTS.c.key, LEDGER_ACCOUNTS.c.id).where(
-                        LEDGER_ACCOUNTS.c.key.in_(keys)
-                    )
-                )
-            ).all()
-        )
+        ids = await ledger_ids(conn, keys)
     transaction_id = await conn.scalar(
         sa.insert(LedgerTransaction.__table__)
         .values(kind=kind, actor_id=actor_id, earnings_source=source, memo=memo, created_at=now)
@@ -515,6 +499,15 @@ async def post(
         )
     await conn.execute(sa.insert(POSTINGS), postings)
     return transaction_id, balances
+
+
+async def ledger_ids(conn: AsyncConnection, keys: list[str]) -> dict[str, int]:
+    rows = await conn.execute(
+        sa.select(LEDGER_ACCOUNTS.c.key, LEDGER_ACCOUNTS.c.id).where(
+            LEDGER_ACCOUNTS.c.key.in_(keys)
+        )
+    )
+    return {key: id_ for key, id_ in rows.all()}
 
 
 def ledger_key(kind: LedgerAccountKind, owner: int | None = None) -> str:
