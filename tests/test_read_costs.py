@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.factories import publish, sign_up
+import pytest
+
+from tests.factories import buy_coins, enrol, publish, sign_up
 from tests.test_graphql_api import counting_statements
 
 PROFILE = """query($handle: String!) { account(handle: $handle) {
@@ -24,6 +26,12 @@ PROFILE = """query($handle: String!) { account(handle: $handle) {
 ACCOUNTS_AND_VIDEOS = """{ accounts(first: 100) { edges { node {
   handle videos(first: 10) { edges { node { id title } } }
 } } } }"""
+
+
+SERIES_PAGE = """query($id: ID!) { node(id: $id) { ... on Series {
+  title price { amount currency } creator { handle } episodeCount viewerAccess { allowed }
+  episodes { position title durationSeconds playback { allowed url expiresAt } }
+} } }"""
 
 
 def sql_only(statements: list[str]) -> list[str]:
@@ -82,4 +90,38 @@ async def test_a_page_of_accounts_with_their_videos_is_three_queries(api):
     queries = sql_only(statements)
     # the page of accounts; the owners' pins are not asked for; every owner's page at once
     assert len(queries) == 2, "\n".join(queries)
+    assert not any("password_hash" in q for q in queries), queries
+
+
+@pytest.mark.usefixtures("verify_ledger")
+async def test_a_buyers_series_page_costs_a_fixed_number_of_queries(api):
+    creator = await sign_up(api, "maker")
+    await enrol(api.engine, creator, "SERIES")
+    created = await api.mutate(
+        "createSeries", {"title": "Saga", "priceCents": 499}, "series { id }", token=creator.token
+    )
+    series_id = created["series"]["id"]
+    for i in range(5):
+        episode = {"seriesId": series_id, "title": f"Part {i}", "durationSeconds": 60}
+        await api.mutate("addSeriesEpisode", episode, "episode { id }", token=creator.token)
+    await api.mutate("publishSeries", {"seriesId": series_id}, "series { id }", token=creator.token)
+    buyer = await sign_up(api, "buyer")
+    await buy_coins(api, buyer, 700)
+    bought = await api.mutate(
+        "purchaseSeries",
+        {"seriesId": series_id, "paidWith": "COINS", "idempotencyKey": "series-page-1"},
+        "purchase { id }",
+        token=buyer.token,
+    )
+    assert bought["userErrors"] == []
+
+    with counting_statements(api.engine) as statements:
+        data = await api.data(SERIES_PAGE, {"id": series_id}, token=buyer.token)
+
+    episodes = data["node"]["episodes"]
+    assert [e["position"] for e in episodes] == [1, 2, 3, 4, 5]
+    assert all(e["playback"]["allowed"] and e["playback"]["url"] for e in episodes)
+    queries = sql_only(statements)
+    # the viewer; the Series; its creator; the episodes; the buyer's purchase
+    assert len(queries) == 5, "\n".join(queries)
     assert not any("password_hash" in q for q in queries), queries

@@ -89,14 +89,19 @@ async def _notification(info: Info[Context, None], pk: int) -> Node | None:
 
 
 async def _visible_series_model(info: Info[Context, None], series_id: int) -> Any:
-    from reelpay.errors import NotFound
-    from reelpay.series import purchases as sales
+    """Through the loaders: the purchase and the creator read here serve the fields below."""
+    from reelpay.series import access
 
-    viewer = await info.context.viewer()
-    try:
-        return await info.context.read(lambda s: sales.visible_series(s, viewer, series_id))
-    except NotFound:
+    loaders = info.context.loaders
+    series = await loaders.series.load(series_id)
+    if series is None:
         return None
+    viewer = await info.context.viewer()
+    purchase = await loaders.viewer_series_purchase.load(series_id)
+    visible = access.can_see_series(viewer, series, purchase)
+    if visible is None:
+        visible = await loaders.access.load(series.creator_id) is not ContentAccess.NONE
+    return series if visible else None
 
 
 async def _series(info: Info[Context, None], pk: int) -> Node | None:

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlencode
 
-from reelpay.series.models import PurchaseStatus
+from reelpay.accounts.models import Account
+from reelpay.series.models import PurchaseStatus, Series, SeriesStatus
 
 
 class AccessReason(StrEnum):
@@ -36,6 +37,19 @@ def can_watch(viewer_id: int | None, creator_id: int, purchase: PurchaseStatus |
     if purchase is PurchaseStatus.REFUNDED:
         return Decision(False, AccessReason.REFUNDED)
     return Decision(False, AccessReason.NOT_PURCHASED)
+
+
+def can_see_series(
+    viewer: Account | None, series: Series, purchase: PurchaseStatus | None
+) -> bool | None:
+    """Who sees a Series at all: the creator and staff always; once published (or archived),
+    anyone who bought it (even refunded), and otherwise (None) whoever may see the creator's
+    content, which the caller looks up only then."""
+    if viewer is not None and (viewer.id == series.creator_id or viewer.is_staff):
+        return True
+    if series.status is SeriesStatus.DRAFT:
+        return False
+    return True if purchase is not None else None
 
 
 MEDIA_PREFIX = "/media/"
