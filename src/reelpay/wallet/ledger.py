@@ -172,7 +172,10 @@ async def post(
                 "balance_after": balance_after,
             }
         )
-    await session.execute(sa.insert(LedgerPosting), postings)
+    # One INSERT for every posting: by default the ORM's bulk insert leaves out None values,
+    # which splits the rows into one INSERT per run of like rows (user postings carry
+    # balance_after, the platform's do not).
+    await session.execute(sa.insert(LedgerPosting).execution_options(render_nulls=True), postings)
     return transaction
 
 
