@@ -17,15 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reelpay import events
 from reelpay.accounts import service as accounts
 from reelpay.accounts.models import Account
-from reelpay.content import service as content
+from reelpay.content.models import Follow, Video
+from reelpay.content.visibility import ContentAccess, can_see_video, content_access
 from reelpay.errors import DomainError, ErrorCode, NotFound
 from reelpay.gifting import live as lives
-from reelpay.gifting.models import Gift, GiftSend, Tip, TipMethod
+from reelpay.gifting.models import Gift, GiftSend, LiveStatus, LiveStream, Tip, TipMethod
 from reelpay.pagination import Page, PageRequest, paginate
 from reelpay.payments import charging
 from reelpay.payments.models import Payment, PaymentPurpose
 from reelpay.programs import service as programs
-from reelpay.programs.models import Program
+from reelpay.programs.models import Enrolment, Program
 from reelpay.settings import Settings
 from reelpay.wallet import earnings as earnings_account
 from reelpay.wallet import idempotency, ledger
@@ -38,6 +39,7 @@ GIFT_FIELD = ("input", "giftId")
 QUANTITY_FIELD = ("input", "quantity")
 AMOUNT_FIELD = ("input", "amountCents")
 CREATOR_FIELD = ("input", "creatorId")
+VIDEO_FIELD = ("input", "videoId")
 
 
 async def gift_catalog(session: AsyncSession) -> list[Gift]:
@@ -75,6 +77,35 @@ async def send_gift(
     settings: Settings,
 ) -> dict[str, Any]:
     """Coins leave the sender; the creator receives diamonds. Returns {"giftSendId": ...}."""
+    result, _ = await _send_gift(session, sender, request, now=now, settings=settings)
+    return result
+
+
+async def give_gift(
+    session: AsyncSession,
+    sender: Account,
+    request: GiftRequest,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> GiftSend:
+    """`send_gift`, returning the gift sent (on a replay, the first request's)."""
+    result, sent = await _send_gift(session, sender, request, now=now, settings=settings)
+    if sent is None:
+        sent = await session.get(GiftSend, result["giftSendId"])
+        assert sent is not None  # the key's result names a committed row
+    return sent
+
+
+async def _send_gift(
+    session: AsyncSession,
+    sender: Account,
+    request: GiftRequest,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> tuple[dict[str, Any], GiftSend | None]:
+    """The result, and the row sent (None on a replay)."""
     rules = settings.rules
     idempotency.check_key(request.key, rules.idempotency_key_max_length)
     replayed = await idempotency.claim(
@@ -86,7 +117,7 @@ async def send_gift(
         now=now,
     )
     if replayed is not None:
-        return replayed
+        return replayed, None
     check_spender(sender.birth_date, sender.country, now.date(), rules)
     if not 1 <= request.quantity <= rules.gift_max_quantity:
         raise DomainError(
@@ -98,23 +129,14 @@ async def send_gift(
     if gift is None or not gift.is_active:
         raise NotFound("No such gift.", field=GIFT_FIELD)
 
-    if request.live_id is not None:
-        live = await lives.get_active_live_or_raise(session, sender, request.live_id, hold=True)
-        creator_id = live.creator_id
-        what = "LIVE gifts"
-    else:
-        assert request.video_id is not None
-        video, _ = await content.get_visible_video_or_raise(
-            session, sender, request.video_id, ("input", "videoId")
-        )
-        creator_id = video.owner_id
-        what = "gifts"
-    if creator_id == sender.id:
+    target = await _gift_target(session, sender, request)
+    if target.creator.id == sender.id:
         raise DomainError("You cannot send gifts to yourself.", code=ErrorCode.CANNOT_PAY_SELF)
-    (creator,) = await accounts.lock_parties(session, shared=[creator_id])
-    # Receiving gifts (on a LIVE or a video) is the LIVE gifts program: enrolled, not suspended.
-    if await programs.earning_problems(session, creator, Program.LIVE_GIFTS):
-        raise DomainError(refusal(what), code=ErrorCode.CREATOR_NOT_ELIGIBLE)
+    creator = target.creator
+    # Receiving gifts (on a LIVE or a video) is the LIVE gifts program: enrolled, not suspended
+    # (`programs.earning_problems`, with the enrolment read along with the target).
+    if not target.enrolled or programs.suspension_reasons(creator, Program.LIVE_GIFTS):
+        raise DomainError(refusal(target.what), code=ErrorCode.CREATOR_NOT_ELIGIBLE)
 
     coins = gift.coin_price * request.quantity
     diamonds = diamonds_for_gift(coins, rules)
@@ -151,7 +173,66 @@ async def send_gift(
         events.emit(
             session, events.live_channel(request.live_id), {"type": "GIFT", "giftSendId": sent.id}
         )
-    return result
+    return result, sent
+
+
+@dataclass(frozen=True)
+class _Target:
+    creator: Account
+    enrolled: bool  # in the LIVE gifts program
+    what: str  # what the creator would receive, for the refusal
+
+
+async def _gift_target(session: AsyncSession, sender: Account, request: GiftRequest) -> _Target:
+    """The LIVE (on air) or video the gift goes to, with its creator, in one statement.
+
+    The rules are `lives.get_active_live_or_raise(hold=True)` and
+    `content.get_visible_video_or_raise`, then `accounts.lock_parties(shared=[creator])`:
+    the LIVE stays on air and the creator's standing cannot change until we commit (FOR SHARE
+    on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers). The sender's follow
+    status (for a private creator) and the creator's enrolment come with it.
+    """
+    follow = (
+        sa.select(Follow.status)
+        .where(Follow.follower_id == sender.id, Follow.followee_id == Account.id)
+        .scalar_subquery()
+    )
+    enrolled = (
+        sa.select(Enrolment.id)
+        .where(Enrolment.account_id == Account.id, Enrolment.program == Program.LIVE_GIFTS)
+        .exists()
+    )
+    if request.live_id is not None:
+        row = (
+            await session.execute(
+                sa.select(LiveStream, Account, follow, enrolled)
+                .join(Account, Account.id == LiveStream.creator_id)
+                .where(LiveStream.id == request.live_id)
+                .with_for_update(read=True, of=[LiveStream.__table__, Account.__table__])
+                .execution_options(populate_existing=True)
+            )
+        ).one_or_none()
+        if row is None or content_access(sender, row[1], row[2]) is ContentAccess.NONE:
+            raise NotFound("No such LIVE.", field=lives.LIVE_FIELD)
+        live: LiveStream = row[0]
+        if live.status is not LiveStatus.LIVE:
+            raise DomainError(
+                "This LIVE has ended.", code=ErrorCode.LIVE_NOT_ACTIVE, field=lives.LIVE_FIELD
+            )
+        return _Target(creator=row[1], enrolled=bool(row[3]), what="LIVE gifts")
+    assert request.video_id is not None
+    row = (
+        await session.execute(
+            sa.select(Video, Account, follow, enrolled)
+            .join(Account, Account.id == Video.owner_id)
+            .where(Video.id == request.video_id)
+            .with_for_update(read=True, of=Account.__table__)
+            .execution_options(populate_existing=True)
+        )
+    ).one_or_none()
+    if row is None or not can_see_video(content_access(sender, row[1], row[2]), row[0]):
+        raise NotFound("No such video.", field=VIDEO_FIELD)
+    return _Target(creator=row[1], enrolled=bool(row[3]), what="gifts")
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,17 @@ class Context:
 
         return await self._to_completion(locked)
 
+    async def write_logged_in(self, work: Callable[[AsyncSession, Account], Awaitable[T]]) -> T:
+        """`write` for a logged-in viewer: authenticated inside the transaction, so a mutation
+        needs no read before it (no second transaction, no second connection).
+
+        UNAUTHENTICATED comes before anything `work` checks; without a token (or with a
+        malformed header) it costs no transaction at all.
+        """
+        if self.token is None or self.malformed_auth:
+            logged_in(await self.viewer())  # raises, and reads nothing
+        return await self.write(lambda session, viewer: work(session, logged_in(viewer)))
+
     async def write_as_system(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """A write on the platform's behalf (bookkeeping), whatever the viewer's token says."""
         return await self.write(lambda session, _viewer: work(session), anonymous=True)

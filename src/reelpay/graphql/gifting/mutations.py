@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from reelpay.accounts.models import Account
+from reelpay.errors import DomainError
 from reelpay.gifting import live as lives
 from reelpay.gifting import service as gifting
 from reelpay.gifting.models import TipMethod as TipMethodModel
@@ -16,6 +19,7 @@ from reelpay.graphql.gifting.types import Gift, GiftSent, LiveStream, Tip, TipMe
 from reelpay.graphql.money import CardPayment, Money, exactly_one, pay_by_card, require_key
 from reelpay.graphql.relay import decode_id_of
 from reelpay.graphql.wallet.types import Wallet
+from reelpay.wallet import service as wallet
 
 LIVE_ID = ("input", "liveId")
 
@@ -125,11 +129,10 @@ class GiftingMutations:
     )
     async def send_gift(self, info: Info[Context, None], input: SendGiftInput) -> SendGiftPayload:
         ctx = info.context
-        viewer = await ctx.require_viewer()
 
-        async def work() -> SendGiftPayload:
+        def parse() -> gifting.GiftRequest:
             exactly_one({"liveId": input.live_id, "videoId": input.video_id})
-            request = gifting.GiftRequest(
+            return gifting.GiftRequest(
                 gift_id=decode_id_of(input.gift_id, "Gift", gifting.GIFT_FIELD),
                 quantity=input.quantity,
                 key=require_key(
@@ -142,16 +145,27 @@ class GiftingMutations:
                 if input.video_id is not None
                 else None,
             )
-            result = await ctx.write(
-                lambda s, sender: gifting.send_gift(
-                    s, logged_in(sender), request, now=ctx.now, settings=ctx.settings
-                )
+
+        async def send(
+            session: AsyncSession, sender: Account, request: gifting.GiftRequest
+        ) -> SendGiftPayload:
+            """Send the gift and read what the payload shows, in one transaction."""
+            sent = await gifting.give_gift(
+                session, sender, request, now=ctx.now, settings=ctx.settings
             )
-            found = await ctx.read(lambda s: gifting.gift_sends_by_ids(s, [result["giftSendId"]]))
+            balances = await wallet.balances(session, [sender.id])
             return SendGiftPayload(
-                gift=GiftSent.from_model(found[result["giftSendId"]]),
-                wallet=await Wallet.load(info, viewer.id),
+                gift=GiftSent.from_model(sent), wallet=Wallet.of(sender.id, balances[sender.id])
             )
+
+        async def work() -> SendGiftPayload:
+            try:
+                request = parse()
+            except DomainError:
+                await ctx.require_viewer()  # UNAUTHENTICATED comes first
+                raise
+            # Authenticated inside the transaction: no read before it.
+            return await ctx.write_logged_in(lambda s, sender: send(s, sender, request))
 
         return await as_user_errors(SendGiftPayload, work)
 

@@ -91,7 +91,11 @@ class Wallet:
     @classmethod
     async def load(cls, info: Info[Context, None], owner_id: int) -> Wallet:
         found = await info.context.read(lambda s: wallet.balances(s, [owner_id]))
-        b = found[owner_id]
+        return cls.of(owner_id, found[owner_id])
+
+    @classmethod
+    def of(cls, owner_id: int, b: wallet.Balances) -> Wallet:
+        """The wallet from balances already read (by a mutation, in its own transaction)."""
         return cls(
             owner_id=owner_id,
             coins=b.coins,
