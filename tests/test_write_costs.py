@@ -21,10 +21,12 @@ import sqlalchemy as sa
 
 from tests.factories import User, buy_coins, enrol, new_key, publish, sign_up
 from tests.test_gifts_live import gift_id, go_live
+from tests.test_series_buying import make_series
 
 pytestmark = pytest.mark.usefixtures("verify_ledger")
 
 GIFT = "gift { quantity coins diamonds createdAt } wallet { coins diamonds }"
+PURCHASE = "purchase { id coins status createdAt } wallet { coins pendingEarnings { minorUnits } }"
 
 
 @dataclass
@@ -250,3 +252,51 @@ async def test_a_gift_without_a_token_costs_no_transaction(api, on_air):
 
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
     assert (costs.statements, costs.checkouts) == ([], 0)
+
+
+async def test_buying_a_series_with_coins_is_one_transaction_of_11_statements(api, backend):
+    creator = await sign_up(api, "maker")
+    fan = await sign_up(api, "fan")
+    await enrol(api.engine, creator, "SERIES")
+    await buy_coins(api, fan, 700)
+    first, second = await make_series(api, creator, 99), await make_series(api, creator, 199)
+    await buy_series(api, fan, first, new_key())  # every ledger account now exists
+    key = new_key()
+
+    with counting(api.engine) as costs:
+        payload = await buy_series(api, fan, second, key)
+
+    assert payload["userErrors"] == []
+    assert payload["purchase"]["coins"] == 141  # ceil(199 * 70 / 99)
+    assert payload["wallet"] == {"coins": 700 - 70 - 141, "pendingEarnings": {"minorUnits": 0}}
+    one_transaction(costs, committed=True)
+    assert costs.named == [
+        *begin(backend),
+        AUTHENTICATE,
+        CLAIM_KEY,
+        # The Series, its creator, the buyer's follow and purchases, the creator's enrolment.
+        "SELECT accounts+enrolments+follows+series+series_purchases",
+        *LEDGER,
+        "INSERT series_purchases",
+        FINISH_KEY,
+        BALANCES,
+    ]
+
+    with counting(api.engine) as costs:
+        replay = await buy_series(api, fan, second, key)
+
+    assert replay == payload
+    one_transaction(costs, committed=True)
+    assert costs.named == [
+        *begin(backend),
+        AUTHENTICATE,
+        CLAIM_KEY,
+        "SELECT idempotency_keys",
+        "SELECT series_purchases",
+        BALANCES,
+    ]
+
+
+async def buy_series(api: Any, fan: User, series_id: str, key: str) -> dict[str, Any]:
+    input = {"seriesId": series_id, "paidWith": "COINS", "idempotencyKey": key}
+    return await api.mutate("purchaseSeries", input, PURCHASE, token=fan.token)

@@ -19,9 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reelpay.accounts import service as accounts
 from reelpay.accounts.models import Account
-from reelpay.content import service as content
 from reelpay.content.models import Follow
-from reelpay.content.visibility import ContentAccess
+from reelpay.content.visibility import ContentAccess, content_access
 from reelpay.db import upsert, write_once
 from reelpay.enums import FollowStatus
 from reelpay.errors import DomainError, ErrorCode, NotFound
@@ -30,7 +29,8 @@ from reelpay.pagination import Page, PageRequest, paginate
 from reelpay.payments import charging
 from reelpay.payments.models import Payment, PaymentPurpose, RefundedCharge
 from reelpay.programs import service as programs
-from reelpay.programs.models import Program
+from reelpay.programs.models import Enrolment, Program
+from reelpay.series import access
 from reelpay.series.models import (
     PaidWith,
     PurchaseStatus,
@@ -75,27 +75,90 @@ async def purchase_statuses(
     return found
 
 
+@dataclass(frozen=True)
+class SeriesFacts:
+    """A Series with what deciding about it for one viewer needs, read in one statement."""
+
+    series: Series
+    creator: Account
+    follow: FollowStatus | None  # the viewer's follow of the creator
+    purchase: PurchaseStatus | None  # the viewer's: ACTIVE if any is (`purchase_statuses`)
+    creator_enrolled: bool  # in the Series program
+
+
+async def series_facts(
+    session: AsyncSession, viewer: Account | None, series_id: int
+) -> SeriesFacts | None:
+    """The Series, its creator, and the viewer's follow and purchases (None if no Series)."""
+    enrolled = (
+        sa.select(Enrolment.id)
+        .where(Enrolment.account_id == Series.creator_id, Enrolment.program == Program.SERIES)
+        .exists()
+    )
+    follow: sa.ColumnElement[Any] = sa.null()
+    bought: sa.ColumnElement[bool] = sa.false()
+    owns: sa.ColumnElement[bool] = sa.false()
+    if viewer is not None:
+        follow = (
+            sa.select(Follow.status)
+            .where(Follow.follower_id == viewer.id, Follow.followee_id == Series.creator_id)
+            .scalar_subquery()
+        )
+        purchases = sa.select(SeriesPurchase.id).where(
+            SeriesPurchase.series_id == Series.id, SeriesPurchase.buyer_id == viewer.id
+        )
+        bought = purchases.exists()
+        owns = purchases.where(SeriesPurchase.status == PurchaseStatus.ACTIVE).exists()
+    row = (
+        await session.execute(
+            sa.select(Series, Account, follow, bought, owns, enrolled)
+            .join(Account, Account.id == Series.creator_id)
+            .where(Series.id == series_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    series, creator, status, has_bought, has_active, is_enrolled = row
+    purchase = (
+        PurchaseStatus.ACTIVE if has_active else PurchaseStatus.REFUNDED if has_bought else None
+    )
+    return SeriesFacts(
+        series=series,
+        creator=creator,
+        follow=None if status is None else FollowStatus(status),
+        purchase=purchase,
+        creator_enrolled=bool(is_enrolled),
+    )
+
+
+def may_see(viewer: Account | None, facts: SeriesFacts) -> bool:
+    """`access.can_see_series`, the creator's content access deciding when it does not."""
+    visible = access.can_see_series(viewer, facts.series, facts.purchase)
+    if visible is None:
+        visible = content_access(viewer, facts.creator, facts.follow) is not ContentAccess.NONE
+    return visible
+
+
 async def visible_series(
     session: AsyncSession,
     viewer: Account | None,
     series_id: int,
     field: tuple[str, ...] = SERIES_FIELD,
 ) -> Series:
-    """A Series the viewer may see: published or archived ones of creators whose content they
-    may see, or ones they bought; drafts only to the creator and staff. NOT_FOUND otherwise."""
-    series = await session.get(Series, series_id)
-    if series is None:
+    """A Series the viewer may see (`may_see`); NOT_FOUND otherwise."""
+    return (await _visible_facts(session, viewer, series_id, field)).series
+
+
+async def _visible_facts(
+    session: AsyncSession,
+    viewer: Account | None,
+    series_id: int,
+    field: tuple[str, ...] = SERIES_FIELD,
+) -> SeriesFacts:
+    facts = await series_facts(session, viewer, series_id)
+    if facts is None or not may_see(viewer, facts):
         raise NotFound("No such Series.", field=field)
-    if viewer is not None and (viewer.id == series.creator_id or viewer.is_staff):
-        return series
-    if series.status is not SeriesStatus.DRAFT:
-        if viewer is not None and (await purchase_statuses(session, viewer.id, [series.id])):
-            return series
-        creator = await session.get(Account, series.creator_id)
-        assert creator is not None
-        if await content.access_to(session, viewer, creator) is not ContentAccess.NONE:
-            return series
-    raise NotFound("No such Series.", field=field)
+    return facts
 
 
 @dataclass(frozen=True)
@@ -123,7 +186,8 @@ async def check_purchase(
     settings: Settings,
 ) -> Series:
     """Every rule of buying a Series; returns it."""
-    series = await visible_series(session, buyer, request.series_id)
+    facts = await _visible_facts(session, buyer, request.series_id)
+    series = facts.series
     if series.creator_id == buyer.id:
         raise DomainError(
             "This is your own Series.", code=ErrorCode.CANNOT_PAY_SELF, field=SERIES_FIELD
@@ -132,14 +196,12 @@ async def check_purchase(
         raise DomainError(
             "This Series is not on sale.", code=ErrorCode.SERIES_NOT_PUBLISHED, field=SERIES_FIELD
         )
-    owned = await purchase_statuses(session, buyer.id, [series.id])
-    if owned.get(series.id) is PurchaseStatus.ACTIVE:
+    if facts.purchase is PurchaseStatus.ACTIVE:
         raise DomainError(
             "You already own this Series.", code=ErrorCode.ALREADY_PURCHASED, field=SERIES_FIELD
         )
-    creator = await session.get(Account, series.creator_id)
-    assert creator is not None
-    if await programs.earning_problems(session, creator, Program.SERIES):
+    # `programs.earning_problems`, with the enrolment read along with the Series.
+    if not facts.creator_enrolled or programs.suspension_reasons(facts.creator, Program.SERIES):
         raise DomainError(
             "This Series cannot be bought right now.",
             code=ErrorCode.CREATOR_NOT_ELIGIBLE,
@@ -200,13 +262,52 @@ async def record_purchase(
     provider: str | None = None,
 ) -> dict[str, Any]:
     """Record a purchase paid with coins (moved here) or by a card charge already made."""
+    result, _ = await _record_purchase(
+        session, buyer, request, now=now, settings=settings, charge_id=charge_id,
+        provider=provider,
+    )  # fmt: skip
+    return result
+
+
+async def buy_series(
+    session: AsyncSession,
+    buyer: Account,
+    request: PurchaseRequest,
+    *,
+    now: datetime,
+    settings: Settings,
+    charge_id: str | None = None,
+    provider: str | None = None,
+) -> SeriesPurchase:
+    """`record_purchase`, returning the purchase (on a replay, the first request's)."""
+    result, purchase = await _record_purchase(
+        session, buyer, request, now=now, settings=settings, charge_id=charge_id,
+        provider=provider,
+    )  # fmt: skip
+    if purchase is None:
+        purchase = await session.get(SeriesPurchase, result["purchaseId"])
+        assert purchase is not None  # the key's result names a committed row
+    return purchase
+
+
+async def _record_purchase(
+    session: AsyncSession,
+    buyer: Account,
+    request: PurchaseRequest,
+    *,
+    now: datetime,
+    settings: Settings,
+    charge_id: str | None = None,
+    provider: str | None = None,
+) -> tuple[dict[str, Any], SeriesPurchase | None]:
+    """The result, and the purchase recorded (None on a replay)."""
     idempotency.check_key(request.key, settings.rules.idempotency_key_max_length)
     replayed = await idempotency.claim(
         session, account_id=buyer.id, key=request.key, operation=PURCHASE,
         arguments=request.arguments, now=now,
     )  # fmt: skip
     if replayed is not None:
-        return replayed
+        return replayed, None
     if charge_id is not None:
         await charging.ensure_not_refunded(session, charge_id)
     series = await check_purchase(session, buyer, request, now=now, settings=settings)
@@ -271,7 +372,7 @@ async def record_purchase(
     await session.flush()  # a concurrent purchase loses on the one-active index and is retried
     result = {"purchaseId": purchase.id}
     await idempotency.finish(session, account_id=buyer.id, key=request.key, result=result)
-    return result
+    return result, purchase
 
 
 async def refund_purchase(
@@ -347,9 +448,9 @@ async def rate_series(
         raise DomainError(
             "Rate from 1 to 5 stars.", code=ErrorCode.INVALID_RATING, field=("input", "stars")
         )
-    series = await visible_series(session, buyer, series_id)
-    owned = await purchase_statuses(session, buyer.id, [series.id])
-    if owned.get(series.id) is not PurchaseStatus.ACTIVE:
+    facts = await _visible_facts(session, buyer, series_id)
+    series = facts.series
+    if facts.purchase is not PurchaseStatus.ACTIVE:
         raise DomainError(
             "Only buyers rate a Series.", code=ErrorCode.NOT_PURCHASED, field=SERIES_FIELD
         )

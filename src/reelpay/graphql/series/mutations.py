@@ -6,9 +6,12 @@ import logging
 from typing import Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from reelpay.accounts import service as accounts
+from reelpay.accounts.models import Account
+from reelpay.errors import DomainError
 from reelpay.graphql.context import Context, logged_in
 from reelpay.graphql.errors import UserError, as_user_errors
 from reelpay.graphql.money import CardPayment, pay_by_card, require_key
@@ -17,6 +20,7 @@ from reelpay.graphql.series.types import PaidWith, Series, SeriesEpisode, Series
 from reelpay.graphql.wallet.types import Wallet
 from reelpay.series import models, service
 from reelpay.series import purchases as sales
+from reelpay.wallet import service as wallet
 
 log = logging.getLogger("reelpay.series")
 
@@ -295,10 +299,9 @@ class SeriesMutations:
         self, info: Info[Context, None], input: PurchaseSeriesInput
     ) -> PurchaseSeriesPayload:
         ctx = info.context
-        viewer = await ctx.require_viewer()
 
-        async def work() -> PurchaseSeriesPayload:
-            request = sales.PurchaseRequest(
+        def parse() -> sales.PurchaseRequest:
+            return sales.PurchaseRequest(
                 series_id=decode_id_of(input.series_id, "Series", SERIES_ID),
                 paid_with=models.PaidWith(input.paid_with),
                 key=require_key(
@@ -307,45 +310,71 @@ class SeriesMutations:
                 payment_token=input.payment_token,
             )
 
-            async def record(charge_id: str | None) -> dict[str, Any]:
-                return await ctx.write(
-                    lambda s, buyer: sales.record_purchase(
-                        s,
-                        logged_in(buyer),
-                        request,
-                        now=ctx.now,
-                        settings=ctx.settings,
-                        charge_id=charge_id,
-                        provider=ctx.services.payments.name if charge_id else None,
-                    )
-                )
-
-            result: dict[str, Any] | None
-            if request.paid_with is models.PaidWith.COINS:
-                result = await record(None)
-            else:
-                result, price = await ctx.read(
-                    lambda s: sales.prepare_purchase(
-                        s, viewer, request, now=ctx.now, settings=ctx.settings
-                    )
-                )
-                if result is None:
-                    result = await pay_by_card(
-                        ctx,
-                        viewer.id,
-                        CardPayment(
-                            token=request.payment_token or "",
-                            amount_cents=price,
-                            key=request.key,
-                            operation=sales.PURCHASE,
-                            arguments=request.arguments,
-                            description="Reelpay Series",
-                        ),
-                        record,
-                    )
-            found = await ctx.read(lambda s: sales.purchases_by_ids(s, [result["purchaseId"]]))
+        async def buy(
+            session: AsyncSession,
+            buyer: Account,
+            request: sales.PurchaseRequest,
+            charge_id: str | None = None,
+        ) -> PurchaseSeriesPayload:
+            """Record the purchase and read what the payload shows, in one transaction."""
+            purchase = await sales.buy_series(
+                session,
+                buyer,
+                request,
+                now=ctx.now,
+                settings=ctx.settings,
+                charge_id=charge_id,
+                provider=ctx.services.payments.name if charge_id else None,
+            )
+            balances = await wallet.balances(session, [buyer.id])
             return PurchaseSeriesPayload(
-                purchase=SeriesPurchase.from_model(found[result["purchaseId"]]),
+                purchase=SeriesPurchase.from_model(purchase),
+                wallet=Wallet.of(buyer.id, balances[buyer.id]),
+            )
+
+        async def work() -> PurchaseSeriesPayload:
+            try:
+                request = parse()
+            except DomainError:
+                await ctx.require_viewer()  # UNAUTHENTICATED comes first
+                raise
+            if request.paid_with is models.PaidWith.COINS:
+                # Authenticated inside the one transaction that buys and reads the payload.
+                return await ctx.write_logged_in(lambda s, buyer: buy(s, buyer, request))
+            viewer = await ctx.require_viewer()
+            paid: PurchaseSeriesPayload | None = None
+
+            async def record(charge_id: str | None) -> dict[str, Any]:
+                nonlocal paid
+                paid = await ctx.write_logged_in(lambda s, buyer: buy(s, buyer, request, charge_id))
+                assert paid.purchase is not None
+                return {"purchaseId": paid.purchase.db_id}
+
+            result, price = await ctx.read(
+                lambda s: sales.prepare_purchase(
+                    s, viewer, request, now=ctx.now, settings=ctx.settings
+                )
+            )
+            if result is None:
+                result = await pay_by_card(
+                    ctx,
+                    viewer.id,
+                    CardPayment(
+                        token=request.payment_token or "",
+                        amount_cents=price,
+                        key=request.key,
+                        operation=sales.PURCHASE,
+                        arguments=request.arguments,
+                        description="Reelpay Series",
+                    ),
+                    record,
+                )
+            if paid is not None:
+                return paid
+            purchase_id = result["purchaseId"]  # a replay found before charging
+            found = await ctx.read(lambda s: sales.purchases_by_ids(s, [purchase_id]))
+            return PurchaseSeriesPayload(
+                purchase=SeriesPurchase.from_model(found[purchase_id]),
                 wallet=await Wallet.load(info, viewer.id),
             )
 
