@@ -7,11 +7,8 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
-    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -25,10 +22,9 @@ from reelpay.graphql.content.mutations import ContentMutations
 from reelpay.graphql.content.types import Video
 from reelpay.graphql.context import Context
 from reelpay.graphql.extensions import (
-    CachedValidation,
-    CostLimit,
     OneOperation,
     OperationScope,
+    PreparedDocument,
     RejectUnstorableText,
 )
 from reelpay.graphql.gifting.mutations import GiftingMutations, GiftingQueries
@@ -112,25 +108,17 @@ def without_suggestion(message: str) -> str:
     return message.split(" Did you mean ")[0]
 
 
-# Documents parsed, by query text (bounded: unique hostile texts only churn it).
-PARSER_CACHE_SIZE = 256
-
-
 def build_schema(settings: Settings) -> strawberry.Schema:
     limits = settings.limits
     # Validation rules are built once here: the validation cache hits only for the same rule
     # objects (strawberry's limiters build new rule classes per instance, so not per request).
-    rules = list(MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules)
+    rules = tuple(MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules)
     if settings.is_production:
-        rules += DisableIntrospection().validation_rules
+        rules += tuple(DisableIntrospection().validation_rules)
     extensions: list[Any] = [
         OperationScope,
         OneOperation,
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: ParserCache(maxsize=PARSER_CACHE_SIZE),
-        lambda: AddValidationRules(rules),
-        lambda: CostLimit(limits=limits),
-        CachedValidation,  # after CostLimit: what it refused is never validated
+        lambda: PreparedDocument(limits=limits, rules=rules),
         RejectUnstorableText,
     ]
     built = ReelpaySchema(
