@@ -65,7 +65,8 @@ audit: install
 
 # Reelpay against a raw baseline under wrk (bench/run.py), on SQLite and, when
 # BENCH_POSTGRES_URL names a server (e.g. postgresql://postgres@127.0.0.1:5432/postgres), on a
-# fresh database there. Writes bench/RESULTS.md. BENCH_ARGS=--quick: under 3 minutes.
+# fresh database there. Writes bench/RESULTS.md; BENCH_ARGS=--quick (scale 0.1, one 5 s round,
+# about 2 minutes on SQLite) writes bench/RESULTS-quick.md for before/after figures.
 BENCH_ARGS ?=
 BENCH_POSTGRES_URL ?=
 BENCH_RUN = $(BIN)/python bench/run.py $(BENCH_ARGS) \

@@ -329,6 +329,7 @@ def prepare(database_url: str, scale: float, manifest_path: Path) -> tuple[dict[
 def run_backend(backend: str, database_url: str, args: argparse.Namespace, tmp: Path) -> dict:
     """Everything for one backend; a dict the report is written from."""
     print(f"== {backend}: generating the data set (scale {args.scale})", flush=True)
+    load_before = os.getloadavg()[0]
     manifest, generated = prepare(database_url, args.scale, tmp / f"{backend}-manifest.json")
     data_dir = tmp / f"{backend}-data"
     data_dir.mkdir()
@@ -355,6 +356,7 @@ def run_backend(backend: str, database_url: str, args: argparse.Namespace, tmp: 
         "counts": manifest["counts"],
         "generated_seconds": generated,
         "ledger": ledger,
+        "load": (load_before, os.getloadavg()[0]),
     }
 
 
@@ -475,6 +477,11 @@ def report(results: list[dict], args: argparse.Namespace, command: str) -> str:
             "",
             f"`reelpay ledger verify` after the writes: {result['ledger']}",
             "",
+            f"Load average (1 min) before the data set and after the last scenario: "
+            f"{result['load'][0]:.1f}, {result['load'][1]:.1f}. The bench alone keeps about 2 "
+            "busy (a server and wrk); more means other work shared the cores, which costs the "
+            "absolute figures more than the interleaved ratios.",
+            "",
         ]
     out += [line for line in NOTES.strip().splitlines()]
     return "\n".join(out) + "\n"
@@ -483,18 +490,25 @@ def report(results: list[dict], args: argparse.Namespace, command: str) -> str:
 NOTES = """
 ## What is compared
 
-- Each scenario is one GraphQL document (bench/wrk/<scenario>.lua) and a raw route
-  (`POST /raw/<scenario>` in bench/raw_app.py: Starlette, SQLAlchemy Core on an engine made by
-  `reelpay.db.create_engine` with the same settings, orjson) that takes the same body.
-- Before timing, both answer the same request and the bodies must be byte-identical; for the
+- Each scenario is one GraphQL document (bench/scenarios.py, sent by bench/wrk/<scenario>.lua)
+  and a raw route (`POST /raw/<scenario>` in bench/raw_app.py: Starlette, SQLAlchemy Core on an
+  engine made by `reelpay.db.create_engine` from the same settings, orjson) that takes the same
+  body. (a) picks a random creator per request, (b) a random buyer of the 10-episode Series,
+  (d) and (e) a fan in turn with a fresh idempotency key (and, for (e), a Series that fan does
+  not own yet).
+- Before timing, both answer the same request and the bodies must be byte-identical. For the
   Series page the signed playback links (`expires`, `sig`) and `expiresAt` depend on the instant,
-  so they are replaced by placeholders after checking that each link verifies with the server's
-  key (`series.access.check_link`) and expires 300 s after the request; for the writes two
-  fresh fans with the same balance send the same mutation and the answers must match after
-  normalising the new purchase's ID, and the ledger transactions they wrote must match (kind,
-  memo, source, each posting's account kind, owner role, asset, amount and balance after).
-- The raw side runs the statements Reelpay's rules need, not the ones that repeat a read:
-  compare the statements/request columns.
+  so they are replaced by placeholders after checking that each link verifies with the servers'
+  key (`series.access.check_link`) and expires 300 s after the request. For the writes two
+  fresh fans with the same balance send the same mutation, one to each server; the answers must
+  match once the new purchase's ID is normalised, and so must the ledger transactions they wrote
+  (kind, memo, source, each posting's account kind, owner, asset, amount, and the sender's
+  balance after).
+- The raw side runs the statements Reelpay's rules need, in one transaction for the writes
+  (BEGIN IMMEDIATE and an in-process writer queue on SQLite, like `reelpay.db.run_write`), but
+  not the ones that repeat a read, and takes the wallet balance from the ledger's
+  `UPDATE ... RETURNING`: compare the statements/request columns. BEGIN is counted on SQLite
+  (SQLAlchemy sends it), not on PostgreSQL (asyncpg starts transactions itself).
 """
 
 
@@ -513,13 +527,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
     parser.add_argument("--postgres-url", help="also run on a fresh database of this server")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
-    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument(
+        "--output", type=Path, help="default bench/RESULTS.md (--quick: bench/RESULTS-quick.md)"
+    )
     parser.add_argument(
         "--quick", action="store_true", help="scale 0.1, 1 round of 3 s, 1 s warm-up"
     )
     args = parser.parse_args(argv)
     if args.quick:
         args.scale, args.rounds, args.duration, args.warmup = 0.1, 1, 5, 1
+    if args.output is None:
+        args.output = ROOT / "bench" / ("RESULTS-quick.md" if args.quick else "RESULTS.md")
     return args
 
 
