@@ -139,16 +139,6 @@ def may_see(viewer: Account | None, facts: SeriesFacts) -> bool:
     return visible
 
 
-async def visible_series(
-    session: AsyncSession,
-    viewer: Account | None,
-    series_id: int,
-    field: tuple[str, ...] = SERIES_FIELD,
-) -> Series:
-    """A Series the viewer may see (`may_see`); NOT_FOUND otherwise."""
-    return (await _visible_facts(session, viewer, series_id, field)).series
-
-
 async def _visible_facts(
     session: AsyncSession,
     viewer: Account | None,
