@@ -31,7 +31,7 @@ GOOD_DESCRIPTION = (
 
 BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
 # C0 controls (bell, escape, carriage return, the ones str.strip() removes at the ends), DEL and
-# C1 controls (NEL, CSI); NUL is refused before any resolver by RejectUnstorableText.
+# C1 controls (NEL, CSI); NUL is refused before any resolver (extensions.unstorable_text_problem).
 MULTILINE_CONTROLS = ["\x07", "\x1b", "\r", "\x0b", "\x1f", "\x7f", "\x85", "\x9b"]
 ONE_LINE_BAD = ["\n", "\t", *MULTILINE_CONTROLS, *BIDI]
 MULTI_LINE_BAD = [*MULTILINE_CONTROLS, *BIDI]

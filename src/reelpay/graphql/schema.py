@@ -22,10 +22,8 @@ from reelpay.graphql.content.mutations import ContentMutations
 from reelpay.graphql.content.types import Video
 from reelpay.graphql.context import Context
 from reelpay.graphql.extensions import (
-    OneOperation,
     OperationScope,
     PreparedDocument,
-    RejectUnstorableText,
 )
 from reelpay.graphql.gifting.mutations import GiftingMutations, GiftingQueries
 from reelpay.graphql.gifting.subscriptions import LiveSubscriptions
@@ -117,9 +115,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         rules += tuple(DisableIntrospection().validation_rules)
     extensions: list[Any] = [
         OperationScope,
-        OneOperation,
         lambda: PreparedDocument(limits=limits, rules=rules),
-        RejectUnstorableText,
     ]
     built = ReelpaySchema(
         query=Query,
