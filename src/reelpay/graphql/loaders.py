@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from functools import cached_property, partial
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
@@ -18,13 +18,11 @@ from reelpay.content.visibility import ContentAccess, content_access
 from reelpay.enums import FollowStatus
 from reelpay.gifting import live as lives
 from reelpay.gifting import service as gifting
+from reelpay.graphql.context import Context, shielded
 from reelpay.pagination import Page, PageRequest
 from reelpay.payouts import methods as payout_methods
 from reelpay.series import purchases as series_sales
 from reelpay.series import service as series_service
-
-if TYPE_CHECKING:
-    from reelpay.graphql.context import Context
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -64,29 +62,6 @@ class Loader(DataLoader[K, V]):
             if isinstance(value, BaseException):
                 raise value
         return cast("list[V]", values)
-
-
-def shielded(future: asyncio.Future[T]) -> asyncio.Future[T]:
-    """What `asyncio.shield` does for a future, at a third of its cost: the caller awaits a
-    future of its own, so cancelling the caller never cancels `future`, whose failure is then
-    retrieved here rather than reported as lost."""
-    if future.done():
-        return future
-    outer: asyncio.Future[T] = future.get_loop().create_future()
-
-    def relay(inner: asyncio.Future[T]) -> None:
-        if outer.cancelled():
-            if not inner.cancelled():
-                inner.exception()
-        elif inner.cancelled():
-            outer.cancel()
-        elif (error := inner.exception()) is not None:
-            outer.set_exception(error)
-        else:
-            outer.set_result(inner.result())
-
-    future.add_done_callback(relay)
-    return outer
 
 
 def _by_id(
