@@ -191,8 +191,8 @@ class Bench:
         prefix = f"{server.name}-{scenario}-{self.next_request}"
         before = server.statements()
         command = [
-            "wrk", f"-t{self.threads}", f"-c{self.connections}", f"-d{seconds}s",
-            f"--timeout={self.timeout}s", "-s", f"bench/wrk/{scenario}.lua", server.url, "--",
+            "wrk", f"-t{self.threads}", f"-c{self.connections}", f"-d{max(1, round(seconds))}s",
+            f"--timeout={self.timeout:g}s", "-s", f"bench/wrk/{scenario}.lua", server.url, "--",
             path, str(self.data_dir / f"{scenario}.lua"), str(self.next_request), prefix,
         ]  # fmt: skip
         out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
@@ -453,8 +453,8 @@ def report(results: list[dict], args: argparse.Namespace, command: str) -> str:
         "",
         f"- Machine: {machine()}.",
         f"- Versions: {versions()}{postgres_version(args.postgres_url)}.",
-        f"- Load: `wrk -t{args.threads} -c{args.connections} -d{args.duration}s`, "
-        f"{args.rounds} interleaved round(s) per scenario after a {args.warmup} s warm-up of "
+        f"- Load: `wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s`, "
+        f"{args.rounds} interleaved round(s) per scenario after a {args.warmup:g} s warm-up of "
         f"each; Reelpay with {args.workers} uvicorn worker(s), the raw app with as many.",
         "- Reelpay runs as in production (`REELPAY_ENV=production`, uvicorn with the options "
         "of `reelpay serve`) from `bench/reelpay_app.py`, which only adds a statement counter; "
