@@ -317,6 +317,21 @@ async def test_text_that_is_not_unicode_is_refused_before_anything_runs(api, que
     assert "surrogate" in error["message"]
 
 
+async def test_an_error_that_echoes_a_lone_surrogate_is_still_a_json_answer(api):
+    """Some messages quote what the client sent (here an unknown operation name); the fast
+    encoder refuses a lone surrogate, so the answer falls back to escaping it."""
+    response = await api.client.post(
+        "/graphql",
+        content=json.dumps({"query": "query A { __typename }", "operationName": "B\ud800"}),
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 200, response.text
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "OPERATION_RESOLUTION_FAILURE"
+    assert "B\ud800" in error["message"]
+
+
 async def test_a_cursor_from_another_list_is_refused(api):
     alice = await sign_up(api, "alice")
     await publish(api, alice, "One")
