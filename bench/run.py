@@ -336,7 +336,10 @@ def run_backend(backend: str, database_url: str, args: argparse.Namespace, tmp: 
     for scenario in SCENARIOS:
         write_data_file(data_dir / f"{scenario}.lua", scenario, manifest, args.threads)
     env = server_env(database_url)
-    reelpay = start("reelpay", "bench.reelpay_app:create_app", env, args.workers, tmp)
+    # --reelpay-src: Reelpay's code from another checkout (a "before" figure); the raw app,
+    # the data set and the checks stay this checkout's.
+    reelpay_env = {**env, "PYTHONPATH": args.reelpay_src} if args.reelpay_src else env
+    reelpay = start("reelpay", "bench.reelpay_app:create_app", reelpay_env, args.workers, tmp)
     raw = start("raw", "bench.raw_app:create_app", env, args.workers, tmp)
     try:
         bench = Bench(
@@ -484,7 +487,12 @@ def report(results: list[dict], args: argparse.Namespace, command: str) -> str:
             "",
         ]
     out += [line for line in NOTES.strip().splitlines()]
+    if ANALYSIS.exists():  # where the time goes, written by hand from profiles
+        out += ["", *ANALYSIS.read_text().strip().splitlines()]
     return "\n".join(out) + "\n"
+
+
+ANALYSIS = Path(__file__).with_name("ANALYSIS.md")
 
 
 NOTES = """
@@ -515,6 +523,10 @@ NOTES = """
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument(
+        "--reelpay-src",
+        help="serve Reelpay from this src/ directory (e.g. a worktree of an older commit)",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per server")
