@@ -63,8 +63,8 @@ def measure(
     document: DocumentNode,
     variables: Mapping[str, Any] | None,
     default_page_size: int,
-) -> dict[OperationDefinitionNode, Cost]:
-    """The cost of every operation of `document`."""
+) -> list[tuple[OperationDefinitionNode, Cost]]:
+    """The cost of every operation of `document` (pairs: a node's hash walks its subtree)."""
     return _Measure(schema, document, variables or {}, default_page_size).operations()
 
 
@@ -88,12 +88,12 @@ class _Measure:
                 self.operation_nodes.append(definition)
         self.costs: dict[str, Cost] = {}
 
-    def operations(self) -> dict[OperationDefinitionNode, Cost]:
+    def operations(self) -> list[tuple[OperationDefinitionNode, Cost]]:
         self._measure_fragments()
-        result = {}
+        result = []
         for operation in self.operation_nodes:
             root = self.schema.get_root_type(operation.operation)
-            result[operation] = self._walk(operation.selection_set, root, self.costs)
+            result.append((operation, self._walk(operation.selection_set, root, self.costs)))
         return result
 
     def _measure_fragments(self) -> None:
