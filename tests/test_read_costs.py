@@ -125,3 +125,11 @@ async def test_a_buyers_series_page_costs_a_fixed_number_of_queries(api):
     # the viewer; the Series; its creator; the episodes; the buyer's purchase
     assert len(queries) == 5, "\n".join(queries)
     assert not any("password_hash" in q for q in queries), queries
+
+
+async def test_typename_alone_touches_no_database(api):
+    with counting_statements(api.engine) as statements:
+        data = await api.data("{ __typename }")
+
+    assert data == {"__typename": "Query"}
+    assert statements == []
