@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -25,6 +26,7 @@ from reelpay.graphql.context import AppServices
 from reelpay.graphql.errors import RETRY_AFTER_SECONDS, brief
 from reelpay.graphql.schema import build_schema
 from reelpay.graphql.view import ReelpayGraphQL
+from reelpay.origins import development_origins
 from reelpay.payments.sandbox import create_provider
 from reelpay.payouts.sandbox import create_payout_provider
 from reelpay.series import access
@@ -183,7 +185,20 @@ def create_app(
         ],
         lifespan=lifespan,
         middleware=[
-            # Outermost first: a flood is refused before any body is read.
+            # Outermost first. CORS answers preflights and labels every answer (a 413 or a 429
+            # too, so a browser app can read why it was refused); then a flood is refused
+            # before any body is read.
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_origin_regex=development_origins(settings),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "Accept"],
+                # Cookies and Authorization from listed origins only, never from "*".
+                allow_credentials="*" not in settings.cors_origins,
+                expose_headers=["Retry-After"],
+                max_age=600,
+            ),
             Middleware(
                 RequestThrottle,
                 throttle=lambda: services.throttle,

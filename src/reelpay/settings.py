@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -248,6 +249,8 @@ class Settings:
     payout_provider: str = "sandbox"
     # Redis for what every worker must share (throttles); None keeps it in process.
     redis_url: str | None = None
+    # Web origins whose pages may call the API (CORS and WebSocket; see `reelpay.origins`).
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -302,6 +305,7 @@ class Settings:
             payment_provider=provider,
             payout_provider=payout_provider,
             redis_url=env.get("REELPAY_REDIS_URL") or None,
+            cors_origins=_origins(env.get("REELPAY_CORS_ORIGINS", "")),
         )
         rules = settings.rules
         if not 1 <= rules.report_default_days <= rules.analytics_max_range_days:
@@ -311,6 +315,22 @@ class Settings:
                 f"({rules.analytics_max_range_days}), got {rules.report_default_days}"
             )
         return settings
+
+
+_ORIGIN = re.compile(r"https?://[^/?#\s]+")
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    """`https://app.example.com, http://localhost:5173` or `*`; an origin is a scheme and a
+    host (and port), with no path: that is what browsers send in `Origin`."""
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.fullmatch(origin):
+            raise ConfigurationError(
+                f"REELPAY_CORS_ORIGINS: {origin!r} is not an origin "
+                "(scheme://host[:port], e.g. https://app.example.com) or *"
+            )
+    return origins
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
