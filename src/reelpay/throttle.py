@@ -96,8 +96,8 @@ class Throttle:
 
     async def _refuse(self, rule: Rule, key: str) -> None:
         stats = await self._call("get_window_stats", rule, key)
-        # real clock: the `limits` library stamps its windows with time.time(), not ours.
-        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        # The `limits` library stamps its windows with time.time(), not with our clock.
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))  # real clock: see above
         raise TooManyAttempts(
             f"Too many {rule.what}: try again in {retry_after} seconds.", retry_after=retry_after
         )
