@@ -33,6 +33,55 @@ class Money:
         return cls(currency="USD", minor_units=cents)
 
 
+# Far above any price, tip or payout; bounds the work of converting what a client sends.
+MAX_INPUT_MINOR_UNITS = 10**12
+
+
+@strawberry.input(
+    description=(
+        "An amount of real money sent to the API, the mirror of `Money`: "
+        '`{ amount: "4.99", currency: "USD" }`. Use it wherever an input offers `amount`; the '
+        "older `...Cents` integer arguments are deprecated."
+    )
+)
+class MoneyInput:
+    amount: Decimal = strawberry.field(
+        description=(
+            'A decimal string with at most as many decimals as the currency has (2 for USD): "5", '
+            '"5.0" and "5.00" are the same amount; "5.001" is refused.'
+        )
+    )
+    currency: str = strawberry.field(description="ISO 4217 code; only USD is accepted today.")
+
+
+def minor_units(money: MoneyInput, field: tuple[str, ...]) -> int:
+    """The amount in minor units, or INVALID_INPUT naming `field` (a non-USD currency, a
+    non-finite amount, more decimals than the currency has, or an absurd size)."""
+    exponent = EXPONENT.get(money.currency)
+    if exponent is None:
+        raise DomainError(
+            f"Currency {money.currency[:8]!r} is not accepted; use one of: "
+            f"{', '.join(sorted(EXPONENT))}.",
+            code=ErrorCode.INVALID_INPUT,
+            field=(*field, "currency"),
+        )
+    amount = money.amount
+    if not amount.is_finite() or abs(amount) >= Decimal(MAX_INPUT_MINOR_UNITS).scaleb(-exponent):
+        raise DomainError(
+            'The amount must be a finite decimal such as "4.99".',
+            code=ErrorCode.INVALID_INPUT,
+            field=(*field, "amount"),
+        )
+    units = amount.scaleb(exponent)
+    if units != units.to_integral_value():
+        raise DomainError(
+            f"{money.currency} amounts have at most {exponent} decimals.",
+            code=ErrorCode.INVALID_INPUT,
+            field=(*field, "amount"),
+        )
+    return int(units)
+
+
 def require_key(key: str, max_length: int) -> str:
     """Validate an idempotency key before any work (the services check it again)."""
     return check_key(key, max_length, KEY_FIELD)
