@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql (GraphiQL in development), /healthz and /readyz."""
+"""The Starlette application: /graphql (GraphiQL and its /graphiql/ files in development),
+/healthz and /readyz."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from reelpay.graphql.view import ReelpayGraphQL
 from reelpay.origins import development_origins
 from reelpay.payments.sandbox import create_provider
 from reelpay.payouts.sandbox import create_payout_provider
+from reelpay.playground import assets as playground_assets
 from reelpay.series import access
 from reelpay.settings import Settings
 from reelpay.throttle import RequestThrottle, Throttle
@@ -182,6 +184,8 @@ def create_app(
             Route("/media/{media_key}", media),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            # GraphiQL's own files, for the page at GET /graphql (outside production only).
+            *([] if settings.is_production else playground_assets.routes()),
         ],
         lifespan=lifespan,
         middleware=[

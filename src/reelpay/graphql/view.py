@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -42,6 +42,7 @@ from reelpay.graphql.errors import (
     unavailable_before_anything,
 )
 from reelpay.origins import origin_allowed
+from reelpay.playground import page as playground
 
 log = logging.getLogger("reelpay.graphql")
 
@@ -113,6 +114,11 @@ class ReelpayGraphQL(GraphQL[Context, None]):
     def __init__(self, schema: Any, services: AppServices, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self.services = services
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL from this server's own files under a strict CSP (see `reelpay.playground`);
+        strawberry only asks outside production (`graphql_ide` is None there)."""
+        return playground.response(request)
 
     def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
         """A page on another origin opens a WebSocket under the same rule as CORS."""
