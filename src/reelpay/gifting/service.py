@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -243,6 +244,9 @@ class TipRequest:
     key: str
     anonymous: bool = False
     payment_token: str | None = None
+    # The input field errors about the amount name (`amount` or the older `amountCents`); not
+    # an argument: both forms of the same amount are the same request.
+    amount_field: tuple[str, ...] = dataclass_field(default=AMOUNT_FIELD, compare=False)
 
     @property
     def arguments(self) -> dict[str, Any]:
@@ -270,7 +274,7 @@ async def check_tip(
         raise DomainError(
             f"A tip is {_usd(rules.tip_min_cents)} to {_usd(rules.tip_max_cents)}.",
             code=ErrorCode.INVALID_AMOUNT,
-            field=AMOUNT_FIELD,
+            field=request.amount_field,
         )
     if request.method is TipMethod.CARD and not request.payment_token:
         raise DomainError(
@@ -312,7 +316,7 @@ async def check_tip(
             f"You can tip at most {_usd(rules.tip_daily_max_cents)} a day (UTC); "
             f"{_usd(rules.tip_daily_max_cents - int(total))} is left today.",
             code=ErrorCode.TIP_LIMIT_EXCEEDED,
-            field=AMOUNT_FIELD,
+            field=request.amount_field,
         )
     return creator
 

@@ -70,6 +70,11 @@ async def prepare_purchase(
     return None
 
 
+async def find_payment(session: AsyncSession, payment_id: int) -> Payment | None:
+    """A payment by id, or None."""
+    return await session.get(Payment, payment_id)
+
+
 async def get_payment(session: AsyncSession, payment_id: int) -> Payment:
     payment = await session.get(Payment, payment_id)
     assert payment is not None  # idempotency results name committed rows

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,17 +16,26 @@ from reelpay.gifting.models import TipMethod as TipMethodModel
 from reelpay.graphql.context import Context, logged_in
 from reelpay.graphql.errors import UserError, as_user_errors
 from reelpay.graphql.gifting.types import Gift, GiftSent, LiveStream, Tip, TipMethod
-from reelpay.graphql.money import CardPayment, Money, exactly_one, pay_by_card, require_key
+from reelpay.graphql.money import (
+    CardPayment,
+    Money,
+    MoneyInput,
+    exactly_one,
+    minor_units,
+    pay_by_card,
+    require_key,
+)
 from reelpay.graphql.relay import decode_id_of
 from reelpay.graphql.wallet.types import Wallet
 from reelpay.wallet import service as wallet
 
 LIVE_ID = ("input", "liveId")
+AMOUNT = ("input", "amount")
 
 
-@strawberry.input
+@strawberry.input(description="Which gift to send, how many, and where (a LIVE or a video).")
 class SendGiftInput:
-    gift_id: strawberry.ID
+    gift_id: strawberry.ID = strawberry.field(description="A `Gift` ID from the catalog.")
     quantity: int = strawberry.field(default=1, description="1 to 99 of the gift at once.")
     live_id: strawberry.ID | None = strawberry.field(
         default=None, description="The LIVE to send to (give this or `videoId`)."
@@ -34,77 +43,110 @@ class SendGiftInput:
     video_id: strawberry.ID | None = strawberry.field(
         default=None, description="The video to send to (give this or `liveId`)."
     )
-    idempotency_key: str
-
-
-@strawberry.type
-class SendGiftPayload:
-    gift: GiftSent | None = None
-    wallet: Wallet | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.input
-class SendTipInput:
-    creator_id: strawberry.ID
-    amount_cents: int = strawberry.field(
-        description="USD cents: presets are 500, 1000 and 1500; any amount from 100 to 10000."
+    idempotency_key: str = strawberry.field(
+        description="Unique per gift (a UUID); retrying with it never spends twice."
     )
-    method: TipMethod  # type: ignore[valid-type]
+
+
+@strawberry.type(description="The result of `sendGift`: null fields when `userErrors`.")
+class SendGiftPayload:
+    gift: GiftSent | None = strawberry.field(
+        default=None,
+        description="The gift sent; through it, the LIVE (its `giftTotals`, `topGifters`) and "
+        "the creator (`topSupporters`) it changed.",
+    )
+    wallet: Wallet | None = strawberry.field(
+        default=None, description="The sender's wallet after the coins were spent."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing was sent; empty on success."
+    )
+
+
+@strawberry.input(description="Who to tip, how much and how to pay.")
+class SendTipInput:
+    creator_id: strawberry.ID = strawberry.field(description="The creator's `Account` ID.")
+    amount: MoneyInput | None = strawberry.field(
+        default=None,
+        description='How much, e.g. `{ amount: "5.00", currency: "USD" }`: presets are 5, 10 and '
+        "15 USD; any amount from 1.00 to 100.00. Give this or `amountCents`, not both.",
+    )
+    amount_cents: int | None = strawberry.field(
+        default=None,
+        description="USD cents: presets are 500, 1000 and 1500; any amount from 100 to 10000.",
+        deprecation_reason="Use `amount` (a MoneyInput), the same convention as every input.",
+    )
+    method: TipMethod = strawberry.field(  # type: ignore[valid-type]
+        description="CARD (with `paymentToken`) or COINS."
+    )
     payment_token: str | None = strawberry.field(
         default=None, description="Required when `method` is CARD."
     )
     anonymous: bool = strawberry.field(
         default=False, description="Hide your name from the public (staff still see it)."
     )
-    idempotency_key: str
+    idempotency_key: str = strawberry.field(
+        description="Unique per tip (a UUID); retrying with it never pays twice."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of `sendTip`: null fields when `userErrors`.")
 class SendTipPayload:
-    tip: Tip | None = None
-    wallet: Wallet | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    tip: Tip | None = strawberry.field(
+        default=None, description="The tip (the first one again when the key is replayed)."
+    )
+    wallet: Wallet | None = strawberry.field(
+        default=None, description="The tipper's wallet afterwards (fewer coins for a COINS tip)."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing was paid; empty on success."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The LIVE to start.")
 class StartLiveInput:
     title: str = strawberry.field(description="1 to 150 characters.")
 
 
-@strawberry.input
+@strawberry.input(description="The LIVE to end.")
 class EndLiveInput:
-    live_id: strawberry.ID
+    live_id: strawberry.ID = strawberry.field(description="A `LiveStream` ID.")
 
 
-@strawberry.input
+@strawberry.input(description="The LIVE to join.")
 class JoinLiveInput:
-    live_id: strawberry.ID
+    live_id: strawberry.ID = strawberry.field(description="A `LiveStream` ID.")
 
 
-@strawberry.input
+@strawberry.input(description="The LIVE to leave.")
 class LeaveLiveInput:
-    live_id: strawberry.ID
+    live_id: strawberry.ID = strawberry.field(description="A `LiveStream` ID.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of a LIVE mutation: null `live` when `userErrors`.")
 class LivePayload:
-    live: LiveStream | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    live: LiveStream | None = strawberry.field(
+        default=None, description="The LIVE as it is now (status, viewer count)."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing changed; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="Tip amounts to offer and the limits every tipper has (UTC days).")
 class TipOptions:
-    presets: list[Money]
-    minimum: Money
-    maximum: Money
-    daily_maximum: Money
-    daily_count_maximum: int
+    presets: list[Money] = strawberry.field(description="Amounts to offer as buttons.")
+    minimum: Money = strawberry.field(description="The smallest tip.")
+    maximum: Money = strawberry.field(description="The largest tip.")
+    daily_maximum: Money = strawberry.field(description="The most one tipper may tip in a day.")
+    daily_count_maximum: int = strawberry.field(
+        description="How many tips one tipper may send a day."
+    )
 
 
 @strawberry.type
 class GiftingQueries:
-    @strawberry.field(description="Gifts for sale, cheapest first.")
+    @strawberry.field(description="Gifts for sale, cheapest first. Anyone may see them.")
     async def gifts(self, info: Info[Context, None]) -> list[Gift]:
         found = await info.context.read(gifting.gift_catalog)
         return [Gift.from_model(g) for g in found]
@@ -127,7 +169,11 @@ class GiftingMutations:
         description="Send a gift to a LIVE (while it is on air) or to a video: coins leave you, "
         "the creator receives diamonds."
     )
-    async def send_gift(self, info: Info[Context, None], input: SendGiftInput) -> SendGiftPayload:
+    async def send_gift(
+        self,
+        info: Info[Context, None],
+        input: Annotated[SendGiftInput, strawberry.argument(description="The gift to send.")],
+    ) -> SendGiftPayload:
         ctx = info.context
 
         def parse() -> gifting.GiftRequest:
@@ -173,14 +219,25 @@ class GiftingMutations:
         description="Tip a creator: 100% of the amount goes to them. Pay by card or with coins "
         "at the base rate (ceil(cents * 70 / 99) coins)."
     )
-    async def send_tip(self, info: Info[Context, None], input: SendTipInput) -> SendTipPayload:
+    async def send_tip(
+        self,
+        info: Info[Context, None],
+        input: Annotated[SendTipInput, strawberry.argument(description="The tip to send.")],
+    ) -> SendTipPayload:
         ctx = info.context
         viewer = await ctx.require_viewer()
 
         async def work() -> SendTipPayload:
+            exactly_one({"amount": input.amount, "amountCents": input.amount_cents})
+            if input.amount is not None:
+                cents, amount_field = minor_units(input.amount, AMOUNT), AMOUNT
+            else:
+                assert input.amount_cents is not None  # exactly_one
+                cents, amount_field = input.amount_cents, gifting.AMOUNT_FIELD
             request = gifting.TipRequest(
                 creator_id=decode_id_of(input.creator_id, "Account", gifting.CREATOR_FIELD),
-                amount_cents=input.amount_cents,
+                amount_cents=cents,
+                amount_field=amount_field,
                 method=TipMethodModel(input.method),
                 key=require_key(
                     input.idempotency_key, ctx.settings.rules.idempotency_key_max_length
@@ -234,7 +291,11 @@ class GiftingMutations:
         return await as_user_errors(SendTipPayload, work)
 
     @strawberry.mutation(description="Go LIVE (18+, not restricted or banned; one at a time).")
-    async def start_live(self, info: Info[Context, None], input: StartLiveInput) -> LivePayload:
+    async def start_live(
+        self,
+        info: Info[Context, None],
+        input: Annotated[StartLiveInput, strawberry.argument(description="The LIVE to start.")],
+    ) -> LivePayload:
         ctx = info.context
 
         async def work() -> LivePayload:
@@ -248,15 +309,27 @@ class GiftingMutations:
         return await as_user_errors(LivePayload, work)
 
     @strawberry.mutation(description="End your LIVE (staff may end any).")
-    async def end_live(self, info: Info[Context, None], input: EndLiveInput) -> LivePayload:
+    async def end_live(
+        self,
+        info: Info[Context, None],
+        input: Annotated[EndLiveInput, strawberry.argument(description="The LIVE to end.")],
+    ) -> LivePayload:
         return await _live_action(info, input, lives.end_live)
 
     @strawberry.mutation(description="Join a LIVE as a viewer.")
-    async def join_live(self, info: Info[Context, None], input: JoinLiveInput) -> LivePayload:
+    async def join_live(
+        self,
+        info: Info[Context, None],
+        input: Annotated[JoinLiveInput, strawberry.argument(description="The LIVE to join.")],
+    ) -> LivePayload:
         return await _live_action(info, input, lives.join_live)
 
     @strawberry.mutation(description="Leave a LIVE you joined.")
-    async def leave_live(self, info: Info[Context, None], input: LeaveLiveInput) -> LivePayload:
+    async def leave_live(
+        self,
+        info: Info[Context, None],
+        input: Annotated[LeaveLiveInput, strawberry.argument(description="The LIVE to leave.")],
+    ) -> LivePayload:
         return await _live_action(info, input, lives.leave_live)
 
 

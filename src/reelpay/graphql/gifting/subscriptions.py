@@ -28,20 +28,20 @@ from reelpay.wallet import models
 
 @strawberry.type(description="Someone sent a gift to the LIVE.")
 class LiveGiftEvent:
-    live: LiveStream
-    gift: GiftSent
+    live: LiveStream = strawberry.field(description="The LIVE, with its totals after the gift.")
+    gift: GiftSent = strawberry.field(description="The gift sent.")
 
 
 @strawberry.type(description="Someone joined the LIVE.")
 class LiveViewerJoinedEvent:
-    live: LiveStream
-    viewer: Account
-    viewer_count: int
+    live: LiveStream = strawberry.field(description="The LIVE joined.")
+    viewer: Account = strawberry.field(description="Who joined.")
+    viewer_count: int = strawberry.field(description="People watching now, the newcomer included.")
 
 
 @strawberry.type(description="The LIVE ended; the subscription completes after this event.")
 class LiveEndedEvent:
-    live: LiveStream
+    live: LiveStream = strawberry.field(description="The LIVE, now ENDED.")
 
 
 LiveEvent = Annotated[
@@ -52,11 +52,17 @@ LiveEvent = Annotated[
 
 @strawberry.type(description="One of your balances changed.")
 class WalletEvent:
-    kind: TransactionKind  # type: ignore[valid-type]
-    asset: Asset  # type: ignore[valid-type]
+    kind: TransactionKind = strawberry.field(  # type: ignore[valid-type]
+        description="Why it changed."
+    )
+    asset: Asset = strawberry.field(  # type: ignore[valid-type]
+        description="Which balance changed, and so the unit of `amount`."
+    )
     amount: int = strawberry.field(description="Signed change (coins, diamonds or US cents).")
-    balance_after: int
-    wallet: Wallet
+    balance_after: int = strawberry.field(description="That balance right after the change.")
+    wallet: Wallet = strawberry.field(
+        description="Your wallet as it is when the event is sent (same `id` as `viewer.wallet`)."
+    )
 
 
 async def _live(info: Info[Context, None], live_id: int) -> LiveStream:
@@ -101,7 +107,11 @@ class LiveSubscriptions:
         "Ends with an EVENTS_LOST error if events were lost (subscribe again)."
     )
     async def live_events(
-        self, info: Info[Context, None], live_id: strawberry.ID
+        self,
+        info: Info[Context, None],
+        live_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The `LiveStream` ID to follow.")
+        ],
     ) -> AsyncGenerator[LiveEvent, None]:
         ctx = info.context
         pk = decode_id_of(live_id, "LiveStream", ("liveId",))

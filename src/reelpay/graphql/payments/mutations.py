@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -14,7 +16,7 @@ from reelpay.graphql.wallet.types import Wallet
 from reelpay.payments import service as payments
 
 
-@strawberry.input
+@strawberry.input(description="Which coin package to buy and how to pay for it.")
 class PurchaseCoinsInput:
     package_id: strawberry.ID = strawberry.field(description="A `CoinPackage` ID.")
     payment_token: str = strawberry.field(
@@ -26,11 +28,17 @@ class PurchaseCoinsInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of `purchaseCoins`: null fields when `userErrors`.")
 class PurchaseCoinsPayload:
-    purchase: CoinPurchase | None = None
-    wallet: Wallet | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    purchase: CoinPurchase | None = strawberry.field(
+        default=None, description="The purchase (the first one again when the key is replayed)."
+    )
+    wallet: Wallet | None = strawberry.field(
+        default=None, description="The buyer's wallet after the coins were credited."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing was charged or credited; empty on success."
+    )
 
 
 @strawberry.type
@@ -47,7 +55,9 @@ class PaymentMutations:
         "nothing."
     )
     async def purchase_coins(
-        self, info: Info[Context, None], input: PurchaseCoinsInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[PurchaseCoinsInput, strawberry.argument(description="What to buy.")],
     ) -> PurchaseCoinsPayload:
         ctx = info.context
         viewer = await ctx.require_viewer()

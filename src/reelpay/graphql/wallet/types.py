@@ -3,35 +3,91 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from reelpay import dates
 from reelpay.graphql.context import Context
+from reelpay.graphql.enums import described_enum
 from reelpay.graphql.money import Money
 from reelpay.graphql.ranges import FromDay, ToDay
-from reelpay.graphql.relay import Connection, paged
+from reelpay.graphql.relay import Connection, Node, paged
 from reelpay.wallet import earnings, models
 from reelpay.wallet import service as wallet
 
-Asset = strawberry.enum(models.Asset, description="COIN, DIAMOND, or USD (in cents).")
-TransactionKind = strawberry.enum(models.TransactionKind)
-EarningsSource = strawberry.enum(models.EarningsSource, description="Where earnings came from.")
+Asset = described_enum(
+    models.Asset,
+    "What a balance holds, and so the unit of an amount.",
+    {
+        "COIN": "Coins, bought with real money and spent on gifts, tips and Series.",
+        "DIAMOND": "Diamonds, what a creator receives from gifts; redeemed into USD earnings.",
+        "USD": "US dollars, counted in cents: a creator's earnings.",
+    },
+)
+TransactionKind = described_enum(
+    models.TransactionKind,
+    "Why a balance changed.",
+    {
+        "COIN_PURCHASE": "Coins bought with a coin package.",
+        "GIFT": "A gift: coins left the sender, diamonds reached the creator.",
+        "TIP": "A tip: coins (or a card) paid, USD earnings reached the creator.",
+        "DIAMOND_REDEMPTION": "Diamonds redeemed into USD earnings.",
+        "REWARDS_ACCRUAL": "Creator Rewards earned from qualified views.",
+        "SERIES_PURCHASE": "A Series bought: coins or card paid, the creator's share credited.",
+        "EARNINGS_RELEASE": "Held earnings became available when their refund window closed.",
+        "PAYOUT_HOLD": "Earnings set aside for a payout on its way.",
+        "PAYOUT_PAID": "A payout was sent to a payout method.",
+        "PAYOUT_RETURN": "A failed payout's money came back to the earnings.",
+        "REVERSAL": "An earlier change undone (a refund, for example).",
+    },
+)
+EarningsSource = described_enum(
+    models.EarningsSource,
+    "Where earnings came from.",
+    {
+        "REWARDS": "Creator Rewards, paid per 1,000 qualified views.",
+        "GIFTS": "Diamonds from gifts, redeemed into USD.",
+        "TIPS": "Tips (100% of each tip).",
+        "SERIES": "The creator's share of Series sales.",
+        "MARKETPLACE": "Brand deals in the Creator Marketplace.",
+    },
+)
+
+First = Annotated[
+    int | None,
+    strawberry.argument(description="At most this many from the start (1 to 100; default 20)."),
+]
+After = Annotated[
+    str | None, strawberry.argument(description="Start after this cursor (from a page's edge).")
+]
+Last = Annotated[
+    int | None, strawberry.argument(description="At most this many from the end (1 to 100).")
+]
+Before = Annotated[
+    str | None, strawberry.argument(description="End before this cursor (from a page's edge).")
+]
 
 HISTORY_KEY = (int,)
 
 
 @strawberry.type(description="One change to one of your balances.")
 class WalletEntry:
-    kind: TransactionKind  # type: ignore[valid-type]
-    asset: Asset  # type: ignore[valid-type]
+    kind: TransactionKind = strawberry.field(  # type: ignore[valid-type]
+        description="Why the balance changed."
+    )
+    asset: Asset = strawberry.field(  # type: ignore[valid-type]
+        description="Which balance changed, and so the unit of `amount`."
+    )
     amount: int = strawberry.field(
         description="Signed change in the asset's unit (coins, diamonds or US cents)."
     )
-    balance_after: int
-    description: str
-    created_at: datetime
+    balance_after: int = strawberry.field(
+        description="That balance right after this change, in the same unit (never negative)."
+    )
+    description: str = strawberry.field(description="What happened, for people to read.")
+    created_at: datetime = strawberry.field(description="When it happened (UTC).")
 
     @classmethod
     def of(cls, entry: wallet.Entry) -> WalletEntry:
@@ -50,36 +106,49 @@ class WalletEntry:
     "Payouts draw on the balance as a whole; they are matched to the oldest earnings first."
 )
 class SourceEarnings:
-    source: EarningsSource  # type: ignore[valid-type]
+    source: EarningsSource = strawberry.field(  # type: ignore[valid-type]
+        description="Where these earnings came from."
+    )
     amount: Money = strawberry.field(
+        description="Credited to the available balance, net of reversals, payouts not deducted.",
         deprecation_reason="Credited to the available balance, net of reversals, payouts "
-        "not deducted: use `available`, `inPayout`, `paidOut` or `total`."
+        "not deducted: use `available`, `inPayout`, `paidOut` or `total`.",
     )
     pending: Money = strawberry.field(description="Held until its hold ends (Series refunds).")
     available: Money = strawberry.field(description="In your balance, ready to pay out.")
     in_payout: Money = strawberry.field(description="Held by payouts on their way.")
-    paid_out: Money
+    paid_out: Money = strawberry.field(description="Sent to your payout methods.")
     total: Money = strawberry.field(description="Everything earned, net of reversals.")
 
 
 @strawberry.type(description="What was earned on one UTC day, per source.")
 class EarningsDay:
-    date: date
-    total: Money
-    by_source: list[SourceAmount]
+    date: date = strawberry.field(description="The UTC day.")
+    total: Money = strawberry.field(description="Earned that day from every source.")
+    by_source: list[SourceAmount] = strawberry.field(
+        description="Earned that day per source (every source listed, zero included)."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="An amount earned from one source.")
 class SourceAmount:
-    source: EarningsSource  # type: ignore[valid-type]
-    amount: Money
+    source: EarningsSource = strawberry.field(  # type: ignore[valid-type]
+        description="Where it came from."
+    )
+    amount: Money = strawberry.field(description="How much, net of reversals.")
 
 
-@strawberry.type(description="Balances, from the ledger. Only the owner and staff see a wallet.")
-class Wallet:
+@strawberry.type(
+    description="Balances, from the ledger. Only the owner and staff see a wallet (through "
+    "`Account.wallet`, `node(id:)` and the payloads of the mutations that change it). Its `id` "
+    "stays the same for the account's lifetime, so a normalised client cache updates it in place."
+)
+class Wallet(Node):
     owner_id: strawberry.Private[int]
-    coins: int
-    diamonds: int
+    coins: int = strawberry.field(description="Coins to spend (never negative).")
+    diamonds: int = strawberry.field(
+        description="Diamonds received from gifts, not yet redeemed (never negative)."
+    )
     earnings: Money = strawberry.field(description="USD earnings available to the creator.")
     pending_earnings: Money = strawberry.field(
         description="Earned but held until a refund window closes (Series sales)."
@@ -97,6 +166,7 @@ class Wallet:
     def of(cls, owner_id: int, b: wallet.Balances) -> Wallet:
         """The wallet from balances already read (by a mutation, in its own transaction)."""
         return cls(
+            db_id=owner_id,
             owner_id=owner_id,
             coins=b.coins,
             diamonds=b.diamonds,
@@ -158,10 +228,10 @@ class Wallet:
     async def history(
         self,
         info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[WalletEntry]:
         return await paged(
             info.context, HISTORY_KEY, first=first, after=after, last=last, before=before,
@@ -169,3 +239,13 @@ class Wallet:
             count=lambda s: wallet.history_count(s, self.owner_id),
             to_node=WalletEntry.of,
         )  # fmt: skip
+
+
+async def resolve_wallet(info: Info[Context, None], owner_id: int) -> Wallet | None:
+    """A wallet for `node(id:)`, authorised as `Account.wallet` is: its owner and staff."""
+    viewer = await info.context.viewer()
+    if viewer is None or (viewer.id != owner_id and not viewer.is_staff):
+        return None
+    if await info.context.loaders.account.load(owner_id) is None:
+        return None
+    return await Wallet.load(info, owner_id)
