@@ -7,12 +7,23 @@ a column nobody asked for or falls back to a slower query shape fails here, not 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
+from reelpay.settings import Settings
 from tests.factories import buy_coins, enrol, publish, sign_up
 from tests.test_graphql_api import counting_statements
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The production path: no sandbox clock. Outside production each operation that reads
+    data runs one more statement, the sandbox offset's primary-key read (pinned in
+    tests/test_sandbox_clock.py)."""
+    return dataclasses.replace(settings, sandbox_clock=False)
+
 
 PROFILE = """query($handle: String!) { account(handle: $handle) {
   id handle displayName bio followerCount followingCount

@@ -10,6 +10,7 @@ PostgreSQL's BEGIN goes through the driver.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,11 +20,21 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from reelpay.settings import Settings
 from tests.factories import User, buy_coins, enrol, new_key, publish, sign_up
 from tests.test_gifts_live import gift_id, go_live
 from tests.test_series_buying import make_series
 
 pytestmark = pytest.mark.usefixtures("verify_ledger")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The production path: no sandbox clock. Outside production each operation that reads
+    data runs one more statement, the sandbox offset's primary-key read (pinned in
+    tests/test_sandbox_clock.py)."""
+    return dataclasses.replace(settings, sandbox_clock=False)
+
 
 GIFT = "gift { quantity coins diamonds createdAt } wallet { coins diamonds }"
 PURCHASE = "purchase { id coins status createdAt } wallet { coins pendingEarnings { minorUnits } }"

@@ -1,4 +1,5 @@
-"""The `reelpay` command: serve, migrate, seed-demo, create-staff, ledger verify, jobs."""
+"""The `reelpay` command: serve, migrate, seed-demo, create-staff, ledger verify, jobs,
+sandbox-clock."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ import argparse
 import asyncio
 import getpass
 import logging
+import re
 import sys
 from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reelpay import demo, migrate
 from reelpay.accounts import service as accounts
 from reelpay.accounts.passwords import Passwords
-from reelpay.clock import Clock, SystemClock
+from reelpay.clock import Clock, SandboxClock, SystemClock
 from reelpay.db import (
     create_engine,
     create_sessionmaker,
@@ -28,6 +32,7 @@ from reelpay.payouts import audit as payout_audit
 from reelpay.payouts import processing as payout_processing
 from reelpay.payouts.sandbox import create_payout_provider
 from reelpay.programs import rewards
+from reelpay.sandbox import service as sandbox
 from reelpay.series import purchases as series_sales
 from reelpay.settings import ConfigurationError, Settings
 from reelpay.wallet import audit, earnings
@@ -74,6 +79,14 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
         help="create today's scheduled payouts and send every due payout (run it every few "
         "minutes)",
     )
+    clock_cmd = commands.add_parser(
+        "sandbox-clock",
+        help="outside production: show the shared sandbox clock, or move it forward",
+    )
+    clock_actions = clock_cmd.add_subparsers(dest="action", required=True)
+    clock_actions.add_parser("show", help="print the sandbox time and how far it is ahead")
+    advance = clock_actions.add_parser("advance", help="move it forward, e.g. 7d, 36h, 1d12h30m")
+    advance.add_argument("by", type=_duration)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -105,6 +118,8 @@ def _run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
         return asyncio.run(_seed(settings, args.if_empty, clock))
     if args.command == "ledger":
         return asyncio.run(_verify_ledger(settings))
+    if args.command == "sandbox-clock":
+        return asyncio.run(_sandbox_clock(settings, args, clock))
     if args.command == "jobs" and args.job == "release-earnings":
         return asyncio.run(_release_job(settings, clock))
     if args.command == "jobs" and args.job == "payouts":
@@ -133,6 +148,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 async def _seed(settings: Settings, if_empty: bool, clock: Clock) -> int:
     engine = create_engine(settings.database_url, limits=settings.limits)
     try:
+        clock = await _sandboxed(settings, create_sessionmaker(engine), clock)
         async with session_scope(create_sessionmaker(engine)) as session:
             if await demo.has_data(session):
                 if if_empty:
@@ -175,9 +191,13 @@ async def _verify_ledger(settings: Settings) -> int:
 
 
 async def _rewards_job(settings: Settings, day: date | None, clock: Clock) -> int:
-    now = clock.now()
-    day = day or (now - timedelta(days=1)).date()
     engine = create_engine(settings.database_url, limits=settings.limits)
+    try:
+        now = (await _sandboxed(settings, create_sessionmaker(engine), clock)).now()
+    except BaseException:
+        await engine.dispose()
+        raise
+    day = day or (now - timedelta(days=1)).date()
     broker = create_broker(
         settings.database_url, settings.limits
     )  # subscribers on API workers hear of it
@@ -203,7 +223,8 @@ async def _release_job(settings: Settings, clock: Clock) -> int:
     engine = create_engine(settings.database_url, limits=settings.limits)
     broker = create_broker(settings.database_url, settings.limits)
     try:
-        maker, now = create_sessionmaker(engine), clock.now()
+        maker = create_sessionmaker(engine)
+        now = (await _sandboxed(settings, maker, clock)).now()
         count, cents = await series_sales.release_due(maker, now=now, publish=broker.publish)
         holds, held_cents = await earnings.release_due(maker, now=now, publish=broker.publish)
     finally:
@@ -220,10 +241,11 @@ async def _payouts_job(settings: Settings, clock: Clock) -> int:
     engine = create_engine(settings.database_url, limits=settings.limits)
     broker = create_broker(settings.database_url, settings.limits)
     try:
+        maker = create_sessionmaker(engine)
         summary = await payout_processing.run(
-            create_sessionmaker(engine),
+            maker,
             create_payout_provider(settings.payout_provider),
-            clock=clock,
+            clock=await _sandboxed(settings, maker, clock),
             settings=settings,
             publish=broker.publish,
         )
@@ -241,6 +263,7 @@ async def _payouts_job(settings: Settings, clock: Clock) -> int:
 async def _create_staff(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
     engine = create_engine(settings.database_url, limits=settings.limits)
     try:
+        clock = await _sandboxed(settings, create_sessionmaker(engine), clock)
         async with session_scope(create_sessionmaker(engine)) as session:
             existing = await accounts.get_by_email(session, args.email)
             if existing is not None:
@@ -279,6 +302,66 @@ async def _create_staff(settings: Settings, args: argparse.Namespace, clock: Clo
             return 0
     finally:
         await engine.dispose()
+
+
+async def _sandboxed(
+    settings: Settings, maker: async_sessionmaker[AsyncSession], clock: Clock
+) -> Clock:
+    """The clock a command runs on: outside production, `clock` plus the shared sandbox
+    offset read now (once, at the start); in production `clock` itself."""
+    if not settings.sandbox_clock_enabled:
+        return clock
+    sandboxed = SandboxClock(clock)
+    async with maker() as session:
+        sandboxed.observe(await sandbox.read_offset(session))
+    return sandboxed
+
+
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def _duration(text: str) -> sandbox.Duration:
+    """`7d`, `36h`, `1d12h30m`, `90s`: days, hours, minutes and seconds, in that order."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if not text.strip() or match is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration such as 7d, 36h, 1d12h30m or 90s"
+        )
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return sandbox.Duration(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+async def _sandbox_clock(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    if not settings.sandbox_clock_enabled:
+        print(
+            "the sandbox clock is off here (always in production, or REELPAY_SANDBOX_CLOCK=off): "
+            "time is the real clock's and cannot be moved",
+            file=sys.stderr,
+        )
+        return 2
+    engine = create_engine(settings.database_url, limits=settings.limits)
+    try:
+        maker = create_sessionmaker(engine)
+        if args.action == "advance":
+            async with session_scope(maker) as session:
+                try:
+                    await run_write(
+                        session,
+                        lambda: sandbox.advance_as_operator(session, args.by, now=clock.now()),
+                    )
+                except DomainError as error:
+                    for problem in error.problems:
+                        print(problem.message, file=sys.stderr)
+                    return 1
+        sandboxed = await _sandboxed(settings, maker, clock)
+    finally:
+        await engine.dispose()
+    assert isinstance(sandboxed, SandboxClock)
+    ahead = sandboxed.offset
+    print(
+        f"sandbox time {sandboxed.now().isoformat()} ({ahead.total_seconds():.0f} s ahead: {ahead})"
+    )
+    return 0
 
 
 if __name__ == "__main__":

@@ -33,3 +33,29 @@ class FrozenClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+class SandboxClock:
+    """The base clock moved forward by the shared sandbox offset (outside production only).
+
+    The offset lives in the database (`reelpay.sandbox`); whoever reads it (each operation, each
+    `reelpay` command) hands it to `observe`, and `now()` adds the latest reading to the base
+    clock. The offset only grows, so an older reading arriving late never moves time back.
+    """
+
+    def __init__(self, base: Clock) -> None:
+        self.base = base
+        self._offset = timedelta(0)
+
+    @property
+    def offset(self) -> timedelta:
+        """The latest offset read (zero until one is read)."""
+        return self._offset
+
+    def observe(self, offset: timedelta) -> None:
+        """Take a reading of the shared offset."""
+        if offset > self._offset:
+            self._offset = offset
+
+    def now(self) -> datetime:
+        return self.base.now() + self._offset

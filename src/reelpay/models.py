@@ -8,6 +8,7 @@ from reelpay.notifications.models import Notification
 from reelpay.payments.models import Payment, RefundedCharge
 from reelpay.payouts.models import Payout, PayoutMethod, PayoutSchedule
 from reelpay.programs.models import Enrolment, ProgramApplication, RewardsAccrual
+from reelpay.sandbox.models import SandboxClockOffset
 from reelpay.series.models import Series, SeriesEpisode, SeriesPurchase, SeriesRating
 from reelpay.wallet.models import (
     EarningsHold,
@@ -42,6 +43,7 @@ __all__ = [
     "ProgramApplication",
     "RefundedCharge",
     "RewardsAccrual",
+    "SandboxClockOffset",
     "Series",
     "SeriesEpisode",
     "SeriesPurchase",

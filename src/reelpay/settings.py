@@ -251,10 +251,18 @@ class Settings:
     redis_url: str | None = None
     # Web origins whose pages may call the API (CORS and WebSocket; see `reelpay.origins`).
     cors_origins: tuple[str, ...] = ()
+    # Staff may move a shared clock forward for testing (`advanceSandboxClock`); never in
+    # production, which always reads the real clock.
+    sandbox_clock: bool = True
 
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
+
+    @property
+    def sandbox_clock_enabled(self) -> bool:
+        """Whether time is the base clock plus the sandbox offset (never in production)."""
+        return self.sandbox_clock and not self.is_production
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -306,6 +314,7 @@ class Settings:
             payout_provider=payout_provider,
             redis_url=env.get("REELPAY_REDIS_URL") or None,
             cors_origins=_origins(env.get("REELPAY_CORS_ORIGINS", "")),
+            sandbox_clock=_sandbox_clock(env.get("REELPAY_SANDBOX_CLOCK", ""), environment),
         )
         rules = settings.rules
         if not 1 <= rules.report_default_days <= rules.analytics_max_range_days:
@@ -315,6 +324,20 @@ class Settings:
                 f"({rules.analytics_max_range_days}), got {rules.report_default_days}"
             )
         return settings
+
+
+def _sandbox_clock(raw: str, environment: Environment) -> bool:
+    """`REELPAY_SANDBOX_CLOCK`: `on` (the default outside production) or `off`."""
+    value = raw.strip().lower()
+    if value not in ("", "on", "off"):
+        raise ConfigurationError(f"REELPAY_SANDBOX_CLOCK must be 'on' or 'off', got {raw!r}")
+    if environment is Environment.PRODUCTION:
+        if value == "on":
+            raise ConfigurationError(
+                "REELPAY_SANDBOX_CLOCK=on is refused in production: it always uses the real clock"
+            )
+        return False
+    return value != "off"
 
 
 _ORIGIN = re.compile(r"https?://[^/?#\s]+")

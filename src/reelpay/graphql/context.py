@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,11 +17,12 @@ from reelpay import db, events
 from reelpay.accounts import service as accounts
 from reelpay.accounts.models import Account
 from reelpay.accounts.passwords import Passwords
-from reelpay.clock import Clock
+from reelpay.clock import Clock, SandboxClock
 from reelpay.errors import Unauthenticated
 from reelpay.events.broker import Broker
 from reelpay.payments.provider import PaymentProvider
 from reelpay.payouts.provider import PayoutProvider
+from reelpay.sandbox import service as sandbox
 from reelpay.settings import Settings
 from reelpay.throttle import Throttle
 
@@ -47,6 +48,15 @@ class AppServices:
     payouts: PayoutProvider
     throttle: Throttle
 
+    def __post_init__(self) -> None:
+        # Outside production time is the given clock plus the shared sandbox offset (read by
+        # each operation, see `Context.start`); production always reads the given clock.
+        base = self.clock.base if isinstance(self.clock, SandboxClock) else self.clock
+        if not self.settings.sandbox_clock_enabled:
+            self.clock = base
+        elif not isinstance(self.clock, SandboxClock):
+            self.clock = SandboxClock(base)
+
 
 @dataclass
 class Context:
@@ -60,6 +70,8 @@ class Context:
     # Operations arrive over HTTP (one per request) or over a WebSocket (subscriptions too).
     over_websocket: bool = False
     now: datetime = field(init=False)
+    # How far the sandbox clock is ahead in `now` (always zero in production).
+    sandbox_offset: timedelta = field(default=timedelta(0), init=False)
     _session: AsyncSession | None = field(default=None, init=False)
     # One AsyncSession allows one statement at a time, but GraphQL resolves sibling fields
     # concurrently: every database call goes through this lock.
@@ -77,6 +89,31 @@ class Context:
 
     def __post_init__(self) -> None:
         self.now = self.services.clock.now()
+
+    async def start(self) -> None:
+        """Before resolvers run: outside production, read the shared sandbox offset (one
+        primary-key SELECT on the operation's session) so `now` is the sandbox clock's."""
+        if not isinstance(self.services.clock, SandboxClock):
+            return
+        try:
+            offset = await self.read(sandbox.read_offset)
+        except Exception as error:
+            if not db.is_unavailable(error):
+                raise
+            # The fields that need the database report it (SERVICE_UNAVAILABLE) as usual; the
+            # time is the last offset this process read.
+            log.warning("the sandbox clock is unreadable (%s)", type(error).__name__)
+            await self.release()
+            return
+        self.observe_sandbox_offset(offset)
+
+    def observe_sandbox_offset(self, offset: timedelta) -> None:
+        """`now` from here on includes `offset` (or a larger one this process read since)."""
+        clock = self.services.clock
+        if isinstance(clock, SandboxClock):
+            clock.observe(offset)
+            self.sandbox_offset = clock.offset
+            self.now = clock.now()
 
     def for_operation(self) -> Context:
         """A fresh context for one operation: its own session, clock reading and loaders.
@@ -265,6 +302,13 @@ class Context:
         self._loaders = None
         if new_instant:
             self.now = self.services.clock.now()
+            if isinstance(self.services.clock, SandboxClock):
+                # Read on a session of its own, closed at once: none is held between events.
+                async def offset() -> timedelta:
+                    async with self.services.sessionmaker() as session:
+                        return await sandbox.read_offset(session)
+
+                self.observe_sandbox_offset(await self._to_completion(offset))
 
     async def own_events(
         self, channel_of: Callable[[int], str]

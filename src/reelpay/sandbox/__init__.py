@@ -1,0 +1,1 @@
+"""The sandbox clock: outside production, staff move the platform's time forward for testing."""
