@@ -13,18 +13,164 @@ from sqlalchemy import exc
 from reelpay import db
 from reelpay.errors import DomainError, ErrorCode, PermissionDenied, Problem, Unauthenticated
 from reelpay.events.broker import EventsLost
+from reelpay.graphql.enums import described_enum
 
 log = logging.getLogger("reelpay.graphql")
 
-UserErrorCode = strawberry.enum(
-    ErrorCode, name="UserErrorCode", description="What went wrong, for clients to switch on."
+UserErrorCode = described_enum(
+    ErrorCode,
+    "What went wrong, for clients to switch on (the message is for people and may change). "
+    "Every code means the operation changed nothing. Mutations report them in `userErrors`; "
+    "queries report them as a top-level error with `extensions.code` BAD_USER_INPUT and the "
+    "code in `extensions.reason`. Grouped by area: request-wide codes first, then accounts, "
+    "videos and follows, money, programs, Series, payouts and the sandbox clock. Limits quoted "
+    "are the defaults; the message states the ones in force.",
+    {
+        # request-wide
+        "INVALID_INPUT": "A value breaks a rule of its field (length, characters, range, a "
+        "`first`/`last` outside 1..100, a MoneyInput with the wrong currency or too many "
+        "decimals); `field` and the message say which. Fix the value and send again.",
+        "NOT_FOUND": "The ID or key names nothing you may see: missing, deleted, or hidden from "
+        "you (hidden things are reported as missing, so their existence does not leak).",
+        "INVALID_ID": "Not a global ID this API gave out, or the ID of another type than the "
+        "field expects. Use the `id` of an object fetched from the API.",
+        "INVALID_CURSOR": "`after`/`before` is not a cursor this list gave out. Start again "
+        "from the first page with the cursors it returns.",
+        "TOO_MANY_ATTEMPTS": "A throttle's limit is reached (sign-ups and log-ins per client "
+        "address, log-in failures per account, views per viewer): nothing was tried. Wait "
+        "`retryAfterSeconds`, then try again.",
+        # accounts
+        "EMAIL_TAKEN": "Another account already uses this email: log in instead, or use "
+        "another address.",
+        "HANDLE_TAKEN": "Another account already has this handle (compared ignoring case): "
+        "choose another.",
+        "INVALID_HANDLE": "A handle has 2 to 24 letters, digits, '_' or '.', and does not "
+        "start or end with '.' or contain '..'.",
+        "INVALID_EMAIL": "Not an email address.",
+        "WEAK_PASSWORD": "A password has 8 to 128 characters.",
+        "INVALID_CREDENTIALS": "The email or the password is wrong (the answer does not say "
+        "which). Repeated failures lead to TOO_MANY_ATTEMPTS.",
+        "TOO_YOUNG": "Signing up needs an age of 13 or more on today's UTC date.",
+        "INVALID_BIRTH_DATE": "The birth date is in the future.",
+        "INVALID_COUNTRY": "Not an ISO 3166-1 alpha-2 country code (such as US, FR or KR).",
+        "INVALID_URL": "Not a full http:// or https:// URL (with a host, no spaces, not too long).",
+        "BUSINESS_ACCOUNT_REQUIRED": "A pro feature (pinned videos, analytics, website and "
+        "contact email) on a PERSONAL account: switch to BUSINESS first "
+        "(`switchAccountType`).",
+        "ALREADY_ACCOUNT_TYPE": "`switchAccountType` to the type the account already has: "
+        "nothing to do.",
+        # videos and follows
+        "VIDEO_DURATION_OUT_OF_RANGE": "A video lasts 1 to 3600 seconds.",
+        "TOO_MANY_PINNED_VIDEOS": "At most 3 videos can be pinned.",
+        "DUPLICATE_PINNED_VIDEO": "The same video appears twice in `videoIds`; `field` points "
+        "at the second one.",
+        "VIDEO_NOT_PINNABLE": "Only your own public videos can be pinned; `field` points at the "
+        "one that is not (someone else's, private, deleted or missing).",
+        "CANNOT_FOLLOW_SELF": "An account cannot follow itself.",
+        "ALREADY_FOLLOWING": "You already follow this account, or your request to follow it is "
+        "waiting for approval.",
+        "NOT_FOLLOWING": "`unfollow` of an account you neither follow nor asked to follow.",
+        "NO_FOLLOW_REQUEST": "That account has no pending request to follow you (never asked, "
+        "withdrew it, or it was already approved or declined).",
+        # money
+        "IDEMPOTENCY_KEY_REUSED": "This idempotency key was already used with different "
+        "arguments or for another operation. Use a new key for a new operation; resend the "
+        "exact same request to get the first result again.",
+        "INVALID_IDEMPOTENCY_KEY": "An idempotency key is 1 to 128 printable characters with no "
+        "surrounding spaces (a UUID is a good choice).",
+        "INSUFFICIENT_COINS": "The coin balance is lower than the price: buy coins first "
+        "(`purchaseCoins`).",
+        "INSUFFICIENT_DIAMONDS": "Fewer diamonds than asked to redeem.",
+        "SPENDER_TOO_YOUNG": "Buying coins or Series, sending gifts and tipping need an age of "
+        "18 or more (19 in KR).",
+        "UNKNOWN_COIN_PACKAGE": "No coin package has this ID: list them with `coinPackages`.",
+        "INVALID_PAYMENT_TOKEN": "The payment provider does not accept this token: get a new "
+        "one from the provider. Nothing was charged.",
+        "CARD_DECLINED": "The card was declined; nothing was charged. Ask for another card and "
+        "send it with a new idempotency key.",
+        "PAYMENT_PROCESSING_ERROR": "The provider could not process the payment right now; "
+        "nothing was recorded. Try again later with the same idempotency key (a charge is "
+        "never taken twice).",
+        "INVALID_QUANTITY": "A count out of range: a gift is sent 1 to 99 at a time, and "
+        "redeeming takes at least 2 diamonds (the message gives the bounds).",
+        "INVALID_AMOUNT": "An amount out of range: a tip is 1 to 100 USD; or the balance it "
+        "would come from is too low.",
+        "CANNOT_PAY_SELF": "You cannot buy your own Series, send gifts to yourself or tip "
+        "yourself.",
+        "CREATOR_NOT_ELIGIBLE": "The creator cannot receive this now (not enrolled in the "
+        "program, or monetization suspended), or you may not go LIVE (too young, restricted "
+        "or banned).",
+        "LIVE_NOT_ACTIVE": "The LIVE has ended: no more gifts, joins or ending it again.",
+        "ALREADY_LIVE": "You are already LIVE: end that LIVE before starting another.",
+        "TIP_LIMIT_EXCEEDED": "A daily tipping limit (per UTC day: 100 tips, 500 USD) would be "
+        "passed; the message says what is left today.",
+        "PAYMENT_METHOD_REQUIRED": "Paying by card needs `paymentToken`.",
+        "PAYMENT_REFUNDED": "The card was charged but the operation was then refused, and the "
+        "charge refunded: start again with a new idempotency key.",
+        # programs
+        "CRITERION_NOT_MET": "One unmet criterion of the program (one error per criterion). "
+        "The `eligibility` query shows the whole checklist and when time will fix each.",
+        "APPLICATION_PENDING": "An application to this program is already waiting for review.",
+        "ALREADY_ENROLLED": "The account is already enrolled in this program.",
+        "REAPPLY_TOO_SOON": "A rejected application may be sent again 30 days after the "
+        "rejection; the message gives the date.",
+        "APPLICATION_NOT_PENDING": "Staff: the application was already approved or rejected.",
+        "DAY_NOT_OVER": "Rewards are computed only for UTC days that are over: pick an earlier "
+        "date.",
+        # Series
+        "SERIES_CREATOR_REQUIRED": "Only creators enrolled in Series and not suspended create, "
+        "change and publish Series: apply to the program first.",
+        "INVALID_PRICE": "A Series price is 0.99 to 189.99 USD.",
+        "PRICE_FROZEN": "The price of a published Series cannot change.",
+        "SERIES_NOT_DRAFT": "This change needs a DRAFT Series (an ARCHIVED one also takes no "
+        "new episodes).",
+        "SERIES_FULL": "A Series holds at most 80 episodes.",
+        "SERIES_EMPTY": "Add at least one episode before publishing.",
+        "EPISODE_DURATION_OUT_OF_RANGE": "An episode lasts 30 seconds to 20 minutes.",
+        "SERIES_NOT_PUBLISHED": "The Series is not PUBLISHED: it is not on sale, and only a "
+        "published Series can be archived.",
+        "ALREADY_PURCHASED": "You already own this Series: play it.",
+        "NOT_PURCHASED": "Only buyers rate a Series.",
+        "PURCHASE_NOT_ACTIVE": "Staff: this purchase was already refunded.",
+        "REFUND_WINDOW_CLOSED": "Staff: the purchase can no longer be refunded: its refund "
+        "window (7 days) has closed.",
+        "INVALID_RATING": "A rating is 1 to 5 stars.",
+        # payouts
+        "INVALID_BANK_ACCOUNT": "The bank account details are not valid (holder name, IBAN or "
+        "account and routing numbers); `field` says which.",
+        "DUPLICATE_PAYOUT_METHOD": "This payout method is already linked to the account.",
+        "TOO_MANY_PAYOUT_METHODS": "The account has as many payout methods as allowed: remove "
+        "one first.",
+        "PAYOUT_METHOD_IN_USE": "A payout is on its way to this method: remove it once that "
+        "payout is PAID or FAILED.",
+        "PAYOUT_METHOD_REQUIRED": "Link a payout method before withdrawing.",
+        "PAYOUTS_SUSPENDED": "Payouts are suspended while the account is RESTRICTED or BANNED; "
+        "the earnings stay in the balance.",
+        "BELOW_PAYOUT_THRESHOLD": "A payout is at least 100 USD.",
+        "INSUFFICIENT_EARNINGS": "The amount is more than the earnings available to pay out "
+        "(the message gives what is available).",
+        "DAILY_PAYOUT_CAP_REACHED": "At most 1,000 USD is paid out per UTC day; the message "
+        "says what is left today.",
+        "PAYOUT_NOT_FAILED": "Only a FAILED payout can be retried.",
+        # sandbox clock (staff, outside production)
+        "INVALID_DURATION": "Staff: a sandbox clock advance must move forward: no negative "
+        "part, and more than 0 seconds in all.",
+        "DURATION_TOO_LONG": "Staff: the advance is longer than one advance may be, or would "
+        "put the sandbox clock further ahead of real time than allowed; the message gives the "
+        "room left.",
+    },
+    name="UserErrorCode",
 )
 
 
 @strawberry.type(description="An expected failure: the operation changed nothing.")
 class UserError:
-    code: UserErrorCode  # type: ignore[valid-type]
-    message: str
+    code: UserErrorCode = strawberry.field(  # type: ignore[valid-type]
+        description="What went wrong, for code to switch on; see UserErrorCode."
+    )
+    message: str = strawberry.field(
+        description="What went wrong, in English, for people; its wording may change."
+    )
     field: list[str] | None = strawberry.field(
         description='Path to the input field at fault, e.g. ["input", "handle"].'
     )

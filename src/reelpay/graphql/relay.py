@@ -11,7 +11,7 @@ import binascii
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
@@ -151,27 +151,75 @@ def page_request(
     )
 
 
-@strawberry.type(description="Where a page sits in its list.")
+# The Relay arguments of every connection field (`first: First = None` ...). The cap and the
+# default are `Limits.max_page_size` and `Limits.default_page_size` (100 and 20).
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Return the first n items (after `after` if given): 1 to 100. With neither "
+        "`first` nor `last`, the first 20. Outside 1..100, or with `last` too, the answer is an "
+        "INVALID_INPUT error."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Start after this cursor (an `endCursor` or edge `cursor` this list gave "
+        "out); anything else is INVALID_CURSOR."
+    ),
+]
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Return the last n items (before `before` if given): 1 to 100; not with "
+        "`first`."
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(
+        description="End before this cursor (a `startCursor` or edge `cursor` this list gave "
+        "out); anything else is INVALID_CURSOR."
+    ),
+]
+
+
+@strawberry.type(description="Where a page sits in its list (Relay cursor connections).")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="More items follow this page: fetch them with `after: endCursor`."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="Items come before this page: fetch them with `before: startCursor`."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the first edge of the page; null when the page is empty."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the last edge of the page; null when the page is empty."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page and its cursor.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(
+        description="Opaque; pass it as `after` or `before` to page from this item."
+    )
+    node: T = strawberry.field(description="The item.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="A page of a list, in the list's order, with Relay cursors (at most 100 items "
+    "a page)."
+)
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(description="The items of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field(description="How many items the whole list has (for you to see).")
+    @strawberry.field(
+        description="How many items the whole list has (as you may see it), across all pages."
+    )
     async def total_count(self) -> int:
         return await self.count()
 

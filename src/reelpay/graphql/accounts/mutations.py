@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -16,108 +16,168 @@ from reelpay.graphql.errors import UserError, as_user_errors
 from reelpay.graphql.relay import decode_id_of
 
 ACCOUNT_ID = ("input", "accountId")
+USER_ERRORS_DESCRIPTION = "Why nothing changed; empty on success."
 
 
-@strawberry.input
+@strawberry.input(description="A new account's login and profile.")
 class SignUpInput:
-    email: str
+    email: str = strawberry.field(
+        description="Login email (stored lower-case); unique. Only you and staff see it."
+    )
     password: str = strawberry.field(description="8 to 128 characters.")
     handle: str = strawberry.field(
         description="2 to 24 letters, digits, '_' or '.'; unique ignoring case."
     )
-    display_name: str
-    birth_date: date = strawberry.field(description="You must be 13 or older.")
+    display_name: str = strawberry.field(description="The name people see, 1 to 50 characters.")
+    birth_date: date = strawberry.field(
+        description="You must be 13 or older; only you and staff see it. Programs and spending "
+        "have higher ages (18, or 19 in KR)."
+    )
     country: str = strawberry.field(description="ISO 3166-1 alpha-2 code, e.g. US.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of `signUp`.")
 class SignUpPayload:
     token: str | None = strawberry.field(
         default=None, description="Bearer token for the Authorization header; shown once."
     )
-    account: Account | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    account: Account | None = strawberry.field(
+        default=None, description="The new account; null when there are user errors."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description=USER_ERRORS_DESCRIPTION
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The credentials chosen at sign-up.")
 class LogInInput:
-    email: str
-    password: str
+    email: str = strawberry.field(description="The account's login email (any case).")
+    password: str = strawberry.field(description="The account's password.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of `logIn`.")
 class LogInPayload:
-    token: str | None = None
-    account: Account | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    token: str | None = strawberry.field(
+        default=None,
+        description="A new bearer token for the Authorization header (`Bearer <token>`); shown "
+        "once. Null when there are user errors.",
+    )
+    account: Account | None = strawberry.field(
+        default=None, description="The logged-in account; null when there are user errors."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description=USER_ERRORS_DESCRIPTION
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which sessions to end.")
 class LogOutInput:
     everywhere: bool = strawberry.field(
         default=False, description="Revoke every session of the account, not just this one."
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of `logOut`.")
 class LogOutPayload:
-    revoked_sessions: int = 0
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    revoked_sessions: int = strawberry.field(
+        default=0, description="How many sessions (bearer tokens) were revoked."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description=USER_ERRORS_DESCRIPTION
+    )
 
 
 @strawberry.input(description="Only the fields you send change; null clears an optional field.")
 class UpdateProfileInput:
-    handle: str | None = strawberry.UNSET
-    display_name: str | None = strawberry.UNSET
-    bio: str | None = strawberry.UNSET
-    avatar_url: str | None = strawberry.UNSET
-    country: str | None = strawberry.UNSET
+    handle: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="2 to 24 letters, digits, '_' or '.'; unique ignoring case. Not null.",
+    )
+    display_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 50 characters. Not null."
+    )
+    bio: str | None = strawberry.field(
+        default=strawberry.UNSET, description='Up to 300 characters; "" clears it. Not null.'
+    )
+    avatar_url: str | None = strawberry.field(
+        default=strawberry.UNSET, description="An http(s) URL; null removes the picture."
+    )
+    country: str | None = strawberry.field(
+        default=strawberry.UNSET, description="ISO 3166-1 alpha-2 code, e.g. US. Not null."
+    )
     visibility: Visibility | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET,
-        description="Going PUBLIC accepts every pending follow request.",
+        description="Going PUBLIC accepts every pending follow request. Not null.",
     )
     website_url: str | None = strawberry.field(
-        default=strawberry.UNSET, description="BUSINESS accounts only."
+        default=strawberry.UNSET,
+        description="An http(s) URL; null clears it. BUSINESS accounts only.",
     )
     contact_email: str | None = strawberry.field(
-        default=strawberry.UNSET, description="BUSINESS accounts only."
+        default=strawberry.UNSET,
+        description="Public contact email; null clears it. BUSINESS accounts only.",
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of `updateProfile`.")
 class UpdateProfilePayload:
-    account: Account | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    account: Account | None = strawberry.field(
+        default=None,
+        description="Your account as it is now (same `id`, so caches update it); null when "
+        "there are user errors.",
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description=USER_ERRORS_DESCRIPTION
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The type to switch your account to.")
 class SwitchAccountTypeInput:
-    account_type: AccountType  # type: ignore[valid-type]
+    account_type: AccountType = strawberry.field(  # type: ignore[valid-type]
+        description="PERSONAL or BUSINESS; the other one than the account has now."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of `switchAccountType`.")
 class SwitchAccountTypePayload:
-    account: Account | None = None
-    changes: AccountTypeSwitchPreview | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    account: Account | None = strawberry.field(
+        default=None,
+        description="Your account after the switch (type, pinned videos, website and contact "
+        "email as they are now); null when there are user errors.",
+    )
+    changes: AccountTypeSwitchPreview | None = strawberry.field(
+        default=None, description="What the switch changed; null when there are user errors."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description=USER_ERRORS_DESCRIPTION
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Staff: an account and its new standing.")
 class SetAccountStandingInput:
-    account_id: strawberry.ID
-    standing: Standing  # type: ignore[valid-type]
+    account_id: strawberry.ID = strawberry.field(description="The account's global ID.")
+    standing: Standing = strawberry.field(  # type: ignore[valid-type]
+        description="The new standing."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Staff: an account and whether it is governmental or political.")
 class SetAccountPoliticalInput:
-    account_id: strawberry.ID
-    is_political: bool
+    account_id: strawberry.ID = strawberry.field(description="The account's global ID.")
+    is_political: bool = strawberry.field(
+        description="true for government and political accounts: they cannot be monetized."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of a staff change to an account.")
 class StaffAccountPayload:
-    account: Account | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    account: Account | None = strawberry.field(
+        default=None,
+        description="The account as it is now; null when there are user errors.",
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description=USER_ERRORS_DESCRIPTION
+    )
 
 
 def _kept(value: Any) -> Any:
@@ -130,7 +190,11 @@ class AccountMutations:
         description="Create an account and log in. Throttled per client address "
         "(TOO_MANY_ATTEMPTS with `retryAfterSeconds`)."
     )
-    async def sign_up(self, info: Info[Context, None], input: SignUpInput) -> SignUpPayload:
+    async def sign_up(
+        self,
+        info: Info[Context, None],
+        input: Annotated[SignUpInput, strawberry.argument(description="The new account.")],
+    ) -> SignUpPayload:
         ctx = info.context
         data = accounts.SignUp(
             email=input.email,
@@ -164,7 +228,11 @@ class AccountMutations:
         "address and per account: past the limit the answer is TOO_MANY_ATTEMPTS with "
         "`retryAfterSeconds`, whatever the password."
     )
-    async def log_in(self, info: Info[Context, None], input: LogInInput) -> LogInPayload:
+    async def log_in(
+        self,
+        info: Info[Context, None],
+        input: Annotated[LogInInput, strawberry.argument(description="Email and password.")],
+    ) -> LogInPayload:
         ctx = info.context
 
         async def work() -> LogInPayload:
@@ -190,7 +258,11 @@ class AccountMutations:
         return await as_user_errors(LogInPayload, work)
 
     @strawberry.mutation(description="Revoke the bearer token this request was sent with.")
-    async def log_out(self, info: Info[Context, None], input: LogOutInput) -> LogOutPayload:
+    async def log_out(
+        self,
+        info: Info[Context, None],
+        input: Annotated[LogOutInput, strawberry.argument(description="Which sessions to end.")],
+    ) -> LogOutPayload:
         ctx = info.context
 
         async def revoke(session: Any, viewer: Any) -> int:
@@ -206,7 +278,11 @@ class AccountMutations:
 
     @strawberry.mutation(description="Change the viewer's profile.")
     async def update_profile(
-        self, info: Info[Context, None], input: UpdateProfileInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            UpdateProfileInput, strawberry.argument(description="The profile fields to change.")
+        ],
     ) -> UpdateProfilePayload:
         ctx = info.context
         changes = accounts.ProfileChanges(
@@ -236,7 +312,11 @@ class AccountMutations:
         "email; going BUSINESS restores the pins."
     )
     async def switch_account_type(
-        self, info: Info[Context, None], input: SwitchAccountTypeInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            SwitchAccountTypeInput, strawberry.argument(description="The type to switch to.")
+        ],
     ) -> SwitchAccountTypePayload:
         ctx = info.context
 
@@ -256,7 +336,12 @@ class AccountMutations:
 
     @strawberry.mutation(description="Staff: record an account's community-guideline standing.")
     async def set_account_standing(
-        self, info: Info[Context, None], input: SetAccountStandingInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            SetAccountStandingInput,
+            strawberry.argument(description="The account and its standing."),
+        ],
     ) -> StaffAccountPayload:
         ctx = info.context
 
@@ -275,7 +360,11 @@ class AccountMutations:
 
     @strawberry.mutation(description="Staff: mark or unmark a government or political account.")
     async def set_account_political(
-        self, info: Info[Context, None], input: SetAccountPoliticalInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            SetAccountPoliticalInput, strawberry.argument(description="The account and the flag.")
+        ],
     ) -> StaffAccountPayload:
         ctx = info.context
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -13,7 +15,7 @@ from reelpay.graphql.accounts.types import (
 )
 from reelpay.graphql.context import Context
 from reelpay.graphql.enums import AccountType
-from reelpay.graphql.relay import Connection, connection, page_request
+from reelpay.graphql.relay import After, Before, Connection, First, Last, connection, page_request
 
 
 @strawberry.type
@@ -23,8 +25,17 @@ class AccountQueries:
         viewer = await info.context.viewer()
         return Account.from_model(viewer) if viewer else None
 
-    @strawberry.field(description="An account by its handle (any case, with or without '@').")
-    async def account(self, info: Info[Context, None], handle: str) -> Account | None:
+    @strawberry.field(
+        description="An account by its handle; null when no account has it. Anyone may look "
+        "one up; private fields resolve to null for others."
+    )
+    async def account(
+        self,
+        info: Info[Context, None],
+        handle: Annotated[
+            str, strawberry.argument(description="The handle, in any case, with or without '@'.")
+        ],
+    ) -> Account | None:
         model = await info.context.read(lambda s: accounts.get_by_handle(s, handle))
         if model is None:
             return None
@@ -38,11 +49,17 @@ class AccountQueries:
     async def accounts(
         self,
         info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        search: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Keep accounts whose handle or display name starts with this text "
+                "(ignoring case)."
+            ),
+        ] = None,
     ) -> Connection[Account]:
         ctx = info.context
         request = page_request(
@@ -64,7 +81,10 @@ class AccountQueries:
     async def account_type_switch_preview(
         self,
         info: Info[Context, None],
-        to: AccountType,  # type: ignore[valid-type]
+        to: Annotated[
+            AccountType,  # type: ignore[valid-type]
+            strawberry.argument(description="The type to switch to."),
+        ],
     ) -> AccountTypeSwitchPreview:
         viewer = await info.context.require_viewer()
         preview = await info.context.read(

@@ -19,7 +19,11 @@ from reelpay.graphql.context import Context
 from reelpay.graphql.enums import AccountType, FollowStatus, ProFeature, Role, Standing, Visibility
 from reelpay.graphql.ranges import FromDay, ToDay
 from reelpay.graphql.relay import (
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     Node,
     connection,
     decode_id_of,
@@ -92,17 +96,27 @@ async def _is_self_or_staff(info: Info[Context, None], account_id: int) -> bool:
 @strawberry.type(description="A person's or brand's account: its public profile and audience.")
 class Account(Node):
     model: strawberry.Private[AccountModel]
-    handle: str
-    display_name: str
-    bio: str
-    avatar_url: str | None
+    handle: str = strawberry.field(
+        description="Unique name shown as @handle: 2 to 24 letters, digits, '_' or '.', unique "
+        "ignoring case."
+    )
+    display_name: str = strawberry.field(description="The name people see, 1 to 50 characters.")
+    bio: str = strawberry.field(description="Profile text, up to 300 characters; may be empty.")
+    avatar_url: str | None = strawberry.field(
+        description="An http(s) URL of the profile picture; null when none is set."
+    )
     country: str = strawberry.field(description="ISO 3166-1 alpha-2 code.")
-    visibility: Visibility  # type: ignore[valid-type]
-    account_type: AccountType  # type: ignore[valid-type]
+    visibility: Visibility = strawberry.field(  # type: ignore[valid-type]
+        description="PRIVATE: only approved followers (and the owner and staff) see its videos "
+        "and follow lists; the profile fields stay visible to everyone."
+    )
+    account_type: AccountType = strawberry.field(  # type: ignore[valid-type]
+        description="PERSONAL, or BUSINESS (pro)."
+    )
     is_political: bool = strawberry.field(
         description="Set by staff for government and political accounts."
     )
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the account was created (UTC).")
 
     @classmethod
     def from_model(cls, model: AccountModel) -> Account:
@@ -183,10 +197,10 @@ class Account(Node):
     async def videos(
         self,
         info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[VideoRef] | None:
         from reelpay.graphql.content.types import Video
 
@@ -225,10 +239,10 @@ class Account(Node):
     async def followers(
         self,
         info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Account] | None:
         return await _follow_connection(info, self.db_id, "followers", first, after, last, before)
 
@@ -239,10 +253,10 @@ class Account(Node):
     async def following(
         self,
         info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Account] | None:
         return await _follow_connection(info, self.db_id, "following", first, after, last, before)
 
@@ -252,10 +266,10 @@ class Account(Node):
     async def follow_requests(
         self,
         info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Account] | None:
         viewer = await info.context.viewer()
         if viewer is None or viewer.id != self.db_id:
@@ -303,7 +317,7 @@ class Account(Node):
 
         if not await _is_self_or_staff(info, self.db_id):
             return None
-        return CreatorPayouts(account=self.model)
+        return CreatorPayouts.of(self.model)
 
     @strawberry.field(description="The LIVE this account is streaming now, if any.")
     async def current_live(self, info: Info[Context, None]) -> LiveRef | None:
@@ -319,7 +333,11 @@ class Account(Node):
         "100); null when the account is private and has not approved you."
     )
     async def top_supporters(
-        self, info: Info[Context, None], first: int = 10
+        self,
+        info: Info[Context, None],
+        first: Annotated[
+            int, strawberry.argument(description="How many supporters: 1 to 100.")
+        ] = 10,
     ) -> list[SupporterRef] | None:
         from reelpay.gifting import service as gifting
         from reelpay.graphql.gifting.types import Supporter, supporters_limit
@@ -339,10 +357,10 @@ class Account(Node):
     async def tips_received(
         self,
         info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[TipRef] | None:
         from reelpay.gifting import service as gifting
         from reelpay.graphql.gifting.types import Tip
@@ -373,11 +391,13 @@ class Account(Node):
     async def notifications(
         self,
         info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        unread_only: bool = False,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        unread_only: Annotated[
+            bool, strawberry.argument(description="Only notifications not yet marked read.")
+        ] = False,
     ) -> NotificationsRef | None:
         from reelpay.graphql.programs.types import Notification, NotificationConnection
         from reelpay.notifications import service as notifications
@@ -433,10 +453,10 @@ class Account(Node):
     async def series(
         self,
         info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[SeriesRef] | None:
         from reelpay.graphql.series.types import Series
         from reelpay.series import service as series_service
@@ -460,10 +480,10 @@ class Account(Node):
     async def purchased_series(
         self,
         info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[PurchaseRef] | None:
         from reelpay.graphql.series.types import SeriesPurchase
         from reelpay.series import purchases as sales
@@ -518,10 +538,18 @@ async def _follow_connection(
 @strawberry.type(description="What switching account type would change, or did change.")
 class AccountTypeSwitchPreview:
     preview: strawberry.Private[SwitchPreview]
-    from_type: AccountType  # type: ignore[valid-type]
-    to_type: AccountType  # type: ignore[valid-type]
-    features_lost: list[ProFeature]  # type: ignore[valid-type]
-    features_gained: list[ProFeature]  # type: ignore[valid-type]
+    from_type: AccountType = strawberry.field(  # type: ignore[valid-type]
+        description="The account's type before the switch."
+    )
+    to_type: AccountType = strawberry.field(  # type: ignore[valid-type]
+        description="The account's type after the switch."
+    )
+    features_lost: list[ProFeature] = strawberry.field(  # type: ignore[valid-type]
+        description="Pro features the account stops having (going PERSONAL)."
+    )
+    features_gained: list[ProFeature] = strawberry.field(  # type: ignore[valid-type]
+        description="Pro features the account starts having (going BUSINESS)."
+    )
     cleared_fields: list[str] = strawberry.field(
         description="Profile fields that hold a value now and are erased (websiteUrl, "
         "contactEmail); they must be entered again after switching back."

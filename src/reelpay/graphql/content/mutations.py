@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -17,90 +17,151 @@ from reelpay.graphql.relay import decode_id_of, encode_id
 
 VIDEO_ID = ("input", "videoId")
 ACCOUNT_ID = ("input", "accountId")
+USER_ERRORS_DESCRIPTION = "Why nothing changed; empty on success."
+VIEWER_DESCRIPTION = (
+    "Your own account as it is now (its counts and follow requests included); null when there "
+    "are user errors."
+)
 
 
-@strawberry.input
+@strawberry.input(description="A new video.")
 class PublishVideoInput:
     title: str = strawberry.field(description="1 to 150 characters.")
     duration_seconds: int = strawberry.field(description="1 to 3600 seconds.")
-    description: str = ""
-    visibility: Visibility = Visibility.PUBLIC  # type: ignore[valid-type]
+    description: str = strawberry.field(default="", description="Up to 2,200 characters.")
+    visibility: Visibility = strawberry.field(  # type: ignore[valid-type]
+        default=Visibility.PUBLIC, description="PRIVATE: only you and staff see it."
+    )
     is_original: bool = strawberry.field(
         default=True, description="Original content (not re-uploaded from someone else)."
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of a video mutation. The video's `owner` is the account whose "
+    "figures the change moved (video counts, pins, views)."
+)
 class VideoPayload:
-    video: Video | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    video: Video | None = strawberry.field(
+        default=None,
+        description="The video as it is now (same `id`, so caches update it); null when there "
+        "are user errors.",
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description=USER_ERRORS_DESCRIPTION
+    )
 
 
 @strawberry.input(description="Only the fields you send change.")
 class UpdateVideoInput:
-    video_id: strawberry.ID
-    title: str | None = None
-    description: str | None = None
+    video_id: strawberry.ID = strawberry.field(description="One of your videos.")
+    title: str | None = strawberry.field(default=None, description="1 to 150 characters.")
+    description: str | None = strawberry.field(
+        default=None, description='Up to 2,200 characters; "" clears it.'
+    )
     visibility: Visibility | None = strawberry.field(  # type: ignore[valid-type]
         default=None, description="Making a video PRIVATE unpins it."
     )
-    is_original: bool | None = None
+    is_original: bool | None = strawberry.field(
+        default=None, description="Original content (not re-uploaded from someone else)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The video to delete.")
 class DeleteVideoInput:
-    video_id: strawberry.ID
+    video_id: strawberry.ID = strawberry.field(description="One of your videos.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of `deleteVideo`.")
 class DeleteVideoPayload:
-    deleted_video_id: strawberry.ID | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    deleted_video_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The ID of the deleted video (evict it from caches); null when there are "
+        "user errors.",
+    )
+    owner: Account | None = strawberry.field(
+        default=None,
+        description="Your account as it is now, without the video (in `videos` and "
+        "`pinnedVideos`); null when there are user errors.",
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description=USER_ERRORS_DESCRIPTION
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The videos to pin, in order.")
 class SetPinnedVideosInput:
     video_ids: list[strawberry.ID] = strawberry.field(
         description="Up to 3 of your own public videos, in display order; [] unpins all."
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of `setPinnedVideos`.")
 class SetPinnedVideosPayload:
-    account: Account | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    account: Account | None = strawberry.field(
+        default=None,
+        description="Your account with its `pinnedVideos` as they are now; null when there are "
+        "user errors.",
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description=USER_ERRORS_DESCRIPTION
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Another account, by its global ID.")
 class AccountRefInput:
-    account_id: strawberry.ID
+    account_id: strawberry.ID = strawberry.field(description="The account's global ID.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of `follow`.")
 class FollowPayload:
-    account: Account | None = strawberry.field(default=None, description="The followed account.")
+    account: Account | None = strawberry.field(
+        default=None,
+        description="The followed account as it is now (`followerCount`, `viewerFollowStatus`); "
+        "what it hides from you stays hidden. Null when there are user errors.",
+    )
     status: FollowStatus | None = strawberry.field(  # type: ignore[valid-type]
         default=None, description="PENDING when the account is private and must approve."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    viewer: Account | None = strawberry.field(
+        default=None, description=VIEWER_DESCRIPTION + " `followingCount` counts the follow."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description=USER_ERRORS_DESCRIPTION
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of a follow change between you and another account: both accounts "
+    "as they are now."
+)
 class AccountPayload:
-    account: Account | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    account: Account | None = strawberry.field(
+        default=None,
+        description="The other account: the one you unfollowed, or whose request you approved "
+        "or declined, as it is now (counts and `viewerFollowStatus`); what it hides from you "
+        "stays hidden. Null when there are user errors.",
+    )
+    viewer: Account | None = strawberry.field(default=None, description=VIEWER_DESCRIPTION)
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description=USER_ERRORS_DESCRIPTION
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The video watched.")
 class RecordViewInput:
-    video_id: strawberry.ID
+    video_id: strawberry.ID = strawberry.field(description="A video you may see.")
 
 
 @strawberry.type
 class ContentMutations:
     @strawberry.mutation(description="Publish a video on the viewer's profile.")
     async def publish_video(
-        self, info: Info[Context, None], input: PublishVideoInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            PublishVideoInput, strawberry.argument(description="The video to publish.")
+        ],
     ) -> VideoPayload:
         ctx = info.context
         draft = content.VideoDraft(
@@ -123,7 +184,11 @@ class ContentMutations:
 
     @strawberry.mutation(description="Edit one of the viewer's videos.")
     async def update_video(
-        self, info: Info[Context, None], input: UpdateVideoInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            UpdateVideoInput, strawberry.argument(description="The video and the fields to change.")
+        ],
     ) -> VideoPayload:
         ctx = info.context
         changes = content.VideoChanges(
@@ -151,7 +216,9 @@ class ContentMutations:
 
     @strawberry.mutation(description="Delete one of the viewer's videos (it also leaves pins).")
     async def delete_video(
-        self, info: Info[Context, None], input: DeleteVideoInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[DeleteVideoInput, strawberry.argument(description="The video to delete.")],
     ) -> DeleteVideoPayload:
         ctx = info.context
 
@@ -160,13 +227,19 @@ class ContentMutations:
             await ctx.write(
                 lambda s, viewer: content.delete_video(s, logged_in(viewer), video_id, now=ctx.now)
             )
-            return DeleteVideoPayload(deleted_video_id=encode_id("Video", video_id))
+            return DeleteVideoPayload(
+                deleted_video_id=encode_id("Video", video_id), owner=await _viewer(ctx)
+            )
 
         return await as_user_errors(DeleteVideoPayload, work)
 
     @strawberry.mutation(description="Set the viewer's pinned videos (pro accounts only).")
     async def set_pinned_videos(
-        self, info: Info[Context, None], input: SetPinnedVideosInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            SetPinnedVideosInput, strawberry.argument(description="The videos to pin.")
+        ],
     ) -> SetPinnedVideosPayload:
         ctx = info.context
 
@@ -189,7 +262,13 @@ class ContentMutations:
     @strawberry.mutation(
         description="Follow an account; a private account gets a request it must approve."
     )
-    async def follow(self, info: Info[Context, None], input: AccountRefInput) -> FollowPayload:
+    async def follow(
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            AccountRefInput, strawberry.argument(description="The account to follow.")
+        ],
+    ) -> FollowPayload:
         ctx = info.context
 
         async def work() -> FollowPayload:
@@ -198,12 +277,20 @@ class ContentMutations:
                 lambda s, viewer: content.follow(s, logged_in(viewer), account_id, now=ctx.now)
             )
             followee = await ctx.loaders.account.load(row.followee_id)
-            return FollowPayload(account=Account.from_model(followee), status=row.status)
+            return FollowPayload(
+                account=Account.from_model(followee), status=row.status, viewer=await _viewer(ctx)
+            )
 
         return await as_user_errors(FollowPayload, work)
 
     @strawberry.mutation(description="Stop following an account, or withdraw a request.")
-    async def unfollow(self, info: Info[Context, None], input: AccountRefInput) -> AccountPayload:
+    async def unfollow(
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            AccountRefInput, strawberry.argument(description="The account to stop following.")
+        ],
+    ) -> AccountPayload:
         ctx = info.context
 
         async def work() -> AccountPayload:
@@ -211,13 +298,18 @@ class ContentMutations:
             account = await ctx.write(
                 lambda s, viewer: content.unfollow(s, logged_in(viewer), account_id, now=ctx.now)
             )
-            return AccountPayload(account=Account.from_model(account))
+            return AccountPayload(account=Account.from_model(account), viewer=await _viewer(ctx))
 
         return await as_user_errors(AccountPayload, work)
 
     @strawberry.mutation(description="Approve a request to follow the viewer's private account.")
     async def approve_follow_request(
-        self, info: Info[Context, None], input: AccountRefInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            AccountRefInput,
+            strawberry.argument(description="The account that asked to follow you."),
+        ],
     ) -> AccountPayload:
         ctx = info.context
 
@@ -229,13 +321,18 @@ class ContentMutations:
                 )
             )
             follower = await ctx.loaders.account.load(follower_id)
-            return AccountPayload(account=Account.from_model(follower))
+            return AccountPayload(account=Account.from_model(follower), viewer=await _viewer(ctx))
 
         return await as_user_errors(AccountPayload, work)
 
     @strawberry.mutation(description="Decline a request to follow the viewer's private account.")
     async def decline_follow_request(
-        self, info: Info[Context, None], input: AccountRefInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            AccountRefInput,
+            strawberry.argument(description="The account that asked to follow you."),
+        ],
     ) -> AccountPayload:
         ctx = info.context
 
@@ -245,7 +342,7 @@ class ContentMutations:
                 lambda s, viewer: content.decline_follow_request(s, logged_in(viewer), follower_id)
             )
             follower = await ctx.loaders.account.load(follower_id)
-            return AccountPayload(account=Account.from_model(follower))
+            return AccountPayload(account=Account.from_model(follower), viewer=await _viewer(ctx))
 
         return await as_user_errors(AccountPayload, work)
 
@@ -254,7 +351,11 @@ class ContentMutations:
         "UTC day. Once per operation; throttled per viewer (TOO_MANY_ATTEMPTS with "
         "`retryAfterSeconds`)."
     )
-    async def record_view(self, info: Info[Context, None], input: RecordViewInput) -> VideoPayload:
+    async def record_view(
+        self,
+        info: Info[Context, None],
+        input: Annotated[RecordViewInput, strawberry.argument(description="The video watched.")],
+    ) -> VideoPayload:
         ctx = info.context
 
         async def work() -> VideoPayload:
@@ -270,3 +371,8 @@ class ContentMutations:
             return VideoPayload(video=Video.from_model(video))
 
         return await as_user_errors(VideoPayload, work)
+
+
+async def _viewer(ctx: Context) -> Account:
+    """The caller's account as the mutation's write left it (loaded in that transaction)."""
+    return Account.from_model(await ctx.require_viewer())

@@ -18,14 +18,19 @@ from reelpay.graphql.relay import Node
 @strawberry.type(description="A short video. Only people allowed to see it can reach it.")
 class Video(Node):
     model: strawberry.Private[VideoModel]
-    title: str
-    description: str
-    duration_seconds: int
-    visibility: Visibility  # type: ignore[valid-type]
-    is_original: bool
-    published_at: datetime
-    updated_at: datetime
-    view_count: int = strawberry.field(description="Lifetime views.")
+    title: str = strawberry.field(description="1 to 150 characters.")
+    description: str = strawberry.field(description="Up to 2,200 characters; may be empty.")
+    duration_seconds: int = strawberry.field(description="Length in seconds: 1 to 3600.")
+    visibility: Visibility = strawberry.field(  # type: ignore[valid-type]
+        description="PRIVATE videos are seen by their owner and staff only."
+    )
+    is_original: bool = strawberry.field(
+        description="Original content, not re-uploaded from someone else (Creator Rewards pays "
+        "for original videos only)."
+    )
+    published_at: datetime = strawberry.field(description="When it was published (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
+    view_count: int = strawberry.field(description="Lifetime views, every UTC day together.")
 
     @classmethod
     def from_model(cls, model: VideoModel) -> Video:
@@ -42,34 +47,37 @@ class Video(Node):
             view_count=model.view_count,
         )
 
-    @strawberry.field
+    @strawberry.field(
+        description="The account that published it (its figures such as `videos.totalCount` "
+        "and, for the owner, `publicPostsInLast30Days` change with its videos)."
+    )
     async def owner(self, info: Info[Context, None]) -> Account:
         owner = await info.context.loaders.account.load(self.model.owner_id)
         return Account.from_model(owner)
 
 
-@strawberry.type
+@strawberry.type(description="A count for one UTC day.")
 class DailyCount:
-    date: date
-    count: int
+    date: date = strawberry.field(description="The UTC day.")
+    count: int = strawberry.field(description="How many on that day.")
 
 
 @strawberry.type(description="One UTC day of an account's figures.")
 class AnalyticsDay:
-    date: date
-    views: int
-    followers_gained: int
-    followers_lost: int
+    date: date = strawberry.field(description="The UTC day.")
+    views: int = strawberry.field(description="Views of all the account's videos that day.")
+    followers_gained: int = strawberry.field(description="New approved followers that day.")
+    followers_lost: int = strawberry.field(description="Followers who left that day.")
     followers_total: int = strawberry.field(description="Followers at the end of the day.")
 
 
-@strawberry.type
+@strawberry.type(description="One video's views per day over an analytics range.")
 class VideoViewsSeries:
     video_db_id: strawberry.Private[int]
     total_views: int = strawberry.field(description="Views in the range.")
     daily_views: list[DailyCount] = strawberry.field(description="One entry per day of the range.")
 
-    @strawberry.field
+    @strawberry.field(description="The video (the account's own).")
     async def video(self, info: Info[Context, None]) -> Video:
         model = await info.context.loaders.video.load(self.video_db_id)
         return Video.from_model(model)
@@ -77,9 +85,11 @@ class VideoViewsSeries:
 
 @strawberry.type(description="Advanced analytics of a pro (BUSINESS) account.")
 class AccountAnalytics:
-    from_: date = strawberry.field(name="from")
-    to: date
-    days: list[AnalyticsDay]
+    from_: date = strawberry.field(name="from", description="The first UTC day of the range.")
+    to: date = strawberry.field(description="The last UTC day of the range (included).")
+    days: list[AnalyticsDay] = strawberry.field(
+        description="One entry per UTC day from `from` to `to`, in order."
+    )
     videos: list[VideoViewsSeries] = strawberry.field(
         description="Videos with at least one view in the range."
     )
