@@ -254,6 +254,32 @@ async def test_views_are_throttled_per_viewer_and_aliases_cannot_batch_them(api_
     assert logged_in["video"]["viewCount"] == 6  # five anonymous views and the fan's
 
 
+UPDATE_VIDEO = """mutation($id: ID!, $title: String!) {
+  updateVideo(input: { videoId: $id, title: $title }) { video { title } userErrors { code } } }"""
+
+
+async def test_editing_your_video_is_not_a_view_and_spends_none_of_the_view_throttle(api_with):
+    api = await api_with(views_per_address=2)
+    creator = await sign_up(api, "creator")
+    video_id = await publish(api, creator)
+
+    edits = [
+        (await api.data(UPDATE_VIDEO, {"id": video_id, "title": f"take {n}"}, creator.token))[
+            "updateVideo"
+        ]
+        for n in range(4)
+    ]
+    views = [
+        (await api.data(RECORD_VIEW, {"id": video_id}, creator.token))["recordView"]
+        for _ in range(3)
+    ]
+
+    assert edits == [{"video": {"title": f"take {n}"}, "userErrors": []} for n in range(4)]
+    # The two views the limit allows are still there after four edits.
+    assert [v["userErrors"] for v in views[:2]] == [[], []]
+    assert views[2]["userErrors"][0]["code"] == "TOO_MANY_ATTEMPTS"
+
+
 # --- hashing holds nothing --------------------------------------------------------------------
 
 

@@ -200,11 +200,6 @@ class ContentMutations:
 
         async def work() -> VideoPayload:
             video_id = decode_id_of(input.video_id, "Video", VIDEO_ID)
-            # Views are paid on (Creator Rewards) and open doors (eligibility): throttled per
-            # viewer, the client address standing for anonymous ones.
-            viewer = await ctx.viewer()
-            who = f"account:{viewer.id}" if viewer else f"address:{ctx.client_address}"
-            await ctx.services.throttle.hit(ctx.services.throttle.views, who)
             video = await ctx.write(
                 lambda s, viewer: content.update_video(
                     s, logged_in(viewer), video_id, changes, now=ctx.now, rules=ctx.settings.rules
