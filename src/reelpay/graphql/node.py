@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -164,7 +165,21 @@ async def _payout_method(info: Info[Context, None], pk: int) -> Node | None:
     return PayoutMethod.from_model(found)
 
 
+def _lazy(module: str, name: str) -> Callable[[Info[Context, None], int], Awaitable[Node | None]]:
+    """A resolver defined beside its type (authorised there, as on the type's other paths)."""
+
+    async def resolve(info: Info[Context, None], pk: int) -> Node | None:
+        found: Node | None = await getattr(importlib.import_module(module), name)(info, pk)
+        return found
+
+    return resolve
+
+
 RESOLVERS: dict[str, Callable[[Info[Context, None], int], Awaitable[Node | None]]] = {
+    "Wallet": _lazy("reelpay.graphql.wallet.types", "resolve_wallet"),
+    "CoinPurchase": _lazy("reelpay.graphql.payments.types", "resolve_coin_purchase"),
+    "GiftSent": _lazy("reelpay.graphql.gifting.types", "resolve_gift_sent"),
+    "Tip": _lazy("reelpay.graphql.gifting.types", "resolve_tip"),
     "Account": _account,
     "Video": _video,
     "Gift": _gift,
@@ -177,6 +192,11 @@ RESOLVERS: dict[str, Callable[[Info[Context, None], int], Awaitable[Node | None]
     "SeriesPurchase": _series_purchase,
     "Payout": _payout,
     "PayoutMethod": _payout_method,
+    "CreatorPayouts": _lazy("reelpay.graphql.payouts.types", "creator_payouts_node"),
+    "PayoutForecast": _lazy("reelpay.graphql.payouts.types", "forecast_node"),
+    "PayoutScheduleInfo": _lazy("reelpay.graphql.payouts.types", "schedule_node"),
+    "Enrolment": _lazy("reelpay.graphql.programs.types", "enrolment_node"),
+    "ProgramEligibility": _lazy("reelpay.graphql.programs.types", "eligibility_node"),
 }
 
 

@@ -65,6 +65,7 @@ class RunSummary:
     failed: int = 0
     retrying: int = 0  # to be sent again (a transient refusal or an unknown outcome)
     errors: int = 0  # payouts the run could not handle (logged; tried again next run)
+    handled: tuple[int, ...] = ()  # ids of the payouts this run sent (each changed state)
 
 
 async def run(
@@ -112,6 +113,7 @@ async def run(
         )
     counts = {PayoutStatus.PAID: 0, PayoutStatus.FAILED: 0, PayoutStatus.PROCESSING: 0}
     errors = 0
+    handled: list[int] = []
     for payout_id in due:
         try:
             outcome = await send_one(
@@ -122,6 +124,7 @@ async def run(
             log.exception("payout %s could not be handled", payout_id)
             errors += 1
             continue
+        handled.append(payout_id)
         if outcome in counts:
             counts[outcome] += 1
     return RunSummary(
@@ -130,6 +133,7 @@ async def run(
         failed=counts[PayoutStatus.FAILED],
         retrying=counts[PayoutStatus.PROCESSING],
         errors=errors,
+        handled=tuple(handled),
     )
 
 

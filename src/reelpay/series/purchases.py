@@ -252,7 +252,7 @@ async def record_purchase(
     provider: str | None = None,
 ) -> dict[str, Any]:
     """Record a purchase paid with coins (moved here) or by a card charge already made."""
-    result, _ = await _record_purchase(
+    result, _, _ = await _record_purchase(
         session, buyer, request, now=now, settings=settings, charge_id=charge_id,
         provider=provider,
     )  # fmt: skip
@@ -268,16 +268,19 @@ async def buy_series(
     settings: Settings,
     charge_id: str | None = None,
     provider: str | None = None,
-) -> SeriesPurchase:
-    """`record_purchase`, returning the purchase (on a replay, the first request's)."""
-    result, purchase = await _record_purchase(
+) -> tuple[SeriesPurchase, Series]:
+    """`record_purchase`, returning the purchase and its Series (on a replay, the first
+    request's purchase)."""
+    result, purchase, series = await _record_purchase(
         session, buyer, request, now=now, settings=settings, charge_id=charge_id,
         provider=provider,
     )  # fmt: skip
-    if purchase is None:
+    if purchase is None or series is None:
         purchase = await session.get(SeriesPurchase, result["purchaseId"])
         assert purchase is not None  # the key's result names a committed row
-    return purchase
+        series = await session.get(Series, purchase.series_id)
+        assert series is not None
+    return purchase, series
 
 
 async def _record_purchase(
@@ -289,15 +292,15 @@ async def _record_purchase(
     settings: Settings,
     charge_id: str | None = None,
     provider: str | None = None,
-) -> tuple[dict[str, Any], SeriesPurchase | None]:
-    """The result, and the purchase recorded (None on a replay)."""
+) -> tuple[dict[str, Any], SeriesPurchase | None, Series | None]:
+    """The result, and the purchase recorded and its Series (None on a replay)."""
     idempotency.check_key(request.key, settings.rules.idempotency_key_max_length)
     replayed = await idempotency.claim(
         session, account_id=buyer.id, key=request.key, operation=PURCHASE,
         arguments=request.arguments, now=now,
     )  # fmt: skip
     if replayed is not None:
-        return replayed, None
+        return replayed, None, None
     if charge_id is not None:
         await charging.ensure_not_refunded(session, charge_id)
     series = await check_purchase(session, buyer, request, now=now, settings=settings)
@@ -362,7 +365,7 @@ async def _record_purchase(
     await session.flush()  # a concurrent purchase loses on the one-active index and is retried
     result = {"purchaseId": purchase.id}
     await idempotency.finish(session, account_id=buyer.id, key=request.key, result=result)
-    return result, purchase
+    return result, purchase, series
 
 
 async def refund_purchase(

@@ -10,7 +10,9 @@ from strawberry.types import Info
 
 from reelpay.accounts.models import Account as AccountModel
 from reelpay.graphql.context import Context
+from reelpay.graphql.enums import described_enum
 from reelpay.graphql.money import Money
+from reelpay.graphql.payouts.arguments import AFTER, BEFORE, FIRST, LAST
 from reelpay.graphql.relay import Connection, Node, paged
 from reelpay.payouts import methods as method_service
 from reelpay.payouts import models
@@ -18,19 +20,52 @@ from reelpay.payouts import service as payouts
 from reelpay.payouts.rules import Blocker
 from reelpay.payouts.schedule import Schedule
 
-PayoutMethodKind = strawberry.enum(models.PayoutMethodKind)
-PayoutFrequency = strawberry.enum(
+PayoutMethodKind = described_enum(
+    models.PayoutMethodKind,
+    "What kind of account a payout method pays into.",
+    {
+        "PAYPAL": "A PayPal account, named by its email address.",
+        "BANK_ACCOUNT": "A bank account: an IBAN, or a US routing and account number.",
+    },
+)
+PayoutFrequency = described_enum(
     models.PayoutFrequency,
-    description="WEEKLY on a weekday, MONTHLY on a day of the month, or MANUAL (you request).",
+    "WEEKLY on a weekday, MONTHLY on a day of the month, or MANUAL (you request).",
+    {
+        "WEEKLY": "Every week on the schedule's `weekday`.",
+        "MONTHLY": "Every month on the schedule's `dayOfMonth` (the last day in shorter months).",
+        "MANUAL": "No scheduled payouts: you request each one with `requestPayout`.",
+    },
 )
-PayoutStatus = strawberry.enum(
+PayoutStatus = described_enum(
     models.PayoutStatus,
-    description="REQUESTED -> PROCESSING -> PAID, or FAILED with the money back in your balance.",
+    "REQUESTED -> PROCESSING -> PAID, or FAILED with the money back in your balance.",
+    {
+        "REQUESTED": "Created; its amount is held from your earnings until the job sends it.",
+        "PROCESSING": "Being sent to the payout provider, or waiting to be tried again.",
+        "PAID": "The provider paid it out; final.",
+        "FAILED": "It could not be paid; the amount is back in your available earnings.",
+    },
 )
-PayoutTrigger = strawberry.enum(
-    models.PayoutTrigger, description="Requested by the creator, or made by their schedule."
+PayoutTrigger = described_enum(
+    models.PayoutTrigger,
+    "Requested by the creator, or made by their schedule.",
+    {
+        "REQUESTED": "The creator asked for it with `requestPayout`.",
+        "SCHEDULED": "The creator's WEEKLY or MONTHLY schedule made it.",
+    },
 )
-PayoutBlocker = strawberry.enum(Blocker, description="Why no payout will happen.")
+PayoutBlocker = described_enum(
+    Blocker,
+    "Why no payout will happen.",
+    {
+        "NO_PAYOUT_METHOD": "No payout method is linked.",
+        "SUSPENDED": "Payouts are suspended while the account is restricted or banned.",
+        "BELOW_THRESHOLD": "The available earnings are below the payout threshold.",
+        "DAILY_CAP_REACHED": "The daily payout limit is used up for that day.",
+        "MANUAL_SCHEDULE": "The schedule is MANUAL: no payout happens unless you request one.",
+    },
+)
 
 if TYPE_CHECKING:
     from reelpay.graphql.accounts.types import Account
@@ -49,9 +84,14 @@ _BLOCKER_TEXT = {
 }
 
 
-@strawberry.type(description="Where payouts go. Only a masked form of the account is shown.")
+@strawberry.type(
+    description="Where payouts go. Only a masked form of the account is shown, to its owner and "
+    "staff."
+)
 class PayoutMethod(Node):
-    kind: PayoutMethodKind  # type: ignore[valid-type]
+    kind: PayoutMethodKind = strawberry.field(  # type: ignore[valid-type]
+        description="PayPal or a bank account."
+    )
     masked: str = strawberry.field(
         description='e.g. "j•••@example.com" (PayPal) or "DE ••••3000" (bank).'
     )
@@ -59,9 +99,13 @@ class PayoutMethod(Node):
         description="A bank account's last 4 characters (of the IBAN or account number)."
     )
     holder_name: str | None = strawberry.field(description="A bank account's holder.")
-    country: str | None = strawberry.field(description="A bank account's country.")
-    is_default: bool
-    created_at: datetime
+    country: str | None = strawberry.field(
+        description="A bank account's country (ISO 3166-1 alpha-2); null for PayPal."
+    )
+    is_default: bool = strawberry.field(
+        description="Payouts go here unless a request names another method; false once removed."
+    )
+    created_at: datetime = strawberry.field(description="When it was linked.")
 
     @classmethod
     def from_model(cls, model: models.PayoutMethod) -> PayoutMethod:
@@ -77,30 +121,45 @@ class PayoutMethod(Node):
         )
 
 
-@strawberry.type(description="How often scheduled payouts happen.")
-class PayoutScheduleInfo:
-    frequency: PayoutFrequency  # type: ignore[valid-type]
+@strawberry.type(
+    description="How often a creator's scheduled payouts happen. One per creator (its ID stays "
+    "the same when the schedule changes); the creator and staff see it."
+)
+class PayoutScheduleInfo(Node):
+    frequency: PayoutFrequency = strawberry.field(  # type: ignore[valid-type]
+        description="WEEKLY, MONTHLY or MANUAL (the default)."
+    )
     weekday: int = strawberry.field(description="WEEKLY: 1 (Monday) to 7 (Sunday).")
     day_of_month: int = strawberry.field(
         description="MONTHLY: 1 to 31; in shorter months the month's last day."
     )
 
     @classmethod
-    def of(cls, schedule: Schedule) -> PayoutScheduleInfo:
+    def of(cls, account_id: int, schedule: Schedule) -> PayoutScheduleInfo:
         return cls(
+            db_id=account_id,
             frequency=schedule.frequency,
             weekday=schedule.weekday,
             day_of_month=schedule.day_of_month,
         )
 
 
-@strawberry.type(description="Money sent (or being sent) from your earnings to a payout method.")
+@strawberry.type(
+    description="Money sent (or being sent) from a creator's earnings to a payout method. The "
+    "creator and staff see it."
+)
 class Payout(Node):
     model: strawberry.Private[models.Payout]
-    amount: Money
-    status: PayoutStatus  # type: ignore[valid-type]
-    trigger: PayoutTrigger  # type: ignore[valid-type]
-    scheduled_for: date | None = strawberry.field(description="The schedule date it is for.")
+    amount: Money = strawberry.field(description="What is paid out (USD), held from earnings.")
+    status: PayoutStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where it is: REQUESTED, PROCESSING, PAID or FAILED."
+    )
+    trigger: PayoutTrigger = strawberry.field(  # type: ignore[valid-type]
+        description="Requested by the creator or made by their schedule."
+    )
+    scheduled_for: date | None = strawberry.field(
+        description="The schedule date it is for (UTC day); null when requested."
+    )
     attempts: int = strawberry.field(description="Provider attempts in the current try.")
     next_attempt_at: datetime | None = strawberry.field(
         description="PROCESSING: when the job tries it again: after a transient failure, the "
@@ -109,11 +168,13 @@ class Payout(Node):
     failure_code: str | None = strawberry.field(
         description="Why it failed, or why the last attempt did (e.g. RECIPIENT_REJECTED)."
     )
-    failure_message: str | None
-    created_at: datetime
-    updated_at: datetime
-    paid_at: datetime | None
-    failed_at: datetime | None
+    failure_message: str | None = strawberry.field(
+        description="The provider's explanation of `failureCode`, for a person to read."
+    )
+    created_at: datetime = strawberry.field(description="When it was requested or scheduled.")
+    updated_at: datetime = strawberry.field(description="When its state last changed.")
+    paid_at: datetime | None = strawberry.field(description="When it was paid; null until PAID.")
+    failed_at: datetime | None = strawberry.field(description="When it failed; null unless FAILED.")
 
     @classmethod
     def from_model(cls, model: models.Payout) -> Payout:
@@ -141,7 +202,7 @@ class Payout(Node):
         found = await info.context.loaders.payout_method.load(self.model.method_id)
         return PayoutMethod.from_model(found)
 
-    @strawberry.field
+    @strawberry.field(description="The creator whose earnings are paid out.")
     async def creator(self, info: Info[Context, None]) -> AccountRef:
         from reelpay.graphql.accounts.types import Account
 
@@ -149,39 +210,51 @@ class Payout(Node):
         return Account.from_model(found)
 
 
-@strawberry.type
+@strawberry.type(description="One reason why no payout will happen.")
 class PayoutBlock:
-    code: PayoutBlocker  # type: ignore[valid-type]
-    message: str
+    code: PayoutBlocker = strawberry.field(  # type: ignore[valid-type]
+        description="The reason, for code to switch on."
+    )
+    message: str = strawberry.field(description="The reason in a sentence to show the person.")
 
 
 @strawberry.type(
-    description="Your next scheduled payout at today's available balance, or why none will "
-    "happen; and what you could request right now."
+    description="A creator's next scheduled payout at today's available balance, or why none "
+    "will happen; and what they could request right now. One per creator (a stable ID); the "
+    "creator and staff see it."
 )
-class PayoutForecast:
+class PayoutForecast(Node):
     date: date | None = strawberry.field(description="The next schedule date (null if MANUAL).")
     amount: Money | None = strawberry.field(
         description="What that payout would be: the available balance up to the daily limit; "
         "null when a reason below stops it."
     )
     method: PayoutMethod | None = strawberry.field(description="Your default payout method.")
-    reasons: list[PayoutBlock]
+    reasons: list[PayoutBlock] = strawberry.field(
+        description="Why no payout will happen; empty when the next one will."
+    )
     requestable_now: Money = strawberry.field(
         description="The most `requestPayout` accepts now (zero when it would be refused)."
     )
-    schedule: PayoutScheduleInfo
-    threshold: Money
-    daily_cap: Money
+    schedule: PayoutScheduleInfo = strawberry.field(description="The schedule it follows.")
+    threshold: Money = strawberry.field(
+        description="The least a payout may be (a setting; 100.00 USD by default)."
+    )
+    daily_cap: Money = strawberry.field(
+        description="The most paid out per UTC day (a setting; 1000.00 USD by default)."
+    )
 
     @classmethod
-    def of(cls, forecast: payouts.Forecast, info: Info[Context, None]) -> PayoutForecast:
+    def of(
+        cls, account_id: int, forecast: payouts.Forecast, info: Info[Context, None]
+    ) -> PayoutForecast:
         rules = info.context.settings.rules
         fill = {
             "threshold": payouts.usd(rules.payout_threshold_cents),
             "cap": payouts.usd(rules.payout_daily_cap_cents),
         }
         return cls(
+            db_id=account_id,
             date=forecast.date,
             amount=Money.usd(forecast.amount) if forecast.amount is not None else None,
             method=PayoutMethod.from_model(forecast.method) if forecast.method else None,
@@ -190,7 +263,7 @@ class PayoutForecast:
                 for b in forecast.blockers
             ],
             requestable_now=Money.usd(forecast.requestable_now),
-            schedule=PayoutScheduleInfo.of(forecast.schedule),
+            schedule=PayoutScheduleInfo.of(account_id, forecast.schedule),
             threshold=Money.usd(rules.payout_threshold_cents),
             daily_cap=Money.usd(rules.payout_daily_cap_cents),
         )
@@ -201,24 +274,39 @@ async def load_forecast(info: Info[Context, None], creator: AccountModel) -> Pay
     found = await ctx.read(
         lambda s: payouts.forecast(s, creator, now=ctx.now, rules=ctx.settings.rules)
     )
-    return PayoutForecast.of(found, info)
+    return PayoutForecast.of(creator.id, found, info)
 
 
-@strawberry.type(description="A creator's payout methods, schedule, forecast and payouts.")
-class CreatorPayouts:
+async def load_schedule(info: Info[Context, None], account_id: int) -> PayoutScheduleInfo:
+    found = await info.context.read(lambda s: payouts.get_schedule(s, account_id))
+    return PayoutScheduleInfo.of(account_id, found)
+
+
+async def load_methods(info: Info[Context, None], account_id: int) -> list[PayoutMethod]:
+    found = await info.context.read(lambda s: method_service.active_methods(s, account_id))
+    return [PayoutMethod.from_model(m) for m in found]
+
+
+@strawberry.type(
+    description="A creator's payout methods, schedule, forecast and payouts. One per creator "
+    "(a stable ID); the creator and staff see it."
+)
+class CreatorPayouts(Node):
     account: strawberry.Private[AccountModel]
+
+    @classmethod
+    def of(cls, account: AccountModel) -> CreatorPayouts:
+        return cls(db_id=account.id, account=account)
 
     @strawberry.field(description="Linked methods, the default first.")
     async def methods(self, info: Info[Context, None]) -> list[PayoutMethod]:
-        found = await info.context.read(lambda s: method_service.active_methods(s, self.account.id))
-        return [PayoutMethod.from_model(m) for m in found]
+        return await load_methods(info, self.account.id)
 
-    @strawberry.field
+    @strawberry.field(description="How often scheduled payouts happen.")
     async def schedule(self, info: Info[Context, None]) -> PayoutScheduleInfo:
-        found = await info.context.read(lambda s: payouts.get_schedule(s, self.account.id))
-        return PayoutScheduleInfo.of(found)
+        return await load_schedule(info, self.account.id)
 
-    @strawberry.field
+    @strawberry.field(description="The next payout, or why none will happen.")
     async def forecast(self, info: Info[Context, None]) -> PayoutForecast:
         return await load_forecast(info, self.account)
 
@@ -226,11 +314,14 @@ class CreatorPayouts:
     async def history(
         self,
         info: Info[Context, None],
-        status: PayoutStatus | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        status: Annotated[
+            PayoutStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only payouts in this state; all when null."),
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
     ) -> Connection[Payout]:
         wanted = models.PayoutStatus(status) if status else None
         return await paged(
@@ -239,3 +330,29 @@ class CreatorPayouts:
             count=lambda s: payouts.creator_payouts_count(s, self.account.id, wanted),
             to_node=Payout.from_model,
         )  # fmt: skip
+
+
+async def _own_account(info: Info[Context, None], account_id: int) -> AccountModel | None:
+    """The account, if the viewer is it or staff (as on `Account.payouts`)."""
+    viewer = await info.context.viewer()
+    if viewer is None or (viewer.id != account_id and not viewer.is_staff):
+        return None
+    return await info.context.loaders.account.load(account_id)  # type: ignore[no-any-return]
+
+
+async def creator_payouts_node(info: Info[Context, None], pk: int) -> Node | None:
+    """`node(id:)` for CreatorPayouts: the creator and staff."""
+    account = await _own_account(info, pk)
+    return CreatorPayouts.of(account) if account is not None else None
+
+
+async def forecast_node(info: Info[Context, None], pk: int) -> Node | None:
+    """`node(id:)` for PayoutForecast: the creator and staff."""
+    account = await _own_account(info, pk)
+    return await load_forecast(info, account) if account is not None else None
+
+
+async def schedule_node(info: Info[Context, None], pk: int) -> Node | None:
+    """`node(id:)` for PayoutScheduleInfo: the creator and staff."""
+    account = await _own_account(info, pk)
+    return await load_schedule(info, account.id) if account is not None else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -14,8 +14,10 @@ from reelpay.graphql.accounts.types import viewer_or_account_for_staff
 from reelpay.graphql.context import Context, logged_in
 from reelpay.graphql.errors import UserError, as_user_errors, user_errors
 from reelpay.graphql.money import Money
+from reelpay.graphql.payouts.arguments import AFTER, BEFORE, FIRST, LAST
 from reelpay.graphql.programs.types import (
     ApplicationStatus,
+    Enrolment,
     ProgramApplication,
     ProgramEligibility,
     load_eligibility,
@@ -36,9 +38,11 @@ def _staff(viewer: Any) -> Any:
     return accounts.require_staff(logged_in(viewer))
 
 
-@strawberry.input
+@strawberry.input(description="An application to a program.")
 class ApplyToProgramInput:
-    program: ProgramEnum  # type: ignore[valid-type]
+    program: ProgramEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The program to join."
+    )
     premium_content_url: str | None = strawberry.field(
         default=None,
         description="Series only: a link to premium content you sold on another platform, "
@@ -46,63 +50,96 @@ class ApplyToProgramInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The new application and your state in the program.")
 class ApplyToProgramPayload:
-    application: ProgramApplication | None = None
+    application: ProgramApplication | None = strawberry.field(
+        default=None, description="The PENDING application; null on userErrors."
+    )
+    eligibility: ProgramEligibility | None = strawberry.field(
+        default=None,
+        description="Your eligibility for the program after applying (`latestApplication`, "
+        "`canApply`); null on userErrors.",
+    )
     reapply_on: date | None = strawberry.field(
         default=None, description="Set with REAPPLY_TOO_SOON: the first day you may apply."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing changed; empty on success."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A PENDING application to approve.")
 class ApproveProgramApplicationInput:
-    application_id: strawberry.ID
+    application_id: strawberry.ID = strawberry.field(description="A ProgramApplication's ID.")
 
 
-@strawberry.input
+@strawberry.input(description="A PENDING application to reject.")
 class RejectProgramApplicationInput:
-    application_id: strawberry.ID
+    application_id: strawberry.ID = strawberry.field(description="A ProgramApplication's ID.")
     reason: str = strawberry.field(description="1 to 500 characters; the applicant reads it.")
 
 
-@strawberry.type
+@strawberry.type(description="The decided application and the applicant's state in the program.")
 class ProgramApplicationPayload:
-    application: ProgramApplication | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    application: ProgramApplication | None = strawberry.field(
+        default=None, description="The application, APPROVED or REJECTED; null on userErrors."
+    )
+    enrolment: Enrolment | None = strawberry.field(
+        default=None, description="The applicant's new enrolment (approval only)."
+    )
+    eligibility: ProgramEligibility | None = strawberry.field(
+        default=None,
+        description="The applicant's eligibility for the program after the decision; null on "
+        "userErrors.",
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing changed; empty on success."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which notifications to mark read.")
 class MarkNotificationsReadInput:
     notification_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Which to mark read; omit to mark every notification read."
     )
 
 
-@strawberry.type
+@strawberry.type(description="What marking notifications read changed.")
 class MarkNotificationsReadPayload:
-    marked_read: int | None = None
-    unread_count: int | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    marked_read: int | None = strawberry.field(
+        default=None, description="How many were unread and are now read."
+    )
+    unread_count: int | None = strawberry.field(
+        default=None, description="How many of your notifications are still unread."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing changed; empty on success."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The day to credit Creator Rewards for.")
 class RunRewardsAccrualInput:
     date: date = strawberry.field(description="A UTC day that is over.")
 
 
-@strawberry.type
+@strawberry.type(description="What a Creator Rewards run credited.")
 class RunRewardsAccrualPayload:
-    date: date | None = None
-    creators_credited: int | None = None
-    credited: Money | None = None
+    date: date | None = strawberry.field(default=None, description="The UTC day credited.")
+    creators_credited: int | None = strawberry.field(
+        default=None, description="Creators credited for the day by this run."
+    )
+    credited: Money | None = strawberry.field(
+        default=None, description="The total this run credited (USD)."
+    )
     already_credited: int | None = strawberry.field(
         default=None, description="Creators this day was credited to before (not again)."
     )
     suspended: int | None = strawberry.field(
         default=None, description="Enrolled creators skipped because monetization is suspended."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing was credited; empty on success."
+    )
 
 
 @strawberry.type
@@ -114,8 +151,14 @@ class ProgramQueries:
     async def eligibility(
         self,
         info: Info[Context, None],
-        program: ProgramEnum,  # type: ignore[valid-type]
-        account_id: strawberry.ID | None = None,
+        program: Annotated[
+            ProgramEnum,  # type: ignore[valid-type]
+            strawberry.argument(description="The program to check."),
+        ],
+        account_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Staff only: another Account's ID; yours if null."),
+        ] = None,
     ) -> ProgramEligibility:
         account = await viewer_or_account_for_staff(info, account_id, "eligibility")
         return await load_eligibility(info, account, Program(program))
@@ -124,12 +167,18 @@ class ProgramQueries:
     async def program_applications(
         self,
         info: Info[Context, None],
-        program: ProgramEnum | None = None,  # type: ignore[valid-type]
-        status: ApplicationStatus | None = StatusModel.PENDING,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        program: Annotated[
+            ProgramEnum | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only applications to this program; all if null."),
+        ] = None,
+        status: Annotated[
+            ApplicationStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only applications in this state; all if null."),
+        ] = StatusModel.PENDING,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
     ) -> Connection[ProgramApplication]:
         ctx = info.context
         _staff(await ctx.viewer())
@@ -145,6 +194,26 @@ class ProgramQueries:
         )  # fmt: skip
 
 
+INPUT = "The mutation's arguments."
+
+
+async def _eligibility(
+    info: Info[Context, None], account_id: int, program: Program
+) -> ProgramEligibility:
+    account = await info.context.loaders.account.load(account_id)
+    return await load_eligibility(info, account, program)
+
+
+async def _decided(info: Info[Context, None], application: Any) -> ProgramApplicationPayload:
+    """The decided application with the applicant's program state, read after the decision."""
+    eligibility = await _eligibility(info, application.account_id, application.program)
+    return ProgramApplicationPayload(
+        application=ProgramApplication.from_model(application),
+        enrolment=eligibility.enrolment,
+        eligibility=eligibility,
+    )
+
+
 @strawberry.type
 class ProgramMutations:
     @strawberry.mutation(
@@ -152,7 +221,9 @@ class ProgramMutations:
         "(CRITERION_NOT_MET); one open application per program; 30 days after a rejection."
     )
     async def apply_to_program(
-        self, info: Info[Context, None], input: ApplyToProgramInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[ApplyToProgramInput, strawberry.argument(description=INPUT)],
     ) -> ApplyToProgramPayload:
         ctx = info.context
         await ctx.require_viewer()
@@ -173,11 +244,16 @@ class ProgramMutations:
             )
         except DomainError as error:
             return ApplyToProgramPayload(user_errors=user_errors(error))
-        return ApplyToProgramPayload(application=ProgramApplication.from_model(application))
+        return ApplyToProgramPayload(
+            application=ProgramApplication.from_model(application),
+            eligibility=await _eligibility(info, application.account_id, application.program),
+        )
 
     @strawberry.mutation(description="Staff: approve a pending application (enrols the account).")
     async def approve_program_application(
-        self, info: Info[Context, None], input: ApproveProgramApplicationInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[ApproveProgramApplicationInput, strawberry.argument(description=INPUT)],
     ) -> ProgramApplicationPayload:
         ctx = info.context
         _staff(await ctx.viewer())
@@ -187,13 +263,15 @@ class ProgramMutations:
             application = await ctx.write(
                 lambda s, viewer: programs.approve(s, _staff(viewer), pk, now=ctx.now)
             )
-            return ProgramApplicationPayload(application=ProgramApplication.from_model(application))
+            return await _decided(info, application)
 
         return await as_user_errors(ProgramApplicationPayload, work)
 
     @strawberry.mutation(description="Staff: reject a pending application with a reason.")
     async def reject_program_application(
-        self, info: Info[Context, None], input: RejectProgramApplicationInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[RejectProgramApplicationInput, strawberry.argument(description=INPUT)],
     ) -> ProgramApplicationPayload:
         ctx = info.context
         _staff(await ctx.viewer())
@@ -205,13 +283,15 @@ class ProgramMutations:
                     s, _staff(viewer), pk, reason=input.reason, now=ctx.now
                 )
             )
-            return ProgramApplicationPayload(application=ProgramApplication.from_model(application))
+            return await _decided(info, application)
 
         return await as_user_errors(ProgramApplicationPayload, work)
 
     @strawberry.mutation(description="Mark some or all of your notifications read.")
     async def mark_notifications_read(
-        self, info: Info[Context, None], input: MarkNotificationsReadInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[MarkNotificationsReadInput, strawberry.argument(description=INPUT)],
     ) -> MarkNotificationsReadPayload:
         ctx = info.context
         viewer = await ctx.require_viewer()
@@ -244,7 +324,9 @@ class ProgramMutations:
         "each creator and day is credited once)."
     )
     async def run_rewards_accrual(
-        self, info: Info[Context, None], input: RunRewardsAccrualInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[RunRewardsAccrualInput, strawberry.argument(description=INPUT)],
     ) -> RunRewardsAccrualPayload:
         ctx = info.context
         _staff(await ctx.viewer())

@@ -11,6 +11,7 @@ from strawberry.types import Info
 from reelpay.accounts.models import Account as AccountModel
 from reelpay.graphql.accounts.types import Account
 from reelpay.graphql.context import Context
+from reelpay.graphql.enums import described_enum
 from reelpay.graphql.money import Money
 from reelpay.graphql.relay import Connection, Node, encode_id
 from reelpay.notifications import models as notification_models
@@ -18,18 +19,86 @@ from reelpay.programs import eligibility, models
 from reelpay.programs import service as programs
 from reelpay.programs.rewards import RewardsDay as RewardsDayResult
 
-Program = strawberry.enum(models.Program, description="A monetization program.")
-ApplicationStatus = strawberry.enum(models.ApplicationStatus)
-Criterion = strawberry.enum(eligibility.Criterion, description="One rule of a program.")
-NotificationKind = strawberry.enum(notification_models.NotificationKind)
+Program = described_enum(
+    models.Program,
+    "A monetization program.",
+    {
+        "CREATOR_REWARDS": "Creator Rewards: earnings per 1,000 qualified views.",
+        "SERIES": "Series: selling paywalled collections of episodes.",
+        "TIPS": "Tips: receiving USD tips from viewers.",
+        "LIVE_GIFTS": "LIVE gifts: receiving gifts (as diamonds) on LIVEs and videos.",
+        "CREATOR_MARKETPLACE": "Creator Marketplace: paid brand partnerships.",
+    },
+)
+ApplicationStatus = described_enum(
+    models.ApplicationStatus,
+    "Where an application to a program stands.",
+    {
+        "PENDING": "Waiting for staff to review it.",
+        "APPROVED": "Approved: the account is enrolled in the program.",
+        "REJECTED": "Rejected with a reason; a new application waits 30 days (by default).",
+    },
+)
+Criterion = described_enum(
+    eligibility.Criterion,
+    "One rule of a program.",
+    {
+        "AGE": "The account holder's age: 18 or more (19 for Series in KR).",
+        "ACCOUNT_TYPE": "The account type the program takes (PERSONAL for most programs).",
+        "ACCOUNT_AGE": "How long the account has existed (Series: more than 30 days).",
+        "PUBLIC_ACCOUNT": "The account is PUBLIC.",
+        "NOT_POLITICAL": "The account is not marked as a government or political account.",
+        "PUBLIC_POSTS": "Public videos published in the last 30 days (Series: 3 or more).",
+        "FOLLOWERS": "Followers now (the program's minimum, e.g. 10,000).",
+        "VIEWS": "Authentic views in the last 30 days (the program's minimum).",
+        "STANDING": "Community-guideline standing GOOD.",
+    },
+)
+NotificationKind = described_enum(
+    notification_models.NotificationKind,
+    "What a notification is about.",
+    {
+        "APPLICATION_APPROVED": "An application to a program was approved.",
+        "APPLICATION_REJECTED": "An application to a program was rejected (the body says why).",
+        "PAYOUT_METHOD_ADDED": "A payout method was linked to the account.",
+        "PAYOUT_METHOD_REMOVED": "A payout method was removed.",
+        "PAYOUT_METHOD_DEFAULT_CHANGED": "Another payout method became the default.",
+        "PAYOUT_REQUESTED": "A payout was requested or scheduled.",
+        "PAYOUT_PROCESSING": "A payout is being sent.",
+        "PAYOUT_PAID": "A payout was paid.",
+        "PAYOUT_FAILED": "A payout failed; its money is back in the balance.",
+    },
+)
+
+# A ProgramEligibility's ID packs the account and the program into one key.
+_PROGRAMS = list(models.Program)
+_PROGRAM_SLOTS = 8
 
 
-@strawberry.type(description="One criterion of a program, for a checklist.")
+def eligibility_key(account_id: int, program: models.Program) -> int:
+    """The one key of an account's eligibility for a program (its global ID's number)."""
+    return account_id * _PROGRAM_SLOTS + _PROGRAMS.index(program)
+
+
+def eligibility_of_key(key: int) -> tuple[int, models.Program] | None:
+    """(account ID, program) of an eligibility key, or None when it names none."""
+    account_id, slot = divmod(key, _PROGRAM_SLOTS)
+    if account_id < 1 or slot >= len(_PROGRAMS):
+        return None
+    return account_id, _PROGRAMS[slot]
+
+
+@strawberry.type(
+    description="One criterion of a program, for a checklist (a value of its eligibility, "
+    "without an ID of its own)."
+)
 class EligibilityCriterion:
-    criterion: Criterion  # type: ignore[valid-type]
-    met: bool
+    criterion: Criterion = strawberry.field(  # type: ignore[valid-type]
+        description="Which rule this is."
+    )
+    met: bool = strawberry.field(description="Whether the account meets it now.")
     current_value: str = strawberry.field(description="The account's value now.")
-    required_value: str
+    required_value: str = strawberry.field(description="What the program requires.")
     message: str = strawberry.field(description="A sentence to show the person.")
     expected_pass_date: date | None = strawberry.field(
         description="When this unmet criterion passes if nothing else changes (a birthday, the "
@@ -52,10 +121,14 @@ class EligibilityCriterion:
         )
 
 
-@strawberry.type(description="An account's enrolment in a program.")
-class Enrolment:
-    program: Program  # type: ignore[valid-type]
-    enrolled_at: datetime
+@strawberry.type(
+    description="An account's enrolment in a program. The account's owner and staff see it."
+)
+class Enrolment(Node):
+    program: Program = strawberry.field(  # type: ignore[valid-type]
+        description="The program enrolled in."
+    )
+    enrolled_at: datetime = strawberry.field(description="When the application was approved.")
     suspension_reasons: list[str] = strawberry.field(
         description="Why monetization is suspended now (a ban, a restriction, the political "
         "flag, an account type or visibility the program does not take); empty when active."
@@ -69,12 +142,22 @@ class Enrolment:
 @strawberry.type(description="An application to a program. The applicant and staff see it.")
 class ProgramApplication(Node):
     model: strawberry.Private[models.ProgramApplication]
-    program: Program  # type: ignore[valid-type]
-    status: ApplicationStatus  # type: ignore[valid-type]
-    premium_content_url: str | None
-    created_at: datetime
-    decided_at: datetime | None
-    rejection_reason: str | None
+    program: Program = strawberry.field(  # type: ignore[valid-type]
+        description="The program applied to."
+    )
+    status: ApplicationStatus = strawberry.field(  # type: ignore[valid-type]
+        description="PENDING, APPROVED or REJECTED."
+    )
+    premium_content_url: str | None = strawberry.field(
+        description="Series only: the link to premium content sold elsewhere, if given."
+    )
+    created_at: datetime = strawberry.field(description="When the application was made.")
+    decided_at: datetime | None = strawberry.field(
+        description="When staff approved or rejected it; null while PENDING."
+    )
+    rejection_reason: str | None = strawberry.field(
+        description="Staff's reason, shown to the applicant; null unless REJECTED."
+    )
 
     @classmethod
     def from_model(cls, model: models.ProgramApplication) -> ProgramApplication:
@@ -89,18 +172,26 @@ class ProgramApplication(Node):
             rejection_reason=model.rejection_reason,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The applicant.")
     async def account(self, info: Info[Context, None]) -> Account:
         found = await info.context.loaders.account.load(self.model.account_id)
         assert found is not None
         return Account.from_model(found)
 
 
-@strawberry.type(description="Whether an account may join a program, criterion by criterion.")
-class ProgramEligibility:
-    program: Program  # type: ignore[valid-type]
-    eligible: bool
-    criteria: list[EligibilityCriterion]
+@strawberry.type(
+    description="Whether an account may join a program, criterion by criterion, and its state "
+    "in the program. One per account and program (a stable ID); the account's owner and staff "
+    "see it. Audience figures and time change it too, not only mutations."
+)
+class ProgramEligibility(Node):
+    program: Program = strawberry.field(  # type: ignore[valid-type]
+        description="The program."
+    )
+    eligible: bool = strawberry.field(description="Every criterion is met.")
+    criteria: list[EligibilityCriterion] = strawberry.field(
+        description="Every criterion of the program, in a fixed order."
+    )
     expected_eligible_date: date | None = strawberry.field(
         description="When every unmet criterion passes by time alone; null if one will not."
     )
@@ -108,8 +199,12 @@ class ProgramEligibility:
         description="Series only: every criterion but followers is met, so an application "
         "with a `premiumContentUrl` (content sold elsewhere) is accepted for review."
     )
-    enrolment: Enrolment | None
-    latest_application: ProgramApplication | None
+    enrolment: Enrolment | None = strawberry.field(
+        description="The enrolment, once an application was approved; null before."
+    )
+    latest_application: ProgramApplication | None = strawberry.field(
+        description="The account's newest application to this program; null if none."
+    )
     reapply_on: date | None = strawberry.field(
         description="After a rejection: the first day a new application is accepted."
     )
@@ -137,6 +232,7 @@ async def load_eligibility(
         cooldown = await programs.reapply_on(session, account.id, program, now=ctx.now, rules=rules)
         unmet = {r.criterion for r in evaluation.unmet}
         return ProgramEligibility(
+            db_id=eligibility_key(account.id, program),
             program=program,
             eligible=evaluation.eligible,
             criteria=[EligibilityCriterion.of(r) for r in evaluation.results],
@@ -153,20 +249,25 @@ async def load_eligibility(
 
 def enrolment_of(account: AccountModel, enrolment: models.Enrolment) -> Enrolment:
     return Enrolment(
+        db_id=enrolment.id,
         program=enrolment.program,
         enrolled_at=enrolment.enrolled_at,
         suspension_reasons=programs.suspension_reasons(account, enrolment.program),
     )
 
 
-@strawberry.type(description="Something that happened to you.")
+@strawberry.type(description="Something that happened to you. Only you see it.")
 class Notification(Node):
     model: strawberry.Private[notification_models.Notification]
-    kind: NotificationKind  # type: ignore[valid-type]
-    title: str
-    body: str
-    created_at: datetime
-    read_at: datetime | None
+    kind: NotificationKind = strawberry.field(  # type: ignore[valid-type]
+        description="What it is about."
+    )
+    title: str = strawberry.field(description="A short headline.")
+    body: str = strawberry.field(description="The full text.")
+    created_at: datetime = strawberry.field(description="When it happened.")
+    read_at: datetime | None = strawberry.field(
+        description="When you marked it read; null while unread."
+    )
 
     @classmethod
     def from_model(cls, model: notification_models.Notification) -> Notification:
@@ -195,9 +296,12 @@ class NotificationConnection(Connection[Notification]):
         return self.unread
 
 
-@strawberry.type(description="Creator Rewards for one UTC day.")
+@strawberry.type(
+    description="Creator Rewards for one UTC day: a value of the `rewards` report, without an "
+    "ID (the day and account that asked for it identify it)."
+)
 class RewardsDay:
-    date: date
+    date: date = strawberry.field(description="The UTC day.")
     qualified_views: int = strawberry.field(
         description="Views that day of original public videos longer than a minute."
     )
@@ -218,3 +322,29 @@ class RewardsDay:
             credited=None if day.credited_cents is None else Money.usd(day.credited_cents),
             suspended=day.suspended,
         )
+
+
+async def _own_account(info: Info[Context, None], account_id: int) -> AccountModel | None:
+    """The account, if the viewer is it or staff (as on `Account.enrolments`)."""
+    viewer = await info.context.viewer()
+    if viewer is None or (viewer.id != account_id and not viewer.is_staff):
+        return None
+    return await info.context.loaders.account.load(account_id)  # type: ignore[no-any-return]
+
+
+async def enrolment_node(info: Info[Context, None], pk: int) -> Node | None:
+    """`node(id:)` for Enrolment: the account's owner and staff."""
+    found = await info.context.read(lambda s: s.get(models.Enrolment, pk))
+    if found is None:
+        return None
+    account = await _own_account(info, found.account_id)
+    return enrolment_of(account, found) if account is not None else None
+
+
+async def eligibility_node(info: Info[Context, None], pk: int) -> Node | None:
+    """`node(id:)` for ProgramEligibility: the account's owner and staff."""
+    key = eligibility_of_key(pk)
+    if key is None:
+        return None
+    account = await _own_account(info, key[0])
+    return await load_eligibility(info, account, key[1]) if account is not None else None

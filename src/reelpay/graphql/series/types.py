@@ -10,15 +10,45 @@ from strawberry.types import Info
 
 from reelpay.graphql.accounts.types import Account
 from reelpay.graphql.context import Context
+from reelpay.graphql.enums import described_enum
 from reelpay.graphql.money import Money
 from reelpay.graphql.relay import Node
 from reelpay.series import access, models
 
-SeriesStatus = strawberry.enum(models.SeriesStatus)
-PurchaseStatus = strawberry.enum(models.PurchaseStatus)
-PaidWith = strawberry.enum(models.PaidWith, description="CARD (a payment token) or COINS.")
-AccessReason = strawberry.enum(
-    access.AccessReason, description="Why an episode's content is given or refused."
+SeriesStatus = described_enum(
+    models.SeriesStatus,
+    "Where a Series is in its life.",
+    {
+        "DRAFT": "Being prepared: only the creator and staff see it; the price may change.",
+        "PUBLISHED": "On sale; its price is fixed.",
+        "ARCHIVED": "No longer sold; buyers keep access.",
+    },
+)
+PurchaseStatus = described_enum(
+    models.PurchaseStatus,
+    "Whether a purchase still gives access.",
+    {
+        "ACTIVE": "The buyer has access.",
+        "REFUNDED": "Staff refunded it: access is revoked and the ledger reversed.",
+    },
+)
+PaidWith = described_enum(
+    models.PaidWith,
+    "CARD (a payment token) or COINS.",
+    {
+        "CARD": "Paid by card through the payment provider, with a payment token.",
+        "COINS": "Paid with coins from the wallet, ceil(cents * 70 / 99) of them.",
+    },
+)
+AccessReason = described_enum(
+    access.AccessReason,
+    "Why an episode's content is given or refused.",
+    {
+        "OWNER": "You made the Series.",
+        "PURCHASED": "You bought the Series.",
+        "NOT_PURCHASED": "You have not bought it (or are not logged in).",
+        "REFUNDED": "Your purchase was refunded, so access was revoked.",
+    },
 )
 
 
@@ -36,24 +66,30 @@ async def viewer_access(info: Info[Context, None], series: models.Series) -> acc
 
 @strawberry.type(description="Whether you may play a Series' episodes, and why.")
 class SeriesAccess:
-    allowed: bool
-    reason: AccessReason  # type: ignore[valid-type]
+    allowed: bool = strawberry.field(description="Whether you may play the episodes.")
+    reason: AccessReason = strawberry.field(  # type: ignore[valid-type]
+        description="Why (OWNER, PURCHASED, NOT_PURCHASED or REFUNDED)."
+    )
 
 
 @strawberry.type(description="An episode's playable content, for the creator and buyers only.")
 class EpisodePlayback:
-    allowed: bool
-    reason: AccessReason  # type: ignore[valid-type]
+    allowed: bool = strawberry.field(description="Whether you may play it.")
+    reason: AccessReason = strawberry.field(  # type: ignore[valid-type]
+        description="Why it is given or refused."
+    )
     url: str | None = strawberry.field(
         description="A signed link to the content (relative to the API's origin); null unless "
         "allowed. It works for you only and expires at `expiresAt`."
     )
-    expires_at: datetime | None
+    expires_at: datetime | None = strawberry.field(
+        description="When `url` stops working; null unless allowed."
+    )
 
 
 @strawberry.type(description="Buyers' ratings (1 to 5).")
 class SeriesRatingSummary:
-    count: int
+    count: int = strawberry.field(description="How many active buyers rated it.")
     average: float | None = strawberry.field(description="Null until someone rated.")
 
 
@@ -61,9 +97,9 @@ class SeriesRatingSummary:
 class SeriesEpisode(Node):
     model: strawberry.Private[models.SeriesEpisode]
     series_model: strawberry.Private[models.Series]
-    position: int
-    title: str
-    duration_seconds: int
+    position: int = strawberry.field(description="1 for the first episode, in order.")
+    title: str = strawberry.field(description="The episode's title (public).")
+    duration_seconds: int = strawberry.field(description="30 to 1200 seconds.")
 
     @classmethod
     def from_model(cls, model: models.SeriesEpisode, series: models.Series) -> SeriesEpisode:
@@ -76,7 +112,7 @@ class SeriesEpisode(Node):
             duration_seconds=model.duration_seconds,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The Series it belongs to.")
     def series(self) -> Series:
         return Series.from_model(self.series_model)
 
@@ -100,13 +136,17 @@ class SeriesEpisode(Node):
 @strawberry.type(description="A paywalled collection of episodes.")
 class Series(Node):
     model: strawberry.Private[models.Series]
-    title: str
-    description: str
-    cover_url: str | None
+    title: str = strawberry.field(description="The title (public).")
+    description: str = strawberry.field(description="The description (public); may be empty.")
+    cover_url: str | None = strawberry.field(description="The cover image's URL, if any.")
     price: Money = strawberry.field(description="Fixed once published.")
-    status: SeriesStatus  # type: ignore[valid-type]
-    created_at: datetime
-    published_at: datetime | None
+    status: SeriesStatus = strawberry.field(  # type: ignore[valid-type]
+        description="DRAFT, PUBLISHED or ARCHIVED."
+    )
+    created_at: datetime = strawberry.field(description="When the draft was started.")
+    published_at: datetime | None = strawberry.field(
+        description="When it was published; null for a draft."
+    )
 
     @classmethod
     def from_model(cls, model: models.Series) -> Series:
@@ -122,7 +162,7 @@ class Series(Node):
             published_at=model.published_at,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Who made it.")
     async def creator(self, info: Info[Context, None]) -> Account:
         return await _account(info, self.model.creator_id)
 
@@ -131,11 +171,11 @@ class Series(Node):
         found = await info.context.loaders.series_episodes.load(self.db_id)
         return [SeriesEpisode.from_model(e, self.model) for e in found]
 
-    @strawberry.field
+    @strawberry.field(description="How many episodes it has (at most 80).")
     async def episode_count(self, info: Info[Context, None]) -> int:
         return len(await info.context.loaders.series_episodes.load(self.db_id))
 
-    @strawberry.field
+    @strawberry.field(description="Buyers' ratings.")
     async def rating(self, info: Info[Context, None]) -> SeriesRatingSummary:
         count, average = await info.context.loaders.series_rating.load(self.db_id)
         return SeriesRatingSummary(count=count, average=average)
@@ -149,15 +189,21 @@ class Series(Node):
 @strawberry.type(description="A Series someone bought. The buyer and staff see it.")
 class SeriesPurchase(Node):
     model: strawberry.Private[models.SeriesPurchase]
-    price: Money
-    paid_with: PaidWith  # type: ignore[valid-type]
-    coins: int | None
-    status: PurchaseStatus  # type: ignore[valid-type]
-    created_at: datetime
+    price: Money = strawberry.field(description="The Series' price when bought.")
+    paid_with: PaidWith = strawberry.field(  # type: ignore[valid-type]
+        description="CARD or COINS."
+    )
+    coins: int | None = strawberry.field(description="Coins paid; null when paid by card.")
+    status: PurchaseStatus = strawberry.field(  # type: ignore[valid-type]
+        description="ACTIVE or REFUNDED."
+    )
+    created_at: datetime = strawberry.field(description="When it was bought.")
     refundable_until: datetime = strawberry.field(
         description="Staff may refund until then; the creator's share is pending until then."
     )
-    refunded_at: datetime | None
+    refunded_at: datetime | None = strawberry.field(
+        description="When staff refunded it; null while ACTIVE."
+    )
 
     @classmethod
     def from_model(cls, model: models.SeriesPurchase) -> SeriesPurchase:
@@ -173,11 +219,11 @@ class SeriesPurchase(Node):
             refunded_at=model.refunded_at,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The Series bought.")
     async def series(self, info: Info[Context, None]) -> Series:
         found = await info.context.loaders.series.load(self.model.series_id)
         return Series.from_model(found)
 
-    @strawberry.field
+    @strawberry.field(description="Who bought it.")
     async def buyer(self, info: Info[Context, None]) -> Account:
         return await _account(info, self.model.buyer_id)
