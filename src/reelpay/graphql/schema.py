@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import datetime
+import decimal
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -11,6 +14,11 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.types.base_scalars import (
+    DateDefinition,
+    DateTimeDefinition,
+    DecimalDefinition,
+)
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, Info
 
@@ -40,20 +48,74 @@ from reelpay.graphql.payouts.types import Payout, PayoutMethod
 from reelpay.graphql.programs.mutations import ProgramMutations, ProgramQueries
 from reelpay.graphql.programs.types import Notification, ProgramApplication
 from reelpay.graphql.relay import Node
+from reelpay.graphql.sandbox import SandboxMutations, SandboxQueries, SandboxTime
 from reelpay.graphql.series.mutations import SeriesMutations, SeriesQueries
 from reelpay.graphql.series.types import Series, SeriesEpisode, SeriesPurchase
 from reelpay.graphql.wallet.mutations import WalletMutations
 from reelpay.settings import Settings
 
+# Codegen maps a scalar to a client type by its `@specifiedBy` URL and description; without
+# them graphql-codegen's client preset types Date, DateTime and Decimal as `unknown`. Only the
+# name, description and URL change here: parsing and serializing stay strawberry's own.
+SCALARS: dict[object, Any] = {
+    datetime.date: dataclasses.replace(
+        DateDefinition,
+        description=(
+            'A calendar date as an RFC 3339 `full-date` string, "2026-12-05", '
+            "sent and returned in that form. Days of activity are UTC days."
+        ),
+        specified_by_url="https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
+    ),
+    datetime.datetime: dataclasses.replace(
+        DateTimeDefinition,
+        description=(
+            "An instant, as an RFC 3339 `date-time` string in UTC: returned as "
+            '"2026-12-05T10:00:00+00:00" (fractional seconds only when non-zero). '
+            'Send it with a zone: "2026-12-05T10:00:00Z" or "+00:00".'
+        ),
+        specified_by_url="https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
+    ),
+    decimal.Decimal: dataclasses.replace(
+        DecimalDefinition,
+        description=(
+            "An exact decimal number as a string, never a float: returned as digits with an "
+            'optional "-" and "." and no exponent ("4.99", "0.50", "1200"). Send a string in '
+            "the same form; a JSON number is accepted but may have lost digits in the client."
+        ),
+        specified_by_url="https://speleotrove.com/decimal/daops.html#refnumsyn",
+    ),
+}
+
 
 @strawberry.type
 class NodeQueries:
     @strawberry.field(description="Any object by its global ID; null if missing or hidden.")
-    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info[Context, None],
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="An opaque global ID as returned in any object's `id` field."
+            ),
+        ],
+    ) -> Node | None:
         return await resolve_node(info, id, "id")
 
     @strawberry.field(description="Several objects by global ID (at most 100), in order.")
-    async def nodes(self, info: Info[Context, None], ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(
+        self,
+        info: Info[Context, None],
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(
+                description=(
+                    "Opaque global IDs, at most 100; the answer has one entry per ID, "
+                    "in the same order, null where an object is missing or hidden."
+                )
+            ),
+        ],
+    ) -> list[Node | None]:
         limit = info.context.settings.limits.max_nodes_ids
         if len(ids) > limit:
             raise DomainError(f"Ask for at most {limit} IDs at once.", field=("ids",))
@@ -70,6 +132,7 @@ Query = merge_types(
         ProgramQueries,
         SeriesQueries,
         PayoutQueries,
+        SandboxQueries,
     ),
 )
 Mutation = merge_types(
@@ -83,9 +146,18 @@ Mutation = merge_types(
         ProgramMutations,
         SeriesMutations,
         PayoutMutations,
+        SandboxMutations,
     ),
 )
 Subscription = merge_types("Subscription", (LiveSubscriptions, PayoutSubscription))
+
+# merge_types takes no description: the root types get theirs here, for the docs pane.
+for _root, _description in (
+    (Query, "What can be read: the viewer, objects by ID, lists and reports."),
+    (Mutation, "What can be changed. Each takes one `input` and returns `userErrors`."),
+    (Subscription, "Live events over WebSocket (graphql-transport-ws) at /graphql."),
+):
+    _root.__strawberry_definition__.description = _description  # type: ignore[attr-defined]
 
 
 class ReelpaySchema(strawberry.Schema):
@@ -117,6 +189,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         OperationScope,
         lambda: PreparedDocument(limits=limits, rules=rules),
     ]
+    if settings.sandbox_clock_enabled:  # after PreparedDocument: only accepted operations
+        extensions.append(SandboxTime)
     built = ReelpaySchema(
         query=Query,
         mutation=Mutation,
@@ -136,6 +210,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             PayoutMethod,
         ],
         extensions=extensions,
+        scalar_overrides=SCALARS,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )
     built.hide_suggestions = settings.is_production

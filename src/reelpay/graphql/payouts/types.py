@@ -93,7 +93,10 @@ class PayoutMethod(Node):
         description="PayPal or a bank account."
     )
     masked: str = strawberry.field(
-        description='e.g. "j•••@example.com" (PayPal) or "DE ••••3000" (bank).'
+        description=(
+            'The destination with most of it hidden: "j•••@example.com" (PayPal) or '
+            '"DE ••••3000" (bank).'
+        )
     )
     last4: str | None = strawberry.field(
         description="A bank account's last 4 characters (of the IBAN or account number)."
