@@ -229,6 +229,11 @@ class Context:
 
                 try:
                     result = await db.run_write(session, attempt)
+                except BaseException:
+                    # The rollback expired the viewer read inside it: the next field of this
+                    # operation authenticates again instead of touching an expired row.
+                    self.forget_viewer()
+                    raise
                 finally:
                     self._loaders = None  # what the loaders cached may have changed
                 await self.services.broker.publish(events.take(session))
