@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from graphql import OperationDefinitionNode, OperationType, parse, print_ast
@@ -84,3 +86,72 @@ async def test_every_tour_operation_runs_without_errors(api, settings, clock, cl
             days = data["viewer"]["wallet"]["earningsByDay"]
             assert len(days) == 30
             assert sum(Decimal(day["total"]["amount"]) for day in days) >= 24 * Decimal("6.99")
+
+
+def sandbox_operations() -> list[str]:
+    """The operations of "Moving time in the sandbox" (blocks fenced as `graphql sandbox`)."""
+    blocks = re.findall(r"```graphql sandbox\n(.*?)```", README.read_text(), re.S)
+    return [
+        print_ast(d)
+        for block in blocks
+        for d in parse(block).definitions
+        if isinstance(d, OperationDefinitionNode)
+    ]
+
+
+def expected_code(operation: str, source: str) -> str | None:
+    """The `# expect: CODE` comment the README puts inside an operation (print_ast drops it)."""
+    for block in re.findall(r"```graphql sandbox\n(.*?)```", source, re.S):
+        for chunk in block.split("\n\n"):
+            found = re.search(r"# expect: (\w+)", chunk)
+            if found and print_ast(parse(chunk)) == operation:
+                return found.group(1)
+    return None
+
+
+@pytest.mark.dated
+async def test_the_sandbox_clock_walkthrough_closes_a_refund_window_and_pays_a_weekly_payout(
+    api, settings, clock, clean_db
+):
+    """As written, on fresh demo data: after 8 days the refund is refused and chef.leo's weekly
+    payout, due 3 days after the demo was loaded, is paid at the moved time."""
+    async with create_sessionmaker(clean_db)() as session:
+        await run_write(session, lambda: seed(session, settings=settings, now=clock.now()))
+    source = README.read_text()
+    operations = sandbox_operations()
+    assert len(operations) == 8
+    series_id = (
+        await api.data('{ account(handle: "chef.leo") { series { edges { node { id } } } } }')
+    )["account"]["series"]["edges"][0]["node"]["id"]
+    ids = {"<a Series id>": series_id}
+    token = None
+    seen: dict[str, Any] = {}
+    for operation in operations:
+        expected = expected_code(operation, source)
+        for placeholder, value in ids.items():
+            operation = operation.replace(placeholder, value)
+        data = await api.data(operation, token=token)
+        if "logIn" in data:
+            token = data["logIn"]["token"]
+        payloads = [v for v in data.values() if isinstance(v, dict) and "userErrors" in v]
+        for payload in payloads:
+            codes = [error["code"] for error in payload["userErrors"]]
+            assert codes == ([expected] if expected else []), (operation, payload)
+        if "purchaseSeries" in data:
+            ids["<mia's purchase id>"] = data["purchaseSeries"]["purchase"]["id"]
+        seen.update(data)
+
+    day = timedelta(days=1)
+    assert seen["advanceSandboxClock"]["sandboxClock"]["offsetSeconds"] == 8 * 86_400
+    moved = datetime.fromisoformat(seen["advanceSandboxClock"]["sandboxClock"]["now"])
+    assert moved == clock.now() + 8 * day
+    refund = seen["refundSeriesPurchase"]
+    assert refund["purchase"] is None
+    assert seen["runPayouts"] == {
+        "scheduled": 1, "paid": 1, "failed": 0, "retrying": 0, "userErrors": []
+    }  # fmt: skip
+    [paid] = [edge["node"] for edge in seen["payouts"]["edges"]]
+    assert paid["creator"] == {"handle": "chef.leo"}
+    assert paid["trigger"] == "SCHEDULED"
+    assert paid["scheduledFor"] == (clock.now() + 3 * day).date().isoformat()
+    assert datetime.fromisoformat(paid["paidAt"]) == moved
