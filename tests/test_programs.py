@@ -756,6 +756,44 @@ async def test_notifications_newest_first_with_unread_count_and_marking_read(api
     assert (await notifications(api, other))["unreadCount"] == 1
 
 
+async def test_marking_read_returns_the_notifications_it_changed_for_normalised_caches(api, clock):
+    star, other = await creator(api), await creator(api, "other")
+    staff = await make_staff(api, api.engine)
+    for program in ("LIVE_GIFTS", "TIPS", "CREATOR_MARKETPLACE"):
+        clock.advance(timedelta(hours=1))
+        await reject(api, staff, await applied(api, star, program), "No.")
+    await reject(api, staff, await applied(api, other, "LIVE_GIFTS"), "No.")
+    newest, middle, oldest = [n["node"]["id"] for n in (await notifications(api, star))["edges"]]
+    theirs = (await notifications(api, other))["edges"][0]["node"]["id"]
+    selection = "markedRead unreadCount notifications { id readAt }"
+    clock.advance(timedelta(hours=1))
+    read_at = "2026-06-15T16:00:00+00:00"
+
+    some = await api.mutate(
+        "markNotificationsRead", {"notificationIds": [oldest, theirs, newest]}, selection,
+        star.token,
+    )  # fmt: skip
+    again = await api.mutate(
+        "markNotificationsRead", {"notificationIds": [oldest]}, selection, star.token
+    )
+    rest = await api.mutate("markNotificationsRead", {}, selection, star.token)
+
+    # Only your own that were unread, newest first, as `notifications` lists them.
+    assert some == {
+        "markedRead": 2,
+        "unreadCount": 1,
+        "notifications": [{"id": newest, "readAt": read_at}, {"id": oldest, "readAt": read_at}],
+        "userErrors": [],
+    }
+    assert again["notifications"] == [] and again["markedRead"] == 0
+    assert rest["notifications"] == [{"id": middle, "readAt": read_at}]
+    listed = {
+        n["node"]["id"]: n["node"]["readAt"] for n in (await notifications(api, star))["edges"]
+    }
+    assert listed == {newest: read_at, middle: read_at, oldest: read_at}
+    assert (await notifications(api, other))["unreadCount"] == 1
+
+
 async def test_only_the_person_notified_sees_a_notification(api):
     star, other = await creator(api), await sign_up(api, "other")
     staff = await make_staff(api, api.engine)

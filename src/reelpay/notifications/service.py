@@ -52,9 +52,9 @@ async def count(session: AsyncSession, account_id: int, *, unread_only: bool = F
 
 async def mark_read(
     session: AsyncSession, account_id: int, ids: Sequence[int] | None, *, now: datetime
-) -> int:
-    """Mark the account's notifications read (all of them when `ids` is None); returns how
-    many changed. IDs of other people's notifications change nothing."""
+) -> list[int]:
+    """Mark the account's notifications read (all of them when `ids` is None); returns the IDs
+    of those that changed. IDs of other people's notifications change nothing."""
     stmt = (
         sa.update(Notification)
         .where(Notification.account_id == account_id, Notification.read_at.is_(None))
@@ -64,4 +64,10 @@ async def mark_read(
     if ids is not None:
         stmt = stmt.where(Notification.id.in_(set(ids)))
     result = await session.execute(stmt.returning(Notification.id))
-    return len(result.all())
+    return [found for (found,) in result.all()]
+
+
+async def newest(session: AsyncSession, ids: Sequence[int], limit: int) -> list[Notification]:
+    """At most `limit` of these notifications, newest first (as `page` lists them)."""
+    stmt = sa.select(Notification).where(Notification.id.in_(set(ids)))
+    return list(await session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)))

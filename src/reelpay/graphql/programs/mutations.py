@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from reelpay.accounts import service as accounts
@@ -18,6 +19,7 @@ from reelpay.graphql.payouts.arguments import AFTER, BEFORE, FIRST, LAST
 from reelpay.graphql.programs.types import (
     ApplicationStatus,
     Enrolment,
+    Notification,
     ProgramApplication,
     ProgramEligibility,
     load_eligibility,
@@ -111,6 +113,13 @@ class MarkNotificationsReadPayload:
     )
     unread_count: int | None = strawberry.field(
         default=None, description="How many of your notifications are still unread."
+    )
+    notifications: list[Notification] | None = strawberry.field(
+        default=None,
+        description="The notifications this call marked read (those of yours that were unread), "
+        "newest first, at most 100: a normalised cache updates their `readAt` from here. When "
+        "more than 100 were marked (every notification, without `notificationIds`), refetch "
+        "`viewer.notifications` for the rest. Null on userErrors.",
     )
     user_errors: list[UserError] = strawberry.field(
         default_factory=list, description="Why nothing changed; empty on success."
@@ -314,8 +323,17 @@ class ProgramMutations:
             marked = await ctx.write(
                 lambda s, owner: notifications.mark_read(s, logged_in(owner).id, ids, now=ctx.now)
             )
-            unread = await ctx.read(lambda s: notifications.count(s, viewer.id, unread_only=True))
-            return MarkNotificationsReadPayload(marked_read=marked, unread_count=unread)
+
+            async def after(session: AsyncSession) -> tuple[int, list[Any]]:
+                unread = await notifications.count(session, viewer.id, unread_only=True)
+                return unread, await notifications.newest(session, marked, limit)
+
+            unread, changed = await ctx.read(after)
+            return MarkNotificationsReadPayload(
+                marked_read=len(marked),
+                unread_count=unread,
+                notifications=[Notification.from_model(n) for n in changed],
+            )
 
         return await as_user_errors(MarkNotificationsReadPayload, work)
 
