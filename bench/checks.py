@@ -79,10 +79,12 @@ def check_series(reelpay: str, raw: str, manifest: dict[str, Any], _: str, secre
     started = datetime.now(UTC)
     answers = both(reelpay, raw, "series", body, (token, token))
     finished = datetime.now(UTC)
-    same("series", *(links_checked(a, secret, started, finished) for a in answers))
+    same("series", *(links_checked(a, secret, token, started, finished) for a in answers))
 
 
-def links_checked(answer: bytes, secret: str, started: datetime, finished: datetime) -> bytes:
+def links_checked(
+    answer: bytes, secret: str, token: str, started: datetime, finished: datetime
+) -> bytes:
     """The answer with each verified playback link's instant-dependent parts as placeholders."""
     data = json.loads(answer)
     episodes = data["data"]["node"]["episodes"]
@@ -94,7 +96,7 @@ def links_checked(answer: bytes, secret: str, started: datetime, finished: datet
         query = {k: v[0] for k, v in parse_qs(link.query).items()}
         key = link.path.removeprefix(access.MEDIA_PREFIX)
         problem = access.check_link(
-            secret, key, query.get("viewer"), query.get("expires"), query.get("sig"), now=started
+            secret, key, token, query.get("expires"), query.get("sig"), now=started
         )
         expires_at = datetime.fromisoformat(playback["expiresAt"])
         window = (

@@ -322,7 +322,7 @@ async def series_page(
                     "durationSeconds": e.duration_seconds,
                     "playback": {
                         **access,
-                        **playback(settings.secret_key, e.media_key, me.id, now, ttl),
+                        **playback(settings.secret_key, e.media_key, bearer(request), now, ttl),
                     }
                     if access["allowed"]
                     else {**access, "url": None, "expiresAt": None},
@@ -344,13 +344,14 @@ def watch(viewer_id: int, creator_id: int, status: PurchaseStatus | None) -> dic
     return {"allowed": False, "reason": "NOT_PURCHASED"}
 
 
-def playback(secret: str, key: str, viewer_id: int, now: datetime, ttl: int) -> dict[str, Any]:
-    """A signed link, as `series.access.playback_url` makes it."""
+def playback(secret: str, key: str, token: str, now: datetime, ttl: int) -> dict[str, Any]:
+    """A link bound to the session of bearer `token`, as `series.access.playback_url` makes it."""
     expires_at = now + timedelta(seconds=ttl)
     expires = int(expires_at.timestamp())
-    message = f"{key}\n{viewer_id}\n{expires}".encode()
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    message = f"playback\n{key}\n{token_hash}\n{expires}".encode()
     sig = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-    query = urlencode({"viewer": viewer_id, "expires": expires, "sig": sig})
+    query = urlencode({"expires": expires, "sig": sig})
     return {"url": f"/media/{key}?{query}", "expiresAt": expires_at.isoformat()}
 
 

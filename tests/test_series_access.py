@@ -6,8 +6,9 @@ public when its creator's content is visible to you, or you bought it; drafts on
 and staff. Episode.playback gives a signed /media link only to the creator (OWNER) and buyers with
 an active purchase (PURCHASED); everyone else gets allowed false, url null and NOT_PURCHASED (or
 REFUNDED after a staff refund). Staff see metadata, never content. Someone else's Series or
-episode is NOT_FOUND to every editing mutation. Links are HMAC-SHA256 over key, viewer and expiry,
-valid for 300 s, refused (403) when tampered, malformed or at/after expiry.
+episode is NOT_FOUND to every editing mutation. Links are HMAC-SHA256 over key, login session
+(its token's hash) and expiry, valid for 300 s with that session's bearer token, refused (403)
+when tampered, malformed or at/after expiry (tests/test_playback_protection.py: the rest).
 """
 
 from __future__ import annotations
@@ -236,11 +237,15 @@ async def check_playback(
     url = urlsplit(playback["url"])
     assert url.path == f"/media/{key}"
     query = parse_qs(url.query)
-    assert query["viewer"] == [str(viewer.pk)] and query["expires"] == [str(EXPIRES)]
+    assert sorted(query) == ["expires", "sig"] and query["expires"] == [str(EXPIRES)]
     assert len(query["sig"][0]) == 64 and set(query["sig"][0]) <= set("0123456789abcdef")
     assert playback["expiresAt"] == EXPIRES_AT
-    response = await api.client.get(playback["url"])
+    response = await api.client.get(playback["url"], headers=bearer(viewer.token))
     assert (response.status_code, response.content) == (200, f"episode {key}".encode())
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def errors(body: dict[str, Any], name: str) -> list[tuple[str, list[str] | None]]:
@@ -714,27 +719,31 @@ async def test_private_creators_series_is_for_buyers_and_approved_followers(api:
 # --- signed links: the pure policy ----------------------------------------------------------
 
 SECRET = "test-secret"
+TOKEN, OTHER_TOKEN = "rps_session-one", "rps_session-two"
 
 
-def sign(key: str = "abc123", viewer: int = 42, secret: str = SECRET) -> dict[str, str]:
-    url, expires_at = access.playback_url(secret, key, viewer, now=START, ttl_seconds=300)
+def sign(key: str = "abc123", token: str = TOKEN, secret: str = SECRET) -> dict[str, str]:
+    url, expires_at = access.playback_url(secret, key, token, now=START, ttl_seconds=300)
     assert expires_at == START + timedelta(seconds=300)
     assert url.startswith(f"/media/{key}?")
     query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     return {"key": key, **query}
 
 
-def check(link: dict[str, Any], now: datetime = START, secret: str = SECRET) -> Any:
+def check(
+    link: dict[str, Any], now: datetime = START, secret: str = SECRET, token: str = TOKEN
+) -> Any:
     return access.check_link(
-        secret, link["key"], link.get("viewer"), link.get("expires"), link.get("sig"), now=now
+        secret, link["key"], token, link.get("expires"), link.get("sig"), now=now
     )
 
 
-def test_a_signed_link_names_its_viewer_and_expiry() -> None:
+def test_a_signed_link_names_its_expiry_and_no_session() -> None:
     link = sign()
-    assert (link["viewer"], link["expires"]) == ("42", str(EXPIRES))
+    assert sorted(link) == ["expires", "key", "sig"] and link["expires"] == str(EXPIRES)
     assert check(link) is None
-    assert sign(viewer=43)["sig"] != link["sig"]  # per viewer
+    assert sign(token=OTHER_TOKEN)["sig"] != link["sig"]  # per session
+    assert check(link, token=OTHER_TOKEN) == access.LinkProblem.TAMPERED
     assert sign(key="abc124")["sig"] != link["sig"]  # per episode
 
 
@@ -746,7 +755,6 @@ def _flip(text: str) -> str:
 TAMPERED = [
     ("key changed", {"key": "abc124"}, "TAMPERED"),
     ("key upper-cased", {"key": "ABC123"}, "TAMPERED"),
-    ("viewer changed", {"viewer": "43"}, "TAMPERED"),
     ("expires later", {"expires": str(EXPIRES + 3600)}, "TAMPERED"),
     ("expires earlier", {"expires": str(EXPIRES - 1)}, "TAMPERED"),
     ("sig last char", {"sig": "flip"}, "TAMPERED"),
@@ -755,11 +763,8 @@ TAMPERED = [
     ("sig extra chars", {"sig": "extra"}, "MALFORMED"),
     ("sig upper-cased", {"sig": "upper"}, "MALFORMED"),
     ("sig empty", {"sig": ""}, "MALFORMED"),
-    ("viewer missing", {"viewer": None}, "MALFORMED"),
     ("expires missing", {"expires": None}, "MALFORMED"),
     ("sig missing", {"sig": None}, "MALFORMED"),
-    ("viewer not a number", {"viewer": "4x"}, "MALFORMED"),
-    ("viewer negative", {"viewer": "-42"}, "MALFORMED"),
     ("expires not a number", {"expires": "soon"}, "MALFORMED"),
     ("expires a decimal", {"expires": f"{EXPIRES}.0"}, "MALFORMED"),
 ]
@@ -798,13 +803,14 @@ def test_a_link_signed_with_another_secret_is_refused() -> None:
     assert check(sign(), secret="another-secret") == access.LinkProblem.TAMPERED
 
 
-@pytest.mark.parametrize("field", ["viewer", "expires"])
-def test_a_superscript_digit_is_malformed_not_a_crash(field: str) -> None:
-    assert check(tamper(sign(), {field: "²"})) == access.LinkProblem.MALFORMED
+def test_a_superscript_digit_is_malformed_not_a_crash() -> None:
+    assert check(tamper(sign(), {"expires": "²"})) == access.LinkProblem.MALFORMED
 
 
 @pytest.mark.parametrize(
-    "changes", [{"viewer": "042"}, {"viewer": "\uff14\uff12"}, {"expires": f"0{EXPIRES}"}], ids=str
+    "changes",
+    [{"expires": f"0{EXPIRES}"}, {"expires": f"+{EXPIRES}"}, {"expires": f" {EXPIRES}"}],
+    ids=str,
 )
 def test_non_canonical_numbers_are_refused(changes: dict[str, str]) -> None:
     assert check(tamper(sign(), changes)) is not None
@@ -849,8 +855,9 @@ def media_url(link: dict[str, str | None]) -> str:
     return f"/media/{link['key']}?{urlencode(query)}"
 
 
-async def get(world: World, url: str) -> tuple[int, Any]:
-    response = await world.api.client.get(url)
+async def get(world: World, url: str, who: str = "buyer") -> tuple[int, Any]:
+    """GET `url` with `who`'s bearer token (the buyer's unless said)."""
+    response = await world.api.client.get(url, headers=bearer(world.token(who)))
     if response.status_code == 200:
         return 200, response.content.decode()
     return response.status_code, response.json()
@@ -869,32 +876,25 @@ async def test_media_refuses_tampered_links(
     assert await get(world, media_url(tamper(link, changes))) == (403, {"error": problem})
 
 
-async def test_media_links_are_per_viewer(world: World) -> None:
-    """The buyer's and the creator's links carry their own ids; swapping ids breaks them."""
-    buyer, creator = world.users["buyer"], world.users["creator"]
+async def test_media_links_are_per_session(world: World) -> None:
+    """The buyer's and the creator's links for the same episode differ only in their
+    signatures; each plays with its own token only."""
     mine, theirs = (
         parts((await playback_urls(world, "buyer"))[0]),
         parts((await playback_urls(world, "creator"))[0]),
     )
-    assert (mine["key"], mine["viewer"], theirs["viewer"]) == (
-        theirs["key"],
-        str(buyer.pk),
-        str(creator.pk),
-    )
+    assert (mine["key"], mine["expires"]) == (theirs["key"], theirs["expires"])
     assert mine["sig"] != theirs["sig"]
-    for link in (mine, theirs):
-        assert (await get(world, media_url(link)))[0] == 200
-    for viewer in (creator.pk, world.users["stranger"].pk):
-        assert await get(world, media_url({**mine, "viewer": str(viewer)})) == (
-            403,
-            {"error": "TAMPERED"},
-        )
+    assert (await get(world, media_url(mine), "buyer"))[0] == 200
+    assert (await get(world, media_url(theirs), "creator"))[0] == 200
+    assert await get(world, media_url(mine), "creator") == (403, {"error": "TAMPERED"})
+    assert await get(world, media_url(theirs), "buyer") == (403, {"error": "TAMPERED"})
 
 
 async def test_media_link_signed_with_another_secret(world: World) -> None:
     key = parts((await playback_urls(world, "buyer"))[0])["key"]
     url, _ = access.playback_url(
-        "not-the-secret", key, world.users["buyer"].pk, now=START, ttl_seconds=300
+        "not-the-secret", key, world.users["buyer"].token, now=START, ttl_seconds=300
     )
     assert await get(world, url) == (403, {"error": "TAMPERED"})
 
@@ -918,7 +918,6 @@ async def test_media_links_expire(world: World, clock: Any, after: timedelta, st
         assert body == {"error": "EXPIRED"}
 
 
-@pytest.mark.parametrize("field", ["viewer", "expires"])
-async def test_media_refuses_a_superscript_digit(world: World, field: str) -> None:
+async def test_media_refuses_a_superscript_digit(world: World) -> None:
     link = parts((await playback_urls(world, "buyer"))[0])
-    assert await get(world, media_url({**link, field: "²"})) == (403, {"error": "MALFORMED"})
+    assert await get(world, media_url({**link, "expires": "²"})) == (403, {"error": "MALFORMED"})

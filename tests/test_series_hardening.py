@@ -70,7 +70,9 @@ async def test_text_with_a_nul_character_is_refused_before_anything_runs(api, cl
 
 @pytest.mark.parametrize("sig", ["%C3%A9", "z" * 64, "A" * 64])
 async def test_media_answers_malformed_for_a_signature_that_is_not_hex(api, sig):
-    response = await api.client.get(f"/media/abc?viewer=1&expires=9999999999&sig={sig}")
+    response = await api.client.get(
+        f"/media/abc?expires=9999999999&sig={sig}", headers={"Authorization": "Bearer rps_any"}
+    )
     assert (response.status_code, response.json()) == (403, {"error": "MALFORMED"})
 
 

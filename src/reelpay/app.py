@@ -26,12 +26,12 @@ from reelpay.events.broker import create_broker
 from reelpay.graphql.context import AppServices
 from reelpay.graphql.errors import RETRY_AFTER_SECONDS, brief
 from reelpay.graphql.schema import build_schema
-from reelpay.graphql.view import ReelpayGraphQL
+from reelpay.graphql.view import ReelpayGraphQL, bearer
 from reelpay.origins import development_origins
 from reelpay.payments.sandbox import create_provider
 from reelpay.payouts.sandbox import create_payout_provider
 from reelpay.playground import assets as playground_assets
-from reelpay.series import access
+from reelpay.series import access, playback
 from reelpay.settings import Settings
 from reelpay.throttle import RequestThrottle, Throttle
 
@@ -40,6 +40,15 @@ log = logging.getLogger("reelpay")
 # /readyz answers within this, whatever the database does (a load balancer's probe gives up
 # after a few seconds, and a hung database must not tie up its requests).
 READINESS_TIMEOUT_SECONDS = 1.0
+# Every /media answer: paid content (and whether someone may play it) is never cached.
+NO_STORE = {"Cache-Control": "private, no-store"}
+
+
+def refused(status: int, error: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A /media refusal: `{"error": CODE}`, never cached."""
+    return JSONResponse(
+        {"error": error}, status_code=status, headers={**NO_STORE, **(headers or {})}
+    )
 
 
 class DatabaseProbe:
@@ -134,23 +143,35 @@ def create_app(
     )
 
     async def media(request: Request) -> Response:
-        """Episode content behind a signed, expiring link (see `series.access`)."""
-        key = request.path_params["media_key"]
+        """Episode content behind a playback link, for the session it was issued to (its
+        `Authorization: Bearer` token), while that session may play it (see `series.playback`)."""
+        key, now = request.path_params["media_key"], services.clock.now()
+        token, malformed = bearer(request.headers.get("authorization"))
+        if token is None or malformed:
+            return refused(401, playback.UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"})
         problem = access.check_link(
             settings.secret_key,
             key,
-            request.query_params.get("viewer"),
+            token,
             request.query_params.get("expires"),
             request.query_params.get("sig"),
-            now=services.clock.now(),
+            now=now,
         )
         if problem is not None:
-            return JSONResponse({"error": problem.value}, status_code=403)
+            return refused(403, problem.value)
+        try:
+            async with services.sessionmaker() as session:
+                answer = await playback.episode_access(session, token=token, media_key=key, now=now)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+            return refused(503, "SERVICE_UNAVAILABLE", retry)
+        if answer.error is not None:
+            return refused(answer.status, answer.error)
         # The media store is out of scope here: we answer with what a CDN would serve.
         return Response(
-            f"episode {key}".encode(),
-            media_type="application/octet-stream",
-            headers={"Cache-Control": "private, no-store"},
+            f"episode {key}".encode(), media_type="application/octet-stream", headers=NO_STORE
         )
 
     async def healthz(_: Request) -> JSONResponse:

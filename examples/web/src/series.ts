@@ -119,8 +119,12 @@ async function playEpisode(client: Client, episodeId: string): Promise<void> {
     say("series-status", `Cannot play "${node.title}": ${node.playback.reason}`, true);
     return;
   }
-  // The media store is a stand-in: fetching the signed link proves it works for this viewer.
-  const media = await fetch(apiLink(node.playback.url));
+  // The link is signed for this login session: it plays only with the same bearer token as
+  // the query that asked for it, so send the headers that query was sent with. (The media
+  // store is a stand-in: fetching the link proves it works for this viewer.)
+  const options = result.operation.context.fetchOptions;
+  const { headers } = (typeof options === "function" ? options() : options) ?? {};
+  const media = await fetch(apiLink(node.playback.url), { headers });
   if (!media.ok) {
     say("series-status", `The link was refused (${media.status})`, true);
     return;

@@ -48,6 +48,7 @@ AccessReason = described_enum(
         "PURCHASED": "You bought the Series.",
         "NOT_PURCHASED": "You have not bought it (or are not logged in).",
         "REFUNDED": "Your purchase was refunded, so access was revoked.",
+        "BANNED": "You bought it, but your account is BANNED: it plays no paid content.",
     },
 )
 
@@ -61,7 +62,7 @@ async def _account(info: Info[Context, None], account_id: int) -> Account:
 async def viewer_access(info: Info[Context, None], series: models.Series) -> access.Decision:
     viewer = await info.context.viewer()
     status = await info.context.loaders.viewer_series_purchase.load(series.id)
-    return access.can_watch(viewer.id if viewer else None, series.creator_id, status)
+    return access.can_play(viewer, series, status)
 
 
 @strawberry.type(description="Whether you may play a Series' episodes, and why.")
@@ -79,11 +80,17 @@ class EpisodePlayback:
         description="Why it is given or refused."
     )
     url: str | None = strawberry.field(
-        description="A signed link to the content (relative to the API's origin); null unless "
-        "allowed. It works for you only and expires at `expiresAt`."
+        description="A link to the content, relative to the API's origin; null unless allowed. "
+        "GET it with `Authorization: Bearer <token>`, the token this request was sent with: it "
+        "is signed for that login session and answers 401 without a token and 403 with any "
+        "other. It stops "
+        "working at `expiresAt`, when that session is logged out or expires, and as soon as "
+        "you may no longer play the episode (a refund, a BANNED standing, the episode "
+        "removed): access is checked again each time it is fetched. It carries no account id."
     )
     expires_at: datetime | None = strawberry.field(
-        description="When `url` stops working; null unless allowed."
+        description="When `url` stops working at the latest (it may stop earlier, see `url`); "
+        "null unless allowed."
     )
 
 
@@ -119,14 +126,16 @@ class SeriesEpisode(Node):
     @strawberry.field(description="The content, if you may play it; otherwise why not.")
     async def playback(self, info: Info[Context, None]) -> EpisodePlayback:
         decision = await viewer_access(info, self.series_model)
-        viewer = await info.context.viewer()
-        if not decision.allowed or viewer is None:
-            return EpisodePlayback(allowed=False, reason=decision.reason, url=None, expires_at=None)
         ctx = info.context
+        if not decision.allowed or ctx.token is None:
+            # (No token but a viewer: the mutation that logged in; the next request has one.)
+            return EpisodePlayback(
+                allowed=decision.allowed, reason=decision.reason, url=None, expires_at=None
+            )
         url, expires_at = access.playback_url(
             ctx.settings.secret_key,
             self.model.media_key,
-            viewer.id,
+            ctx.token,
             now=ctx.now,
             ttl_seconds=ctx.settings.rules.playback_url_ttl_seconds,
         )
