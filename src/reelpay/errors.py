@@ -102,6 +102,8 @@ class Problem:
     message: str
     field: tuple[str, ...] | None = None
     retry_after_seconds: int | None = None
+    # With CRITERION_NOT_MET: the criterion not met (a `programs.eligibility.Criterion`).
+    criterion: str | None = None
 
 
 class DomainError(Exception):

@@ -49,7 +49,7 @@ class Page(Generic[T]):
     has_previous_page: bool
 
 
-def _bounded(
+def bounded(
     stmt: sa.Select[Any],
     key_cols: Sequence[InstrumentedAttribute[Any]],
     request: PageRequest,
@@ -71,9 +71,10 @@ def _bounded(
     return stmt, order
 
 
-def _page(
+def page_of(
     rows: list[Any], key_cols: Sequence[InstrumentedAttribute[Any]], request: PageRequest
 ) -> Page[Any]:
+    """The page of `rows`, read in `bounded`'s order, one more than the page size."""
     more = len(rows) > request.size
     rows = rows[: request.size]
     if request.backwards:
@@ -93,9 +94,9 @@ async def paginate(
     descending: bool,
 ) -> Page[Any]:
     """One page of the entities `stmt` selects, ordered by `key_cols`."""
-    stmt, order = _bounded(stmt, key_cols, request, descending)
+    stmt, order = bounded(stmt, key_cols, request, descending)
     rows = list(await session.scalars(stmt.order_by(*order).limit(request.size + 1)))
-    return _page(rows, key_cols, request)
+    return page_of(rows, key_cols, request)
 
 
 async def paginate_groups(
@@ -122,7 +123,7 @@ async def paginate_groups(
             session, stmt.where(group_col == group), key_cols, request, descending=descending
         )
         return {group: page}
-    stmt, order = _bounded(stmt.where(group_col.in_(set(group_ids))), key_cols, request, descending)
+    stmt, order = bounded(stmt.where(group_col.in_(set(group_ids))), key_cols, request, descending)
     rank = sa.func.row_number().over(partition_by=group_col, order_by=order).label("_rank")
     ranked = stmt.add_columns(rank).subquery()
     row_entity = aliased(entity, ranked)
@@ -134,4 +135,4 @@ async def paginate_groups(
     rows_by_group: dict[Any, list[Any]] = {group: [] for group in group_ids}
     for row in result.scalars():
         rows_by_group[getattr(row, group_col.key)].append(row)
-    return {group: _page(rows, key_cols, request) for group, rows in rows_by_group.items()}
+    return {group: page_of(rows, key_cols, request) for group, rows in rows_by_group.items()}

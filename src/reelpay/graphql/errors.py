@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -14,6 +14,11 @@ from reelpay import db
 from reelpay.errors import DomainError, ErrorCode, PermissionDenied, Problem, Unauthenticated
 from reelpay.events.broker import EventsLost
 from reelpay.graphql.enums import described_enum
+from reelpay.programs import eligibility
+
+if TYPE_CHECKING:
+    # The GraphQL enum of the same name is this class, wrapped (graphql/programs/types.py).
+    from reelpay.programs.eligibility import Criterion
 
 log = logging.getLogger("reelpay.graphql")
 
@@ -178,6 +183,14 @@ class UserError:
         default=None,
         description="With TOO_MANY_ATTEMPTS: how many seconds to wait before trying again.",
     )
+    criterion: Annotated[Criterion, strawberry.lazy("reelpay.graphql.programs.types")] | None = (
+        strawberry.field(
+            default=None,
+            description="With CRITERION_NOT_MET (always there): the program criterion not met, the "
+            "same as an `EligibilityCriterion.criterion` of the program's `eligibility`; null with "
+            "every other code.",
+        )
+    )
 
     @classmethod
     def of(cls, problem: Problem) -> UserError:
@@ -186,6 +199,7 @@ class UserError:
             message=problem.message,
             field=list(problem.field) if problem.field else None,
             retry_after_seconds=problem.retry_after_seconds,
+            criterion=eligibility.Criterion(problem.criterion) if problem.criterion else None,
         )
 
 
@@ -232,6 +246,8 @@ def shape(error: GraphQLError) -> GraphQLError:
         extra: dict[str, Any] = {"reason": problem.code.value}
         if problem.field:
             extra["field"] = list(problem.field)
+        if problem.criterion:
+            extra["criterion"] = problem.criterion
         return _with(error, problem.message, BAD_USER_INPUT, extra)
     if db.is_unavailable(original):
         # Not a bug: one line in the log, no traceback (there would be one per failing field).

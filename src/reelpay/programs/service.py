@@ -250,7 +250,12 @@ async def apply(
         unmet = tuple(r for r in unmet if r.criterion is not Criterion.FOLLOWERS)
     if unmet:
         raise DomainError.of(
-            [Problem(ErrorCode.CRITERION_NOT_MET, r.message, PROGRAM_FIELD) for r in unmet]
+            [
+                Problem(
+                    ErrorCode.CRITERION_NOT_MET, r.message, PROGRAM_FIELD, criterion=r.criterion
+                )
+                for r in unmet
+            ]
         )
     application = ProgramApplication(
         account_id=account.id,

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelpay.accounts.models import Account
 from reelpay.errors import DomainError, ErrorCode
-from reelpay.pagination import Page, PageRequest, paginate
+from reelpay.pagination import Key, Page, PageRequest, bounded, page_of
 from reelpay.settings import Settings
 from reelpay.wallet import earnings, idempotency, ledger
 from reelpay.wallet.models import (
@@ -61,6 +62,25 @@ async def balances(session: AsyncSession, owner_ids: Sequence[int]) -> dict[int,
     }
 
 
+class Balance(StrEnum):
+    """Which of a user's balances a history row moved (one per user ledger account kind)."""
+
+    COINS = "COINS"
+    DIAMONDS = "DIAMONDS"
+    EARNINGS_AVAILABLE = "EARNINGS_AVAILABLE"
+    EARNINGS_PENDING = "EARNINGS_PENDING"
+    IN_PAYOUT = "IN_PAYOUT"
+
+
+BALANCE_OF: dict[LedgerAccountKind, Balance] = {
+    LedgerAccountKind.COINS: Balance.COINS,
+    LedgerAccountKind.DIAMONDS: Balance.DIAMONDS,
+    LedgerAccountKind.EARNINGS: Balance.EARNINGS_AVAILABLE,
+    LedgerAccountKind.EARNINGS_PENDING: Balance.EARNINGS_PENDING,
+    LedgerAccountKind.PAYOUTS_HELD: Balance.IN_PAYOUT,
+}
+
+
 @dataclass(frozen=True)
 class Entry:
     """One line of a wallet's history: a posting on one of the user's ledger accounts."""
@@ -74,44 +94,68 @@ class Entry:
     memo: str
     created_at: datetime
 
+    @property
+    def balance(self) -> Balance:
+        return BALANCE_OF[self.account_kind]
 
-async def history(session: AsyncSession, owner_id: int, request: PageRequest) -> Page[Any]:
-    """The user's postings, newest first."""
-    stmt = (
-        sa.select(LedgerPosting)
-        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.ledger_account_id)
-        .where(LedgerAccount.owner_id == owner_id)
-    )
-    page = await paginate(session, stmt, [LedgerPosting.id], request, descending=True)
-    if not page.items:
-        return page
-    details = await session.execute(
+
+# The history's order, newest first: the transaction's time, then the posting. Posting ids
+# alone are not time order (two jobs started in one order may commit in the other), and time
+# alone is not total (one transaction's postings, or two at the same instant, tie).
+HISTORY_ORDER = (LedgerTransaction.created_at, LedgerPosting.id)
+
+
+def _history_rows(owner_id: int) -> sa.Select[Any]:
+    rows = (
         sa.select(
             LedgerPosting.id,
-            LedgerTransaction.kind,
-            LedgerAccount.kind,
+            LedgerPosting.transaction_id,
+            LedgerTransaction.kind.label("transaction_kind"),
+            LedgerAccount.kind.label("account_kind"),
+            LedgerPosting.amount,
+            LedgerPosting.balance_after,
             LedgerTransaction.memo,
             LedgerTransaction.created_at,
         )
-        .join(LedgerTransaction, LedgerTransaction.id == LedgerPosting.transaction_id)
         .join(LedgerAccount, LedgerAccount.id == LedgerPosting.ledger_account_id)
-        .where(LedgerPosting.id.in_([p.id for p in page.items]))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerPosting.transaction_id)
+        .where(LedgerAccount.owner_id == owner_id)
     )
-    by_id = {row[0]: row[1:] for row in details.all()}
+    return cast("sa.Select[Any]", rows)  # pagination takes any select
+
+
+async def history(session: AsyncSession, owner_id: int, request: PageRequest) -> Page[Entry]:
+    """The user's postings, newest first: keyed by (transaction time, posting id)."""
+    stmt, order = bounded(_history_rows(owner_id), HISTORY_ORDER, request, descending=True)
+    rows = list(await session.execute(stmt.order_by(*order).limit(request.size + 1)))
+    page = page_of(rows, HISTORY_ORDER, request)
     entries = [
         Entry(
-            id=p.id,
-            transaction_id=p.transaction_id,
-            kind=by_id[p.id][0],
-            account_kind=by_id[p.id][1],
-            amount=p.amount,
-            balance_after=int(p.balance_after or 0),
-            memo=by_id[p.id][2],
-            created_at=by_id[p.id][3],
+            id=row.id,
+            transaction_id=row.transaction_id,
+            kind=row.transaction_kind,
+            account_kind=row.account_kind,
+            amount=row.amount,
+            balance_after=int(row.balance_after or 0),
+            memo=row.memo,
+            created_at=row.created_at,
         )
-        for p in page.items
+        for row in page.items
     ]
     return Page(entries, page.keys, page.has_next_page, page.has_previous_page)
+
+
+async def history_key(session: AsyncSession, owner_id: int, posting_id: int) -> Key | None:
+    """The history key of one of the user's postings (to read cursors given out before the
+    history was keyed by time); None if the posting is not theirs."""
+    found = await session.execute(
+        sa.select(LedgerTransaction.created_at, LedgerPosting.id)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerPosting.transaction_id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.ledger_account_id)
+        .where(LedgerPosting.id == posting_id, LedgerAccount.owner_id == owner_id)
+    )
+    row = found.first()
+    return None if row is None else (row.created_at, row.id)
 
 
 async def history_count(session: AsyncSession, owner_id: int) -> int:

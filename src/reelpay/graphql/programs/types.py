@@ -70,6 +70,9 @@ NotificationKind = described_enum(
     },
 )
 
+# The name of `ApplyToProgramInput.premiumContentUrl` on the wire.
+PREMIUM_CONTENT_URL_INPUT = "premiumContentUrl"
+
 # A ProgramEligibility's ID packs the account and the program into one key.
 _PROGRAMS = list(models.Program)
 _PROGRAM_SLOTS = 8
@@ -209,7 +212,11 @@ class ProgramEligibility(Node):
         description="After a rejection: the first day a new application is accepted."
     )
 
-    @strawberry.field(description="Whether `applyToProgram` would accept an application now.")
+    @strawberry.field(
+        description="The account qualifies and nothing stands in the way (an enrolment, a "
+        "pending application, a rejection's wait): `applyToProgram` accepts an application "
+        "that carries every input in `requiredInputs`."
+    )
     def can_apply(self) -> bool:
         pending = (
             self.latest_application is not None
@@ -217,6 +224,18 @@ class ProgramEligibility(Node):
         )
         open_to = self.eligible or self.series_premium_link_allowed
         return open_to and self.enrolment is None and not pending and self.reapply_on is None
+
+    @strawberry.field(
+        description="The `applyToProgram` input fields, by name, that an application must "
+        "carry besides `program` to be accepted: `premiumContentUrl` when the account "
+        "qualifies for Series only through a premium content link (`seriesPremiumLinkAllowed` "
+        "and not `eligible`); empty otherwise. Applying without one is refused with the unmet "
+        "criterion's CRITERION_NOT_MET."
+    )
+    def required_inputs(self) -> list[str]:
+        if self.series_premium_link_allowed and not self.eligible:
+            return [PREMIUM_CONTENT_URL_INPUT]
+        return []
 
 
 async def load_eligibility(

@@ -13,7 +13,14 @@ from reelpay.graphql.context import Context
 from reelpay.graphql.enums import described_enum
 from reelpay.graphql.money import Money
 from reelpay.graphql.ranges import FromDay, ToDay
-from reelpay.graphql.relay import Connection, Node, paged
+from reelpay.graphql.relay import (
+    Connection,
+    InvalidCursor,
+    Node,
+    decode_cursor,
+    encode_cursor,
+    paged,
+)
 from reelpay.wallet import earnings, models
 from reelpay.wallet import service as wallet
 
@@ -69,7 +76,25 @@ Before = Annotated[
     str | None, strawberry.argument(description="End before this cursor (from a page's edge).")
 ]
 
-HISTORY_KEY = (int,)
+WalletBalance = described_enum(
+    wallet.Balance,
+    "Which of your balances a history row moved: one transaction may move several (a payout "
+    "hold takes from EARNINGS_AVAILABLE and puts into IN_PAYOUT), one row each.",
+    {
+        "COINS": "Your coins (`Wallet.coins`).",
+        "DIAMONDS": "Your diamonds (`Wallet.diamonds`).",
+        "EARNINGS_AVAILABLE": "Your USD earnings available to pay out (`Wallet.earnings`).",
+        "EARNINGS_PENDING": "Your USD earnings held until a refund window closes "
+        "(`Wallet.pendingEarnings`).",
+        "IN_PAYOUT": "USD taken from your earnings by payouts on their way (`Wallet.inPayout`).",
+    },
+    name="WalletBalance",
+)
+
+# History cursors hold (transaction time, posting id); the ones given out before held the
+# posting id alone and are still read.
+HISTORY_KEY = (datetime, int)
+LEGACY_HISTORY_KEY = (int,)
 
 
 @strawberry.type(description="One change to one of your balances.")
@@ -78,13 +103,18 @@ class WalletEntry:
         description="Why the balance changed."
     )
     asset: Asset = strawberry.field(  # type: ignore[valid-type]
-        description="Which balance changed, and so the unit of `amount`."
+        description="The unit of `amount` and `balanceAfter`; `balance` says which balance."
+    )
+    balance: WalletBalance = strawberry.field(  # type: ignore[valid-type]
+        description="Which of your balances changed: `amount` and `balanceAfter` are that "
+        "balance's."
     )
     amount: int = strawberry.field(
         description="Signed change in the asset's unit (coins, diamonds or US cents)."
     )
     balance_after: int = strawberry.field(
-        description="That balance right after this change, in the same unit (never negative)."
+        description="That balance (`balance`) right after this change, in the same unit (never "
+        "negative)."
     )
     description: str = strawberry.field(description="What happened, for people to read.")
     created_at: datetime = strawberry.field(description="When it happened (UTC).")
@@ -94,6 +124,7 @@ class WalletEntry:
         return cls(
             kind=entry.kind,
             asset=models.ASSET_OF[entry.account_kind],
+            balance=entry.balance,
             amount=entry.amount,
             balance_after=entry.balance_after,
             description=entry.memo,
@@ -224,7 +255,10 @@ class Wallet(Node):
             for d in days
         ]
 
-    @strawberry.field(description="Every balance change, newest first.")
+    @strawberry.field(
+        description="Every balance change, newest first: by `createdAt`, and rows of the same "
+        "instant (one transaction's rows among them) in a fixed order, the same on every page."
+    )
     async def history(
         self,
         info: Info[Context, None],
@@ -233,12 +267,32 @@ class Wallet(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[WalletEntry]:
+        after = await self._current_cursor(info, after, "after")
+        before = await self._current_cursor(info, before, "before")
         return await paged(
             info.context, HISTORY_KEY, first=first, after=after, last=last, before=before,
             fetch=lambda s, request: wallet.history(s, self.owner_id, request),
             count=lambda s: wallet.history_count(s, self.owner_id),
             to_node=WalletEntry.of,
         )  # fmt: skip
+
+    async def _current_cursor(
+        self, info: Info[Context, None], cursor: str | None, argument: str
+    ) -> str | None:
+        """A history cursor as it is now: one given out when the history was keyed by the
+        posting id alone is read as that posting's current key."""
+        if cursor is None:
+            return None
+        try:
+            (posting_id,) = decode_cursor(cursor, LEGACY_HISTORY_KEY, argument)
+        except InvalidCursor:
+            return cursor  # a current cursor, or junk that `paged` reports
+        key = await info.context.read(lambda s: wallet.history_key(s, self.owner_id, posting_id))
+        if key is None:
+            raise InvalidCursor(
+                f"`{argument}` is not a cursor this list gave out.", field=(argument,)
+            )
+        return encode_cursor(key)
 
 
 async def resolve_wallet(info: Info[Context, None], owner_id: int) -> Wallet | None:
