@@ -59,7 +59,7 @@ async def delete_video(api, user: User, video_id: str) -> dict[str, Any]:
 
 async def record_view(api, video_id: str, token: str | None = None) -> dict[str, Any]:
     return await api.mutate(
-        "recordView", {"videoId": video_id}, "video { id viewCount }", token=token
+        "recordView", {"videoId": video_id}, "video { id viewCount playCount }", token=token
     )
 
 
@@ -153,7 +153,7 @@ async def visible_video_ids(api, owner: User, token: str | None = None) -> list[
 
 async def node(api, global_id: str, token: str | None = None) -> dict[str, Any] | None:
     data = await api.data(
-        "query($id: ID!) { node(id: $id) { id ... on Video { viewCount } } }",
+        "query($id: ID!) { node(id: $id) { id ... on Video { viewCount playCount } } }",
         {"id": global_id},
         token,
     )
@@ -485,8 +485,8 @@ async def test_private_video_is_reached_by_its_owner_and_staff_only(api, engine)
     assert await reach(api, alice, private, public, staff.token) == pinned_never
     assert await reach(api, alice, private, public, bob.token) == NO_PATH
     assert await reach(api, alice, private, public, None) == NO_PATH
-    # Only the owner's and staff's views were counted.
-    assert (await node(api, private, alice.token))["viewCount"] == 2
+    # Only the owner's and staff's plays were recorded; of them only staff's is authentic.
+    assert await node(api, private, alice.token) == {"id": private, "viewCount": 1, "playCount": 2}
 
 
 async def test_public_video_of_a_public_account_is_reached_by_everyone(api):
@@ -718,25 +718,27 @@ async def test_pins_are_hidden_on_personal_and_come_back_on_business(api):
 # --- views ---------------------------------------------------------------------------------
 
 
-async def test_record_view_counts_exactly_one_per_call(api, clock):
+async def test_record_view_records_one_play_per_call_and_authentic_views_apart(api, clock):
+    """Each call is one play; only bob's is an authentic view (the anonymous play has no viewer
+    token, alice owns the video). tests/test_authentic_views.py covers the rules in full."""
     alice, bob = await sign_up(api, "alice"), await sign_up(api, "bob")
     video = await publish(api, alice)
     assert await record_view(api, video) == {
-        "video": {"id": video, "viewCount": 1},
+        "video": {"id": video, "viewCount": 0, "playCount": 1},
         "userErrors": [],
     }
     assert await record_view(api, video, bob.token) == {
-        "video": {"id": video, "viewCount": 2},
+        "video": {"id": video, "viewCount": 1, "playCount": 2},
         "userErrors": [],
     }
     assert await record_view(api, video, alice.token) == {
-        "video": {"id": video, "viewCount": 3},
+        "video": {"id": video, "viewCount": 1, "playCount": 3},
         "userErrors": [],
     }
-    assert (await node(api, video))["viewCount"] == 3
+    assert await node(api, video) == {"id": video, "viewCount": 1, "playCount": 3}
     assert await figures(api, alice) == (0, 1)  # today's views enter the window tomorrow
     clock.advance(timedelta(days=1))
-    assert await figures(api, alice) == (3, 1)
+    assert await figures(api, alice) == (1, 1)
 
 
 async def test_record_view_rejects_bad_ids(api):
@@ -749,19 +751,28 @@ async def test_record_view_rejects_bad_ids(api):
 
 
 async def test_views_are_bucketed_per_utc_day(api, clock):
-    alice = await sign_up(api, "alice")
+    alice, bob, carol = [await sign_up(api, h) for h in ("alice", "bob", "carol")]
     await go_business(api, alice)
     video = await publish(api, alice)
     clock.set(datetime(2026, 6, 15, 23, 59, 59, tzinfo=UTC))
-    await record_view(api, video)
-    await record_view(api, video)
+    await record_view(api, video, bob.token)
+    await record_view(api, video, bob.token)  # a play, not a second view the same day
+    await record_view(api, video, carol.token)
     clock.set(datetime(2026, 6, 16, 0, 0, 0, tzinfo=UTC))
-    await record_view(api, video)
+    await record_view(api, video, bob.token)  # a new UTC day: bob counts again
+    await record_view(api, video)  # anonymous without a viewer token: a play only
     result = await analytics(api, alice, date(2026, 6, 15), date(2026, 6, 16))
     assert [(d["date"], d["views"]) for d in result["days"]] == [
         ("2026-06-15", 2),
         ("2026-06-16", 1),
     ]
+    plays = await api.data(
+        "query($h: String!) { account(handle: $h) { "
+        'analytics(from: "2026-06-15", to: "2026-06-16") { days { plays } } } }',
+        {"h": "alice"},
+        alice.token,
+    )
+    assert plays["account"]["analytics"]["days"] == [{"plays": 3}, {"plays": 2}]
     assert result["videos"] == [
         {
             "totalViews": 3,

@@ -1,7 +1,14 @@
 """Every table, imported in one place for Alembic and the tests."""
 
 from reelpay.accounts.models import Account, AuthSession
-from reelpay.content.models import DailyFollowerChange, Follow, PinnedVideo, Video, VideoDailyViews
+from reelpay.content.models import (
+    DailyFollowerChange,
+    Follow,
+    PinnedVideo,
+    Video,
+    VideoDailyViews,
+    VideoViewMark,
+)
 from reelpay.db import Base
 from reelpay.gifting.models import Gift, GiftSend, LiveStream, LiveViewer, Tip
 from reelpay.notifications.models import Notification
@@ -51,4 +58,5 @@ __all__ = [
     "Tip",
     "Video",
     "VideoDailyViews",
+    "VideoViewMark",
 ]

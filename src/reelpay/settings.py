@@ -195,6 +195,9 @@ class Limits:
     signup_window_seconds: int = 3_600
     views_per_address: int = 120
     views_window_seconds: int = 60
+    # Viewer tokens (anonymous viewers of authentic views) issued per client address.
+    viewer_sessions_per_address: int = 60
+    viewer_sessions_window_seconds: int = 3_600
     # The database: how long to wait for a connection (to open one, or one from the pool)
     # and for one statement before answering SERVICE_UNAVAILABLE; pool size per worker.
     db_connect_timeout_ms: int = 5_000

@@ -12,7 +12,9 @@ a moving window's key races its expiry task, which then fails with a KeyError.)
   past the limit while their passwords are being checked. Past either limit the attempt is
   refused before any password is checked, the right password included.
 - `signUp`: attempts per client address.
-- `recordView`: views per viewer (the account, or the client address when anonymous).
+- `recordView`: views per viewer (the account, or the client address when anonymous, viewer
+  token or not: minting tokens does not widen the bound).
+- `startViewerSession`: viewer tokens issued per client address.
 - every HTTP request (`RequestThrottle`): per client address, answered 429 before anything is
   read or parsed, so a flood from one address costs little more than the refusal.
 """
@@ -83,6 +85,12 @@ class Throttle:
         )
         self.views = _rule(
             "view", limits.views_per_address, limits.views_window_seconds, "views from this viewer"
+        )
+        self.viewer_sessions = _rule(
+            "viewer-session",
+            limits.viewer_sessions_per_address,
+            limits.viewer_sessions_window_seconds,
+            "viewer sessions started from this address",
         )
 
     async def hit(self, rule: Rule, key: str) -> None:

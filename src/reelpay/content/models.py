@@ -1,4 +1,9 @@
-"""Videos, their views per UTC day, pinned videos and follows."""
+"""Videos, their views per UTC day, pinned videos and follows.
+
+Two view figures: plays (every `recordView`) and authentic views (what eligibility, Creator
+Rewards and analytics count): not the owner's, and one per viewer, video and UTC day, which
+`VideoViewMark` enforces with its primary key.
+"""
 
 from __future__ import annotations
 
@@ -30,11 +35,14 @@ class Video(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Deleted videos are kept (later issues attach money to videos) but shown nowhere.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    view_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    view_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # authentic, lifetime
+    # Every play, lifetime. (A server default: the column was added to a table with rows.)
+    play_count: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
 
 
 class VideoDailyViews(Base):
-    """Views of one video on one UTC day: the rolling 30-day figures are sums of these rows."""
+    """Authentic views and plays of one video on one UTC day: the rolling 30-day figures are
+    sums of `views`."""
 
     __tablename__ = "video_daily_views"
     __table_args__ = (sa.CheckConstraint("views >= 0", name="views_not_negative"),)
@@ -44,6 +52,24 @@ class VideoDailyViews(Base):
     )
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True, index=True)
     views: Mapped[int] = mapped_column(sa.BigInteger)
+    plays: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+
+
+class VideoViewMark(Base):
+    """One viewer counted for one video on one UTC day: a second insert of the same key is
+    ignored, so concurrent views of one viewer count once.
+
+    `viewer_key`: "account:<id>" for a logged-in viewer, "client:<id>" for an anonymous one
+    holding a viewer token (see `viewer_tokens`). Rows of past days are never read again.
+    """
+
+    __tablename__ = "video_view_marks"
+
+    video_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True, index=True)
+    viewer_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
 
 
 class PinnedVideo(Base):

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from reelpay import dates
 from reelpay.accounts.models import Account
@@ -19,6 +20,7 @@ from reelpay.content.models import (
     PinnedVideo,
     Video,
     VideoDailyViews,
+    VideoViewMark,
 )
 from reelpay.content.visibility import ContentAccess, can_see_video, content_access
 from reelpay.db import upsert
@@ -301,13 +303,52 @@ async def _unpin(session: AsyncSession, video_id: int) -> None:
 # --- views ---------------------------------------------------------------------------------
 
 
+def viewer_key(viewer: Account | None, owner_id: int, client_id: str | None) -> str | None:
+    """Who a view is from, for "once per viewer, video and UTC day"; None when it cannot be an
+    authentic view (the owner's own, or an anonymous play without a valid viewer token)."""
+    if viewer is not None:
+        return None if viewer.id == owner_id else f"account:{viewer.id}"
+    return f"client:{client_id}" if client_id else None
+
+
 async def record_view(
-    session: AsyncSession, viewer: Account | None, video_id: int, *, now: datetime
+    session: AsyncSession,
+    viewer: Account | None,
+    video_id: int,
+    *,
+    now: datetime,
+    client_id: str | None = None,
 ) -> Video:
-    """Count one view of a video the viewer may see, on today's UTC day."""
+    """Record one play of a video the viewer may see on today's UTC day, and count it as an
+    authentic view when it is the viewer's first of the video that day and not the owner's.
+
+    `client_id` names an anonymous viewer (from their viewer token). The mark's primary key
+    decides: of two concurrent views by one viewer, one inserts it and the other counts as a
+    play only.
+    """
     video, _ = await get_visible_video_or_raise(session, viewer, video_id)
-    await add_views(session, video.id, {now.date(): 1})
-    await session.refresh(video, ["view_count"])
+    day = now.date()
+    authentic = 0
+    key = viewer_key(viewer, video.owner_id, client_id)
+    if key is not None:
+        mark = upsert(session, VideoViewMark).values(video_id=video.id, day=day, viewer_key=key)
+        inserted = await session.scalar(
+            mark.on_conflict_do_nothing(
+                index_elements=[VideoViewMark.video_id, VideoViewMark.day, VideoViewMark.viewer_key]
+            ).returning(VideoViewMark.video_id)
+        )
+        authentic = 1 if inserted is not None else 0
+    await _add_daily(session, video.id, {day: (authentic, 1)})
+    counts = (
+        await session.execute(
+            sa.update(Video)
+            .where(Video.id == video.id)
+            .values(view_count=Video.view_count + authentic, play_count=Video.play_count + 1)
+            .returning(Video.view_count, Video.play_count)
+        )
+    ).one()
+    set_committed_value(video, "view_count", counts.view_count)
+    set_committed_value(video, "play_count", counts.play_count)
     return video
 
 
@@ -336,28 +377,44 @@ async def get_visible_video_or_raise(
 
 
 async def add_views(session: AsyncSession, video_id: int, views_by_day: Mapping[date, int]) -> None:
-    """Add view counts per UTC day (live views, and history loaded by demo data and tests)."""
-    positive = {day: n for day, n in views_by_day.items() if n > 0}
-    added = sum(positive.values())
-    rows = [{"video_id": video_id, "day": day, "views": n} for day, n in positive.items()]
-    if not rows:
+    """Add authentic views per UTC day, each also a play (history loaded by demo data and
+    tests; live views go through `record_view`)."""
+    positive = {day: (n, n) for day, n in views_by_day.items() if n > 0}
+    if not positive:
         return
+    added = sum(n for n, _ in positive.values())
+    await _add_daily(session, video_id, positive)
+    await session.execute(
+        sa.update(Video)
+        .where(Video.id == video_id)
+        .values(view_count=Video.view_count + added, play_count=Video.play_count + added)
+    )
+
+
+async def _add_daily(
+    session: AsyncSession, video_id: int, by_day: Mapping[date, tuple[int, int]]
+) -> None:
+    """Add (authentic views, plays) to each UTC day's row of the video."""
+    rows = [
+        {"video_id": video_id, "day": day, "views": views, "plays": plays}
+        for day, (views, plays) in by_day.items()
+    ]
     insert = upsert(session, VideoDailyViews).values(rows)
     await session.execute(
         insert.on_conflict_do_update(
             index_elements=[VideoDailyViews.video_id, VideoDailyViews.day],
-            set_={"views": VideoDailyViews.views + insert.excluded.views},
+            set_={
+                "views": VideoDailyViews.views + insert.excluded.views,
+                "plays": VideoDailyViews.plays + insert.excluded.plays,
+            },
         )
-    )
-    await session.execute(
-        sa.update(Video).where(Video.id == video_id).values(view_count=Video.view_count + added)
     )
 
 
 async def views_in_window(
     session: AsyncSession, account_ids: Sequence[int], *, today: date, rules: Rules
 ) -> dict[int, int]:
-    """Views of each account's live videos over the rolling window (see `audience`)."""
+    """Authentic views of each account's live videos over the rolling window (see `audience`)."""
     start, end = audience.views_window(today, rules.views_window_days)
     rows = await session.execute(
         sa.select(Video.owner_id, sa.func.coalesce(sa.func.sum(VideoDailyViews.views), 0))
@@ -391,7 +448,8 @@ async def public_posts_in_window(
 async def daily_views(
     session: AsyncSession, account_id: int, *, start: date, end: date
 ) -> dict[date, int]:
-    """Views per UTC day of an account's live videos, from `start` to `end` inclusive."""
+    """Authentic views per UTC day of an account's live videos, from `start` to `end`
+    inclusive (what eligibility counts)."""
     rows = await session.execute(
         sa.select(VideoDailyViews.day, sa.func.sum(VideoDailyViews.views))
         .join(Video, Video.id == VideoDailyViews.video_id)
@@ -658,7 +716,8 @@ async def _count_follower_change(
 @dataclass(frozen=True)
 class DayFigures:
     day: date
-    views: int
+    views: int  # authentic
+    plays: int
     followers_gained: int
     followers_lost: int
     followers_total: int
@@ -699,7 +758,12 @@ async def analytics(
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     view_rows = (
         await session.execute(
-            sa.select(VideoDailyViews.video_id, VideoDailyViews.day, VideoDailyViews.views)
+            sa.select(
+                VideoDailyViews.video_id,
+                VideoDailyViews.day,
+                VideoDailyViews.views,
+                VideoDailyViews.plays,
+            )
             .join(Video, Video.id == VideoDailyViews.video_id)
             .where(Video.owner_id == account.id, Video.deleted_at.is_(None))
             .where(VideoDailyViews.day >= start, VideoDailyViews.day <= end)
@@ -731,16 +795,18 @@ async def analytics(
     current = (await follower_counts(session, [account.id]))[account.id]
 
     views_per_day: dict[date, int] = dict.fromkeys(days, 0)
+    plays_per_day: dict[date, int] = dict.fromkeys(days, 0)
     per_video: dict[int, dict[date, int]] = {}
-    for video_id, day, views in view_rows:
+    for video_id, day, views, plays in view_rows:
         views_per_day[day] += views
+        plays_per_day[day] += plays
         per_video.setdefault(video_id, {})[day] = views
 
     figures: list[DayFigures] = []
     total = current - net_after_end
     for day in reversed(days):
         gained, lost = change_rows.get(day, (0, 0))
-        figures.append(DayFigures(day, views_per_day[day], gained, lost, total))
+        figures.append(DayFigures(day, views_per_day[day], plays_per_day[day], gained, lost, total))
         total -= gained - lost
     figures.reverse()
     series = tuple(
@@ -750,5 +816,6 @@ async def analytics(
             tuple((day, by_day.get(day, 0)) for day in days),
         )
         for video_id, by_day in per_video.items()
+        if any(by_day.values())  # plays only (none authentic): not listed
     )
     return Analytics(start, end, tuple(figures), series)

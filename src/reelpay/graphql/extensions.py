@@ -101,7 +101,7 @@ def _operation_error(
 
 # Aliases must not turn one request into a batch: of password guesses (each costs a hash),
 # or of views (each is paid on by Creator Rewards and counts toward eligibility).
-ONCE_PER_OPERATION = ("logIn", "signUp", "recordView")
+ONCE_PER_OPERATION = ("logIn", "signUp", "recordView", "startViewerSession")
 
 
 class PreparedDocument(SchemaExtension):

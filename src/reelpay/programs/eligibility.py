@@ -84,7 +84,8 @@ class Facts:
     standing: Standing
     created_at: datetime
     followers: int
-    # Views per UTC day, from 30 days before today up to today (today's enter tomorrow).
+    # Authentic views per UTC day (never the owner's, one per viewer, video and day), from 30
+    # days before today up to today (today's enter tomorrow).
     daily_views: Mapping[date, int] = field(default_factory=dict)
     # When each public, live video published in the last 30 days went up.
     public_post_times: Sequence[datetime] = ()

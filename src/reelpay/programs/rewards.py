@@ -1,9 +1,11 @@
 """Creator Rewards: earnings from a day's qualified views, credited once per creator and day.
 
-Qualified views: views on that UTC day of a creator's original, public, live videos longer
-than a minute. Earnings: `views * rate // 1000` US cents (the fraction of a cent is not paid).
-The job runs one transaction per creator, so a crash mid-run keeps what was done and a rerun
-does the rest; a creator and day already credited are skipped.
+Qualified views: authentic views (never the owner's, one per viewer, video and UTC day; see
+`content.models`) on that UTC day of a creator's original, public, live videos longer than a
+minute; plays that were not authentic views earn nothing. Earnings: `views * rate // 1000`
+US cents (the fraction of a cent is not paid). The job runs one transaction per creator, so
+a crash mid-run keeps what was done and a rerun does the rest;
+a creator and day already credited are skipped.
 """
 
 from __future__ import annotations

@@ -174,8 +174,9 @@ class Account(Node):
         return await info.context.loaders.viewer_follow_status.load(self.db_id)
 
     @strawberry.field(
-        description="Views of this account's videos over the 30 complete UTC days before today. "
-        "Only the owner and staff see it."
+        description="Authentic views of this account's videos (see `Video.viewCount`) over the "
+        "30 complete UTC days before today: what program eligibility counts. Only the owner "
+        "and staff see it."
     )
     async def views_in_last_30_days(self, info: Info[Context, None]) -> int | None:
         if not await _is_self_or_staff(info, self.db_id):

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from reelpay.content import service as content
+from reelpay.content import viewer_tokens
 from reelpay.graphql.accounts.types import Account
 from reelpay.graphql.content.types import Video
 from reelpay.graphql.context import Context, logged_in
@@ -151,6 +152,37 @@ class AccountPayload:
 @strawberry.input(description="The video watched.")
 class RecordViewInput:
     video_id: strawberry.ID = strawberry.field(description="A video you may see.")
+    viewer_token: str | None = strawberry.field(
+        default=None,
+        description="Anonymous viewers: the token `startViewerSession` gave this client, so "
+        "its first play of the video each UTC day counts as an authentic view. Missing, "
+        "altered or not ours: the play is still recorded (`playCount`) but is not an "
+        "authentic view, and there is no error. Ignored when you are logged in (your account "
+        "is the viewer).",
+    )
+
+
+@strawberry.input(description="Start (or keep) an anonymous viewer session.")
+class StartViewerSessionInput:
+    viewer_token: str | None = strawberry.field(
+        default=None,
+        description="A token this client already holds: when it is valid it is returned "
+        "unchanged (the same viewer), so a client may call this at every start. Otherwise a "
+        "new token is issued.",
+    )
+
+
+@strawberry.type(description="The result of `startViewerSession`.")
+class StartViewerSessionPayload:
+    viewer_token: str | None = strawberry.field(
+        default=None,
+        description="An opaque token naming this anonymous viewer: keep it (it does not "
+        "expire) and send it as `recordView(input: {viewerToken})`. Null when there are "
+        "user errors.",
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description=USER_ERRORS_DESCRIPTION
+    )
 
 
 @strawberry.type
@@ -342,9 +374,12 @@ class ContentMutations:
         return await as_user_errors(AccountPayload, work)
 
     @strawberry.mutation(
-        description="Count a view of a video you can see (anonymous viewers too), on today's "
-        "UTC day. Once per operation; throttled per viewer (TOO_MANY_ATTEMPTS with "
-        "`retryAfterSeconds`)."
+        description="Record a play of a video you can see (anonymous viewers too), on today's "
+        "UTC day: it always adds to `playCount`, and to `viewCount` (authentic views) when it "
+        "is not the owner's and is this viewer's first of the video that UTC day (a logged-in "
+        "account, or an anonymous client with a valid `viewerToken`). Once per operation; "
+        "throttled per account, or per client address when anonymous whatever the token "
+        "(TOO_MANY_ATTEMPTS with `retryAfterSeconds`)."
     )
     async def record_view(
         self,
@@ -360,12 +395,45 @@ class ContentMutations:
             viewer = await ctx.viewer()
             who = f"account:{viewer.id}" if viewer else f"address:{ctx.client_address}"
             await ctx.services.throttle.hit(ctx.services.throttle.views, who)
+            client_id = (
+                None
+                if viewer
+                else viewer_tokens.client_id(ctx.settings.secret_key, input.viewer_token)
+            )
             video = await ctx.write(
-                lambda s, viewer: content.record_view(s, viewer, video_id, now=ctx.now)
+                lambda s, viewer: content.record_view(
+                    s, viewer, video_id, now=ctx.now, client_id=client_id
+                )
             )
             return VideoPayload(video=Video.from_model(video))
 
         return await as_user_errors(VideoPayload, work)
+
+    @strawberry.mutation(
+        description="Give this anonymous client a viewer token, so its views can count as "
+        "authentic views (once per video and UTC day). Logged-in viewers need none. Once per "
+        "operation; throttled per client address (TOO_MANY_ATTEMPTS with `retryAfterSeconds`)."
+    )
+    async def start_viewer_session(
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            StartViewerSessionInput,
+            strawberry.argument(description="A token you may already hold."),
+        ],
+    ) -> StartViewerSessionPayload:
+        ctx = info.context
+
+        async def work() -> StartViewerSessionPayload:
+            secret = ctx.settings.secret_key
+            if viewer_tokens.client_id(secret, input.viewer_token) is not None:
+                return StartViewerSessionPayload(viewer_token=input.viewer_token)
+            await ctx.services.throttle.hit(
+                ctx.services.throttle.viewer_sessions, f"address:{ctx.client_address}"
+            )
+            return StartViewerSessionPayload(viewer_token=viewer_tokens.issue(secret))
+
+        return await as_user_errors(StartViewerSessionPayload, work)
 
 
 async def _viewer(ctx: Context) -> Account:

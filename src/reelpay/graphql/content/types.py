@@ -30,7 +30,15 @@ class Video(Node):
     )
     published_at: datetime = strawberry.field(description="When it was published (UTC).")
     updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
-    view_count: int = strawberry.field(description="Lifetime views, every UTC day together.")
+    view_count: int = strawberry.field(
+        description="Lifetime authentic views: what eligibility counts and Creator Rewards pays "
+        "on. The owner's own views never count, and each viewer counts once per UTC day "
+        "(logged in, or anonymous with a viewer token from `startViewerSession`)."
+    )
+    play_count: int = strawberry.field(
+        description="Lifetime plays: every `recordView`, the owner's, repeats and anonymous "
+        "plays without a viewer token included. At least `viewCount`; nothing is paid on it."
+    )
 
     @classmethod
     def from_model(cls, model: VideoModel) -> Video:
@@ -45,6 +53,7 @@ class Video(Node):
             published_at=model.published_at,
             updated_at=model.updated_at,
             view_count=model.view_count,
+            play_count=model.play_count,
         )
 
     @strawberry.field(
@@ -65,7 +74,13 @@ class DailyCount:
 @strawberry.type(description="One UTC day of an account's figures.")
 class AnalyticsDay:
     date: date = strawberry.field(description="The UTC day.")
-    views: int = strawberry.field(description="Views of all the account's videos that day.")
+    views: int = strawberry.field(
+        description="Authentic views of all the account's videos that day (see `Video.viewCount`)."
+    )
+    plays: int = strawberry.field(
+        description="Plays of all the account's videos that day, authentic or not (see "
+        "`Video.playCount`)."
+    )
     followers_gained: int = strawberry.field(description="New approved followers that day.")
     followers_lost: int = strawberry.field(description="Followers who left that day.")
     followers_total: int = strawberry.field(description="Followers at the end of the day.")
@@ -74,8 +89,10 @@ class AnalyticsDay:
 @strawberry.type(description="One video's views per day over an analytics range.")
 class VideoViewsSeries:
     video_db_id: strawberry.Private[int]
-    total_views: int = strawberry.field(description="Views in the range.")
-    daily_views: list[DailyCount] = strawberry.field(description="One entry per day of the range.")
+    total_views: int = strawberry.field(description="Authentic views in the range.")
+    daily_views: list[DailyCount] = strawberry.field(
+        description="Authentic views, one entry per day of the range."
+    )
 
     @strawberry.field(description="The video (the account's own).")
     async def video(self, info: Info[Context, None]) -> Video:
@@ -103,6 +120,7 @@ class AccountAnalytics:
                 AnalyticsDay(
                     date=d.day,
                     views=d.views,
+                    plays=d.plays,
                     followers_gained=d.followers_gained,
                     followers_lost=d.followers_lost,
                     followers_total=d.followers_total,
