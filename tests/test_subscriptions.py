@@ -320,10 +320,8 @@ async def test_a_revoked_token_in_connection_params_closes_the_socket_with_4403(
 
 
 async def test_an_event_published_by_one_worker_reaches_a_subscriber_on_another(
-    api, clean_db, serve, backend
+    api, clean_db, serve
 ):
-    if backend != "postgresql":
-        pytest.skip("SQLite deployments run one process; cross-worker events need PostgreSQL")
     worker_a, worker_b = await serve(), await serve()
     fan = await sign_up(api, "fan")
 

@@ -10,6 +10,7 @@ from reelpay.content.models import (
     VideoViewMark,
 )
 from reelpay.db import Base
+from reelpay.events.models import OutboxEvent
 from reelpay.gifting.models import Gift, GiftSend, LiveStream, LiveViewer, Tip
 from reelpay.notifications.models import Notification
 from reelpay.payments.models import Payment, RefundedCharge
@@ -42,6 +43,7 @@ __all__ = [
     "LiveStream",
     "LiveViewer",
     "Notification",
+    "OutboxEvent",
     "Payment",
     "Payout",
     "PayoutMethod",

@@ -1,9 +1,13 @@
-"""Live events: services queue them on their session; they are published after the commit.
+"""Live events: services queue them on their session; the commit makes them real.
 
-A service calls `emit(session, channel, payload)`; nothing leaves the process until the
-transaction commits (`db.run_write` drops the events of an attempt that rolled back), and then
-whoever owns the transaction hands `take(session)` to the broker. Events are notifications,
-not records: the database stays the source of truth and subscribers re-read what they show.
+A service calls `emit(session, channel, payload)`. When the session commits, the queued events
+are written to the `event_outbox` table inside that same transaction (a `before_commit` hook,
+see `reelpay.events.outbox`), so an event exists exactly when what it announces does, whichever
+process committed it (an API worker, a job from cron) and even if that process dies right
+after. Every API process reads new outbox rows and hands them to its own subscribers
+(`reelpay.events.broker`). Whoever owns the transaction may then pass `take(session)` to its
+broker's `publish`, which only makes the local delivery prompt. Events are notifications, not
+records: the database stays the source of truth and subscribers re-read what they show.
 """
 
 from __future__ import annotations
@@ -11,9 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 _KEY = "reelpay_events"
+# Events already written to the outbox by the transaction being committed.
+_STORED_KEY = "reelpay_events_stored"
 
 
 @dataclass(frozen=True)
@@ -50,9 +58,23 @@ def emit(session: AsyncSession, channel: str, payload: dict[str, Any]) -> None:
 def discard(session: AsyncSession) -> None:
     """Forget queued events (their transaction rolled back)."""
     session.info.pop(_KEY, None)
+    session.info.pop(_STORED_KEY, None)
 
 
 def take(session: AsyncSession) -> list[Event]:
     """The events of the committed transaction, once."""
-    queued: list[Event] = session.info.pop(_KEY, [])
-    return queued
+    stored: list[Event] = session.info.pop(_STORED_KEY, [])
+    return stored + session.info.pop(_KEY, [])
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _write_outbox(session: Session) -> None:
+    """Write the queued events in the committing transaction, as its last statement."""
+    queued: list[Event] | None = session.info.pop(_KEY, None)
+    if not queued:
+        return
+    from reelpay.events import outbox  # the model imports reelpay.db, which imports us
+
+    session.flush()  # the transaction's own rows first: the outbox INSERT ends it
+    outbox.store(session, queued)
+    session.info.setdefault(_STORED_KEY, []).extend(queued)

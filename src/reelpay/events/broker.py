@@ -1,33 +1,41 @@
 """Brokers carry committed events to subscribers.
 
-`LocalBroker` fans events out inside one process (SQLite deployments run one). `PostgresBroker`
-sends every event through PostgreSQL's NOTIFY on one channel; each API worker LISTENs on its
-own connection and fans out to its local subscribers, so an event published by any worker
-reaches subscribers connected to every worker.
+`LocalBroker` fans events out to the subscribers of one process. `OutboxBroker`, what the app
+uses on both databases, feeds it from the `event_outbox` table (`reelpay.events.outbox`): once
+the process has a subscriber it reads new rows by id, every `poll_seconds` and at once when
+woken (by `publish` after a local commit; on PostgreSQL also by a NOTIFY that each committing
+transaction sends), so an event committed by any process (another API worker, a job from cron,
+one that died right after its commit) reaches the subscribers of every process. A NOTIFY that
+is missed only costs latency: the next poll reads the same rows. Any process also prunes rows
+older than `retention_seconds`, in bounded batches.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections import defaultdict
+import time
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from reelpay.events import Event
+from reelpay.events import Event, outbox
 from reelpay.settings import Limits
 
 log = logging.getLogger("reelpay.events")
 
-PG_CHANNEL = "reelpay_events"
-# PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; ours carry IDs only.
-PG_PAYLOAD_LIMIT = 7900
 QUEUE_SIZE = 256
+# How often an idle process looks for events from other processes. On PostgreSQL a NOTIFY
+# wakes it at once and the poll only covers a missed one (and holes, see `outbox.Cursor`).
+SQLITE_POLL_SECONDS = 0.2
+POSTGRES_POLL_SECONDS = 1.0
+RETENTION_SECONDS = 600.0
+PRUNE_EVERY_SECONDS = 60.0
 
 
 class EventsLost(Exception):
@@ -127,84 +135,167 @@ class LocalBroker:
         self._subscribers.clear()
 
 
-class PostgresBroker(LocalBroker):
-    """LISTEN/NOTIFY across API workers (one listening connection per worker)."""
+class OutboxBroker(LocalBroker):
+    """Delivers the outbox's new rows to this process's subscribers (see the module docstring).
 
-    def __init__(self, database_url: str, limits: Limits | None = None) -> None:
+    Reading starts, from the newest row then, when the first subscriber arrives; nothing is
+    read in a process nobody subscribes to (a job's). Reads go through a small engine of its
+    own, so they never wait for (or hold) a connection of the app's pool.
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        limits: Limits | None = None,
+        *,
+        poll_seconds: float | None = None,
+        retention_seconds: float = RETENTION_SECONDS,
+        prune_every_seconds: float = PRUNE_EVERY_SECONDS,
+    ) -> None:
         super().__init__()
-        limits = limits or Limits()
-        # A database that hangs must not hang publishing (a mutation waits for it) forever.
-        self._timeouts = {
-            "timeout": limits.db_connect_timeout_ms / 1000 or None,
-            "command_timeout": limits.db_statement_timeout_ms / 1000 or None,
-        }
-        self._dsn = (
-            make_url(database_url)
-            .set(drivername="postgresql")
-            .render_as_string(hide_password=False)
+        self._url = database_url
+        self._limits = limits or Limits()
+        self._postgres = make_url(database_url).get_backend_name() == "postgresql"
+        self.poll_seconds = poll_seconds or (
+            POSTGRES_POLL_SECONDS if self._postgres else SQLITE_POLL_SECONDS
         )
-        self._listener: Any = None
-        self._publisher: Any = None
-        self._lock = asyncio.Lock()
-
-    async def _connect(self) -> Any:
-        import asyncpg
-
-        return await asyncpg.connect(self._dsn, **self._timeouts)
-
-    async def _listening(self) -> None:
-        async with self._lock:
-            if self._listener is not None and not self._listener.is_closed():
-                return
-            self._listener = await self._connect()
-            self._listener.add_termination_listener(self._on_lost)
-            await self._listener.add_listener(PG_CHANNEL, self._on_notify)
-
-    def _on_lost(self, _connection: Any) -> None:
-        # Notifications sent while we were not listening are gone: every open subscription
-        # ends with an error (clients resubscribe), and the next subscribe listens again.
-        self._listener = None
-        self.interrupt_all("the event connection to the database was lost")
-
-    def _on_notify(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
-        try:
-            message = json.loads(payload)
-            self.deliver(message["channel"], message["payload"])
-        except (ValueError, KeyError, TypeError):
-            log.warning("ignored a malformed event notification")
+        self.retention_seconds = retention_seconds
+        self.prune_every_seconds = prune_every_seconds
+        self._engine: AsyncEngine | None = None
+        self._cursor: outbox.Cursor | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._start_lock = asyncio.Lock()
+        self._listener: Any = None  # PostgreSQL: the LISTEN connection (wake-ups only)
+        # (monotonic time, last id read then): rows up to an id read long enough ago are old.
+        self._marks: deque[tuple[float, int]] = deque()
+        self._next_prune = 0.0
+        self._failing_since: float | None = None
+        self.reads = 0  # for tests and measurements
 
     async def publish(self, events: Sequence[Event]) -> None:
-        if not events:
+        """The events are in the outbox already (committed): read them now, not at the next
+        poll. No I/O here, so a hung database cannot hang the request that published."""
+        if events and self._reader is not None:
+            self._wake.set()
+
+    async def _listening(self) -> None:
+        async with self._start_lock:
+            if self._reader is not None and not self._reader.done():
+                return
+            if self._engine is None:
+                self._engine = _reader_engine(self._url, self._limits)
+            async with self._engine.connect() as connection:
+                self._cursor = outbox.Cursor(await outbox.last_id(connection))
+            if self._postgres:
+                await self._listen()
+            self._next_prune = time.monotonic() + self.prune_every_seconds
+            self._reader = asyncio.create_task(self._read_forever(), name="reelpay-outbox")
+
+    async def _read_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            self._wake.clear()
+            try:
+                await self.poll()
+                if self._postgres and self._listener is None:
+                    await self._listen()
+                await self._maybe_prune()
+            except Exception as error:
+                self._failed(error)
+            else:
+                self._failing_since = None
+
+    async def poll(self) -> int:
+        """Deliver every event committed since the last read; how many were read."""
+        cursor, engine = self._cursor, self._engine
+        if cursor is None or engine is None:
+            return 0
+        total = 0
+        while True:
+            async with engine.connect() as connection:
+                if self._cursor is None:  # reset after an outage: start from the newest
+                    self._cursor = cursor = outbox.Cursor(await outbox.last_id(connection))
+                rows = await outbox.read(connection, cursor.last, sorted(cursor.gaps))
+            self.reads += 1
+            cursor.seen([row.id for row in rows], time.monotonic())
+            for row in rows:
+                self.deliver(row.channel, row.payload)
+            total += len(rows)
+            if len(rows) < outbox.READ_BATCH:
+                return total
+
+    def _failed(self, error: Exception) -> None:
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+            log.warning("could not read the event outbox (%s); retrying", type(error).__name__)
+        # Rows are kept for `retention_seconds`; past half of it, some may be gone before we
+        # read them again. End every subscription loudly and start afresh once reads work.
+        if now - self._failing_since > self.retention_seconds / 2:
+            self.interrupt_all("the event outbox could not be read for too long")
+            self._cursor = None
+            self._failing_since = now
+
+    async def _maybe_prune(self) -> None:
+        now = time.monotonic()
+        if now < self._next_prune or self._cursor is None or self._engine is None:
             return
-        messages = [
-            json.dumps({"channel": e.channel, "payload": e.payload}, separators=(",", ":"))
-            for e in events
-        ]
-        for message in messages:
-            if len(message.encode()) > PG_PAYLOAD_LIMIT:
-                raise ValueError("event payload too large for NOTIFY; send IDs, not objects")
-        try:
-            async with self._lock:
-                if self._publisher is None or self._publisher.is_closed():
-                    self._publisher = await self._connect()
-                await self._publisher.executemany(
-                    "SELECT pg_notify($1, $2)", [(PG_CHANNEL, m) for m in messages]
-                )
-        except Exception:
-            # The transaction is committed; a lost notification must not fail the request.
-            log.exception("could not publish %d event(s)", len(messages))
+        self._next_prune = now + self.prune_every_seconds
+        self._marks.append((now, self._cursor.last))
+        old = 0
+        while self._marks and now - self._marks[0][0] >= self.retention_seconds:
+            old = self._marks.popleft()[1]
+        if old:
+            from reelpay.db import WRITE_OPTION
+
+            async with self._engine.connect() as connection:
+                writing = await connection.execution_options(**{WRITE_OPTION: True})
+                async with writing.begin():
+                    await outbox.prune(writing, old)
+
+    async def _listen(self) -> None:
+        """PostgreSQL: LISTEN for wake-ups on a connection of our own."""
+        import asyncpg
+
+        dsn = make_url(self._url).set(drivername="postgresql").render_as_string(False)
+        limits = self._limits
+        connection = await asyncpg.connect(dsn, timeout=limits.db_connect_timeout_ms / 1000 or None)
+        connection.add_termination_listener(self._on_lost)
+        await connection.add_listener(outbox.PG_WAKE_CHANNEL, self._on_notify)
+        self._listener = connection
+
+    def _on_notify(self, *_: Any) -> None:
+        self._wake.set()
+
+    def _on_lost(self, _connection: Any) -> None:
+        # Nothing is lost with it (the polls go on); the next poll listens again.
+        self._listener = None
 
     async def close(self) -> None:
         await super().close()
-        if self._listener is not None:
-            self._listener.remove_termination_listener(self._on_lost)
-        for connection in (self._listener, self._publisher):
-            if connection is not None and not connection.is_closed():
-                await connection.close()
-        self._listener = self._publisher = None
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._reader = None
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.remove_termination_listener(self._on_lost)
+            if not listener.is_closed():
+                await listener.close()
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
 
 
-def create_broker(database_url: str, limits: Limits | None = None) -> LocalBroker:
-    if make_url(database_url).get_backend_name() == "postgresql":
-        return PostgresBroker(database_url, limits)
-    return LocalBroker()
+def _reader_engine(database_url: str, limits: Limits) -> AsyncEngine:
+    from reelpay.db import create_engine
+
+    # One connection reads; a second may prune meanwhile.
+    return create_engine(database_url, limits=limits, pool_size=1, max_overflow=1)
+
+
+def create_broker(database_url: str, limits: Limits | None = None) -> OutboxBroker:
+    return OutboxBroker(database_url, limits)
