@@ -353,6 +353,23 @@ async def test_a_day_settled_while_suspended_earns_nothing_even_after_restoring(
     assert await accrual_transactions(api.engine) == 1
 
 
+async def test_a_day_settled_while_rewards_are_paused_earns_nothing(api):
+    staff = await make_staff(api, api.engine)
+    star = await creator(api, "star", {DAY: 2_000})
+    paused = await creator(api, "paused", {DAY: 4_000})
+    payload = await api.mutate(
+        "pauseMonetization", {"program": "CREATOR_REWARDS"}, "enrolment { active }",
+        token=paused.token,
+    )  # fmt: skip
+    assert payload == {"enrolment": {"active": False}, "userErrors": []}
+
+    assert await run(api, staff) == summary(1, 100, suspended=1)
+
+    assert await credited_on(api, paused) == 0
+    assert await earnings(api, paused) == (0, only_rewards(0))
+    assert await earnings(api, star) == (100, only_rewards(100))
+
+
 async def test_a_warned_creator_still_accrues(api):
     staff = await make_staff(api, api.engine)
     star = await creator(api, "star", {DAY: 2_000})

@@ -122,6 +122,13 @@ LEDGER = [
 ]
 FINISH_KEY = "UPDATE idempotency_keys"
 BALANCES = "SELECT ledger_accounts"  # the payload's wallet
+# The events the transaction announces (wallet, LIVE), in one statement just before COMMIT:
+# written in the same transaction, they reach subscribers of every process even if this one
+# dies right after committing (issue 15; on PostgreSQL it also sends the NOTIFY wake-up).
+OUTBOX = "INSERT event_outbox"
+# The creator's notification (gifts on the video or LIVE, Series sales), batched per subject
+# and UTC day: one upsert adds to it or starts it (issue 15).
+NOTIFY = "INSERT notifications"
 
 
 async def table_counts(api: Any) -> dict[str, int]:
@@ -151,7 +158,7 @@ async def send(api: Any, fan: User, input: dict[str, Any]) -> dict[str, Any]:
     return await api.mutate("sendGift", input, GIFT, token=fan.token)
 
 
-async def test_a_gift_is_one_transaction_of_12_statements(api, backend, on_air):
+async def test_a_gift_is_one_transaction_of_13_statements(api, backend, on_air):
     fan, live, rose = on_air
     input = {"giftId": rose, "liveId": live, "quantity": 3, "idempotencyKey": new_key()}
 
@@ -173,7 +180,9 @@ async def test_a_gift_is_one_transaction_of_12_statements(api, backend, on_air):
         *LEDGER,
         "INSERT gift_sends",  # not read back: the payload shows the row inserted
         FINISH_KEY,
+        NOTIFY,
         BALANCES,
+        OUTBOX,
     ]
 
 
@@ -201,7 +210,9 @@ async def test_a_gift_to_a_video_is_one_transaction_too(api, backend):
         *LEDGER,
         "INSERT gift_sends",
         FINISH_KEY,
+        NOTIFY,
         BALANCES,
+        OUTBOX,
     ]
 
 
@@ -265,7 +276,7 @@ async def test_a_gift_without_a_token_costs_no_transaction(api, on_air):
     assert (costs.statements, costs.checkouts) == ([], 0)
 
 
-async def test_buying_a_series_with_coins_is_one_transaction_of_11_statements(api, backend):
+async def test_buying_a_series_with_coins_is_one_transaction_of_12_statements(api, backend):
     creator = await sign_up(api, "maker")
     fan = await sign_up(api, "fan")
     await enrol(api.engine, creator, "SERIES")
@@ -290,7 +301,9 @@ async def test_buying_a_series_with_coins_is_one_transaction_of_11_statements(ap
         *LEDGER,
         "INSERT series_purchases",
         FINISH_KEY,
+        NOTIFY,
         BALANCES,
+        OUTBOX,
     ]
 
     with counting(api.engine) as costs:

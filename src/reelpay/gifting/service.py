@@ -23,9 +23,11 @@ from reelpay.content.visibility import ContentAccess, can_see_video, content_acc
 from reelpay.errors import DomainError, ErrorCode, NotFound
 from reelpay.gifting import live as lives
 from reelpay.gifting.models import Gift, GiftSend, LiveStatus, LiveStream, Tip, TipMethod
+from reelpay.notifications import money as money_notices
 from reelpay.pagination import Page, PageRequest, paginate
 from reelpay.payments import charging
 from reelpay.payments.models import Payment, PaymentPurpose
+from reelpay.programs import monetization
 from reelpay.programs import service as programs
 from reelpay.programs.models import Enrolment, Program
 from reelpay.settings import Settings
@@ -138,6 +140,8 @@ async def _send_gift(
     # (`programs.earning_problems`, with the enrolment read along with the target).
     if not target.enrolled or programs.suspension_reasons(creator, Program.LIVE_GIFTS):
         raise DomainError(refusal(target.what), code=ErrorCode.CREATOR_NOT_ELIGIBLE)
+    if target.paused:
+        raise monetization.MonetizationPaused(Program.LIVE_GIFTS)
 
     coins = gift.coin_price * request.quantity
     diamonds = diamonds_for_gift(coins, rules)
@@ -170,6 +174,7 @@ async def _send_gift(
     await session.flush()
     result = {"giftSendId": sent.id}
     await idempotency.finish(session, account_id=sender.id, key=request.key, result=result)
+    await money_notices.gift_sent(session, sent, now=now)
     if request.live_id is not None:
         events.emit(
             session, events.live_channel(request.live_id), {"type": "GIFT", "giftSendId": sent.id}
@@ -181,6 +186,7 @@ async def _send_gift(
 class _Target:
     creator: Account
     enrolled: bool  # in the LIVE gifts program
+    paused: bool  # the creator paused gifts
     what: str  # what the creator would receive, for the refusal
 
 
@@ -198,10 +204,11 @@ async def _gift_target(session: AsyncSession, sender: Account, request: GiftRequ
         .where(Follow.follower_id == sender.id, Follow.followee_id == Account.id)
         .scalar_subquery()
     )
+    # NULL when the creator is not enrolled in LIVE gifts, else whether they paused gifts.
     enrolled = (
-        sa.select(Enrolment.id)
+        sa.select(Enrolment.paused_at.is_not(None))
         .where(Enrolment.account_id == Account.id, Enrolment.program == Program.LIVE_GIFTS)
-        .exists()
+        .scalar_subquery()
     )
     if request.live_id is not None:
         row = (
@@ -220,7 +227,9 @@ async def _gift_target(session: AsyncSession, sender: Account, request: GiftRequ
             raise DomainError(
                 "This LIVE has ended.", code=ErrorCode.LIVE_NOT_ACTIVE, field=lives.LIVE_FIELD
             )
-        return _Target(creator=row[1], enrolled=bool(row[3]), what="LIVE gifts")
+        return _Target(
+            creator=row[1], enrolled=row[3] is not None, paused=bool(row[3]), what="LIVE gifts"
+        )
     assert request.video_id is not None
     row = (
         await session.execute(
@@ -233,7 +242,7 @@ async def _gift_target(session: AsyncSession, sender: Account, request: GiftRequ
     ).one_or_none()
     if row is None or not can_see_video(content_access(sender, row[1], row[2]), row[0]):
         raise NotFound("No such video.", field=VIDEO_FIELD)
-    return _Target(creator=row[1], enrolled=bool(row[3]), what="gifts")
+    return _Target(creator=row[1], enrolled=row[3] is not None, paused=bool(row[3]), what="gifts")
 
 
 @dataclass(frozen=True)
@@ -289,12 +298,11 @@ async def check_tip(
     creator = await session.get(Account, request.creator_id)
     if creator is None:
         raise NotFound("No such account.", field=CREATOR_FIELD)
-    if await programs.earning_problems(session, creator, Program.TIPS):
-        raise DomainError(
-            refusal("tips"),
-            code=ErrorCode.CREATOR_NOT_ELIGIBLE,
-            field=CREATOR_FIELD,
-        )
+    # `programs.earning_problems` and the pause, in one read.
+    paused = await monetization.receiving_state(session, creator.id, Program.TIPS)
+    monetization.check_receiving(
+        creator, Program.TIPS, paused, refusal=refusal("tips"), field=CREATOR_FIELD
+    )
 
     day_start = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
     count, total = (
@@ -426,6 +434,7 @@ async def record_tip(
     await session.flush()
     result = {"tipId": tip.id}
     await idempotency.finish(session, account_id=tipper.id, key=request.key, result=result)
+    await money_notices.tip_sent(session, tip, tipper, now=now)
     return result
 
 

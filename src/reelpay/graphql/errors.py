@@ -122,6 +122,10 @@ UserErrorCode = described_enum(
         "APPLICATION_NOT_PENDING": "Staff: the application was already approved or rejected.",
         "DAY_NOT_OVER": "Rewards are computed only for UTC days that are over: pick an earlier "
         "date.",
+        "NOT_ENROLLED": "You are not enrolled in this program: pausing, resuming and leaving "
+        "need an enrolment (`viewer.monetization` shows each program's state).",
+        "MONETIZATION_PAUSED": "The creator has paused this monetization feature (tips, gifts, "
+        "Series sales): nothing was charged or moved. It works again when they resume it.",
         # Series
         "SERIES_CREATOR_REQUIRED": "Only creators enrolled in Series and not suspended create, "
         "change and publish Series: apply to the program first.",

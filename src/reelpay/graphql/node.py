@@ -197,6 +197,7 @@ RESOLVERS: dict[str, Callable[[Info[Context, None], int], Awaitable[Node | None]
     "PayoutScheduleInfo": _lazy("reelpay.graphql.payouts.types", "schedule_node"),
     "Enrolment": _lazy("reelpay.graphql.programs.types", "enrolment_node"),
     "ProgramEligibility": _lazy("reelpay.graphql.programs.types", "eligibility_node"),
+    "MonetizationOption": _lazy("reelpay.graphql.programs.types", "monetization_node"),
 }
 
 

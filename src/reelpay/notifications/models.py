@@ -23,12 +23,24 @@ class NotificationKind(StrEnum):
     PAYOUT_PROCESSING = "PAYOUT_PROCESSING"
     PAYOUT_PAID = "PAYOUT_PAID"
     PAYOUT_FAILED = "PAYOUT_FAILED"
+    SERIES_PURCHASE_REFUNDED = "SERIES_PURCHASE_REFUNDED"
+    SERIES_SOLD = "SERIES_SOLD"
+    TIP_RECEIVED = "TIP_RECEIVED"
+    GIFTS_RECEIVED = "GIFTS_RECEIVED"
+    REWARDS_CREDITED = "REWARDS_CREDITED"
 
 
 class Notification(Base):
+    """One thing a user is told. A batched one (`batch_key` set) tells of many events of one
+    kind about one subject in one period (gifts on a video in a UTC day): each event adds to
+    `count` and `total`, rewrites the body, marks it unread and moves `updated_at`."""
+
     __tablename__ = "notifications"
     __table_args__ = (
         sa.Index("ix_notifications_account", "account_id", "id"),
+        sa.Index("ix_notifications_recent", "account_id", "updated_at", "id"),
+        # One row per batch, so concurrent events add to it instead of starting a second.
+        sa.Index("uq_notifications_batch", "account_id", "batch_key", unique=True),
         sa.Index(
             "ix_notifications_unread",
             "account_id",
@@ -47,4 +59,12 @@ class Notification(Base):
     # What it is about, e.g. {"applicationId": 7}.
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When it last changed: the list is newest first by this (a batch rises with each event).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # None for a notification of one event; else e.g. "GIFTS_RECEIVED:video:7:2026-12-05".
+    batch_key: Mapped[str | None] = mapped_column(sa.String(100))
+    # How many things it tells of (gifts, tips, sales; 1 unless batched) and their sum in the
+    # kind's unit (diamonds for gifts, US cents otherwise; 0 when it has none).
+    count: Mapped[int] = mapped_column(sa.Integer, server_default="1")
+    total: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

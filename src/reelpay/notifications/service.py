@@ -9,8 +9,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reelpay.db import upsert
 from reelpay.notifications.models import Notification, NotificationKind
-from reelpay.pagination import Page, PageRequest, paginate
+from reelpay.notifications.templates import Template, as_sql
+from reelpay.pagination import Key, Page, PageRequest, paginate
+
+# The list's order: newest change first (a batch rises each time it grows).
+ORDER = (Notification.updated_at, Notification.id)
 
 
 async def notify(
@@ -25,11 +30,52 @@ async def notify(
 ) -> Notification:
     notification = Notification(
         account_id=account_id, kind=kind, title=title[:200], body=body[:1000], data=data,
-        created_at=now,
+        created_at=now, updated_at=now,
     )  # fmt: skip
     session.add(notification)
     await session.flush()
     return notification
+
+
+async def notify_batched(
+    session: AsyncSession,
+    account_id: int,
+    kind: NotificationKind,
+    *,
+    batch_key: str,
+    title: str,
+    body: Template,
+    data: dict[str, Any],
+    count: int,
+    total: int,
+    now: datetime,
+) -> None:
+    """Add `count` things worth `total` to the account's notification for `batch_key`, or
+    start it: one statement either way. It is rewritten from the new count and total
+    (`body`), takes `title` and `data` (what the latest event says), is unread again and
+    moves to the top of the list; `created_at` stays the first event's."""
+    stmt = upsert(session, Notification).values(
+        account_id=account_id, kind=kind, title=title[:200],
+        body=as_sql(body, sa.literal(count, sa.Integer), sa.literal(total, sa.BigInteger)),
+        data=data, created_at=now, updated_at=now, batch_key=batch_key, count=count,
+        total=total,
+    )  # fmt: skip
+    new_count = Notification.count + stmt.excluded.count
+    new_total = Notification.total + stmt.excluded.total
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["account_id", "batch_key"],
+            set_={
+                "count": new_count,
+                "total": new_total,
+                "title": stmt.excluded.title,
+                "body": as_sql(body, new_count, new_total),
+                "data": stmt.excluded.data,
+                "updated_at": stmt.excluded.updated_at,
+                "read_at": None,
+            },
+        )
+    )
 
 
 async def page(
@@ -39,7 +85,7 @@ async def page(
     stmt = sa.select(Notification).where(Notification.account_id == account_id)
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
-    return await paginate(session, stmt, [Notification.id], request, descending=True)
+    return await paginate(session, stmt, list(ORDER), request, descending=True)
 
 
 async def count(session: AsyncSession, account_id: int, *, unread_only: bool = False) -> int:
@@ -70,4 +116,18 @@ async def mark_read(
 async def newest(session: AsyncSession, ids: Sequence[int], limit: int) -> list[Notification]:
     """At most `limit` of these notifications, newest first (as `page` lists them)."""
     stmt = sa.select(Notification).where(Notification.id.in_(set(ids)))
-    return list(await session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)))
+    order = [column.desc() for column in ORDER]
+    return list(await session.scalars(stmt.order_by(*order).limit(limit)))
+
+
+async def cursor_key(session: AsyncSession, account_id: int, notification_id: int) -> Key | None:
+    """The list key of one of the account's notifications (for cursors given out when the
+    list was keyed by the id alone), or None."""
+    row = (
+        await session.execute(
+            sa.select(*ORDER).where(
+                Notification.id == notification_id, Notification.account_id == account_id
+            )
+        )
+    ).one_or_none()
+    return None if row is None else tuple(row)

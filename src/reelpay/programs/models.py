@@ -24,6 +24,7 @@ class ApplicationStatus(StrEnum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
+    WITHDRAWN = "WITHDRAWN"  # by the applicant, while it was PENDING
 
 
 class ProgramApplication(Base):
@@ -67,6 +68,8 @@ class Enrolment(Base):
     program: Mapped[Program] = mapped_column(enum_column_type(Program, "program", length=32))
     application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("program_applications.id"))
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set while the creator has paused this program's feature: no new money, earned money stays.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RewardsAccrual(Base):

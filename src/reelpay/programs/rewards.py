@@ -24,6 +24,7 @@ from reelpay.db import write_once
 from reelpay.enums import Visibility
 from reelpay.errors import DomainError, ErrorCode
 from reelpay.events import Event
+from reelpay.notifications import money as money_notices
 from reelpay.programs import service as programs
 from reelpay.programs.models import Program, RewardsAccrual
 from reelpay.settings import Rules, Settings
@@ -125,9 +126,9 @@ async def _accrue_one(
     views = (await qualified_views(session, [creator_id], start=day, end=day, rules=rules)).get(
         (creator_id, day), 0
     )
-    if programs.suspension_reasons(creator, Program.CREATOR_REWARDS):
-        # Monetization is stopped: the day is settled at nothing, so lifting the suspension
-        # later does not pay for it. (Run the job soon after midnight UTC.)
+    if programs.suspension_reasons(creator, Program.CREATOR_REWARDS) or enrolled.paused_at:
+        # Monetization is stopped (suspended, or paused by the creator): the day is settled at
+        # nothing, so lifting it later does not pay for it. (Run the job soon after midnight UTC.)
         session.add(
             RewardsAccrual(
                 account_id=creator_id, day=day, qualified_views=views, cents=0, suspended=True,
@@ -155,6 +156,9 @@ async def _accrue_one(
             cents=cents, now=now, rules=rules,
         )  # fmt: skip
         transaction_id = transaction.id
+        await money_notices.rewards_credited(
+            session, creator_id, day=day, views=views, cents=cents, now=now
+        )
     session.add(
         RewardsAccrual(
             account_id=creator_id,

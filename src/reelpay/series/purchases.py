@@ -25,9 +25,11 @@ from reelpay.db import upsert, write_once
 from reelpay.enums import FollowStatus
 from reelpay.errors import DomainError, ErrorCode, NotFound
 from reelpay.events import Event
+from reelpay.notifications import money as money_notices
 from reelpay.pagination import Page, PageRequest, paginate
 from reelpay.payments import charging
 from reelpay.payments.models import Payment, PaymentPurpose, RefundedCharge
+from reelpay.programs import monetization
 from reelpay.programs import service as programs
 from reelpay.programs.models import Enrolment, Program
 from reelpay.series import access
@@ -84,16 +86,18 @@ class SeriesFacts:
     follow: FollowStatus | None  # the viewer's follow of the creator
     purchase: PurchaseStatus | None  # the viewer's: ACTIVE if any is (`purchase_statuses`)
     creator_enrolled: bool  # in the Series program
+    creator_paused: bool = False  # the creator paused Series sales
 
 
 async def series_facts(
     session: AsyncSession, viewer: Account | None, series_id: int
 ) -> SeriesFacts | None:
     """The Series, its creator, and the viewer's follow and purchases (None if no Series)."""
+    # NULL when the creator is not enrolled in Series, else whether they paused its sales.
     enrolled = (
-        sa.select(Enrolment.id)
+        sa.select(Enrolment.paused_at.is_not(None))
         .where(Enrolment.account_id == Series.creator_id, Enrolment.program == Program.SERIES)
-        .exists()
+        .scalar_subquery()
     )
     follow: sa.ColumnElement[Any] = sa.null()
     bought: sa.ColumnElement[bool] = sa.false()
@@ -127,7 +131,8 @@ async def series_facts(
         creator=creator,
         follow=None if status is None else FollowStatus(status),
         purchase=purchase,
-        creator_enrolled=bool(is_enrolled),
+        creator_enrolled=is_enrolled is not None,
+        creator_paused=bool(is_enrolled),
     )
 
 
@@ -197,6 +202,8 @@ async def check_purchase(
             code=ErrorCode.CREATOR_NOT_ELIGIBLE,
             field=SERIES_FIELD,
         )
+    if facts.creator_paused:
+        raise monetization.MonetizationPaused(Program.SERIES, SERIES_FIELD)
     check_spender(buyer.birth_date, buyer.country, now.date(), settings.rules)
     if request.paid_with is PaidWith.CARD and not request.payment_token:
         raise DomainError(
@@ -365,6 +372,7 @@ async def _record_purchase(
     await session.flush()  # a concurrent purchase loses on the one-active index and is retried
     result = {"purchaseId": purchase.id}
     await idempotency.finish(session, account_id=buyer.id, key=request.key, result=result)
+    await money_notices.sale_done(session, purchase, series, now=now)
     return result, purchase, series
 
 
@@ -430,6 +438,7 @@ async def refund_purchase(
         )
     await session.flush()
     await session.refresh(purchase)
+    await money_notices.refund_done(session, purchase, now=now)
     return purchase
 
 

@@ -15,6 +15,7 @@ from reelpay.accounts.switching import SwitchPreview
 from reelpay.content import service as content
 from reelpay.content.visibility import ContentAccess, can_see_video
 from reelpay.errors import NotFound, PermissionDenied
+from reelpay.graphql import notification_cursors
 from reelpay.graphql.context import Context
 from reelpay.graphql.enums import AccountType, FollowStatus, ProFeature, Role, Standing, Visibility
 from reelpay.graphql.ranges import FromDay, ToDay
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from reelpay.graphql.payouts.types import CreatorPayouts
     from reelpay.graphql.programs.types import (
         Enrolment,
+        MonetizationOption,
         NotificationConnection,
         Program,
         RewardsDay,
@@ -51,6 +53,7 @@ LiveRef = Annotated["LiveStream", strawberry.lazy("reelpay.graphql.gifting.types
 SupporterRef = Annotated["Supporter", strawberry.lazy("reelpay.graphql.gifting.types")]
 TipRef = Annotated["Tip", strawberry.lazy("reelpay.graphql.gifting.types")]
 EnrolmentRef = Annotated["Enrolment", strawberry.lazy("reelpay.graphql.programs.types")]
+MonetizationRef = Annotated["MonetizationOption", strawberry.lazy("reelpay.graphql.programs.types")]
 NotificationsRef = Annotated[
     "NotificationConnection", strawberry.lazy("reelpay.graphql.programs.types")
 ]
@@ -64,7 +67,6 @@ FOLLOW_KEY = (int,)
 VIDEO_KEY = (datetime, int)
 ACCOUNT_KEY = (int,)
 TIP_KEY = (int,)
-NOTIFICATION_KEY = (int,)
 SERIES_KEY = (int,)
 
 
@@ -388,6 +390,17 @@ class Account(Node):
         found = await info.context.read(lambda s: programs.enrolments(s, self.db_id))
         return [enrolment_of(self.model, e) for e in found.values()]
 
+    @strawberry.field(
+        description="The Creator Next hub: every program's monetization, one entry per "
+        "program, with its state (ACTIVE, PAUSED, ...) and why. Only the owner and staff see it."
+    )
+    async def monetization(self, info: Info[Context, None]) -> list[MonetizationRef] | None:
+        from reelpay.graphql.programs.types import load_monetization
+
+        if not await _is_self_or_staff(info, self.db_id):
+            return None
+        return await load_monetization(info, self.model)
+
     @strawberry.field(description="Your notifications, newest first (the owner only).")
     async def notifications(
         self,
@@ -407,9 +420,11 @@ class Account(Node):
         if viewer is None or viewer.id != self.db_id:
             return None
         ctx = info.context
+        after = await notification_cursors.current(ctx, self.db_id, after, "after")
+        before = await notification_cursors.current(ctx, self.db_id, before, "before")
         request = page_request(
-            ctx.settings.limits, NOTIFICATION_KEY, first=first, after=after, last=last,
-            before=before,
+            ctx.settings.limits, notification_cursors.NOTIFICATION_KEY, first=first, after=after,
+            last=last, before=before,
         )  # fmt: skip
         page = await ctx.read(
             lambda s: notifications.page(s, self.db_id, request, unread_only=unread_only)

@@ -19,15 +19,17 @@ from reelpay.graphql.payouts.arguments import AFTER, BEFORE, FIRST, LAST
 from reelpay.graphql.programs.types import (
     ApplicationStatus,
     Enrolment,
+    MonetizationOption,
     Notification,
     ProgramApplication,
     ProgramEligibility,
     load_eligibility,
+    load_monetization_option,
 )
 from reelpay.graphql.programs.types import Program as ProgramEnum
-from reelpay.graphql.relay import Connection, decode_id_of, paged
+from reelpay.graphql.relay import Connection, decode_id_of, encode_id, paged
 from reelpay.notifications import service as notifications
-from reelpay.programs import rewards
+from reelpay.programs import monetization, rewards
 from reelpay.programs import service as programs
 from reelpay.programs.models import ApplicationStatus as StatusModel
 from reelpay.programs.models import Program
@@ -149,6 +151,95 @@ class RunRewardsAccrualPayload:
     user_errors: list[UserError] = strawberry.field(
         default_factory=list, description="Why nothing was credited; empty on success."
     )
+
+
+@strawberry.input(description="The program whose feature to pause.")
+class PauseMonetizationInput:
+    program: ProgramEnum = strawberry.field(  # type: ignore[valid-type]
+        description="A program you are enrolled in."
+    )
+
+
+@strawberry.input(description="The program whose paused feature to resume.")
+class ResumeMonetizationInput:
+    program: ProgramEnum = strawberry.field(  # type: ignore[valid-type]
+        description="A program you are enrolled in."
+    )
+
+
+@strawberry.input(description="The program to leave.")
+class LeaveProgramInput:
+    program: ProgramEnum = strawberry.field(  # type: ignore[valid-type]
+        description="A program you are enrolled in."
+    )
+
+
+@strawberry.type(description="Your enrolment and monetization state after the change.")
+class MonetizationPayload:
+    enrolment: Enrolment | None = strawberry.field(
+        default=None, description="The enrolment (`pausedAt`, `active`); null on userErrors."
+    )
+    monetization: MonetizationOption | None = strawberry.field(
+        default=None, description="The program's entry of `viewer.monetization`; null on "
+        "userErrors.",
+    )  # fmt: skip
+    eligibility: ProgramEligibility | None = strawberry.field(
+        default=None, description="Your eligibility for the program; null on userErrors."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing changed; empty on success."
+    )
+
+
+@strawberry.type(description="What leaving a program changed.")
+class LeaveProgramPayload:
+    left_enrolment_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The ID of the Enrolment that ended (drop it from caches); null on userErrors.",
+    )
+    monetization: MonetizationOption | None = strawberry.field(
+        default=None, description="The program's entry of `viewer.monetization`, now "
+        "NOT_ENROLLED; null on userErrors.",
+    )  # fmt: skip
+    eligibility: ProgramEligibility | None = strawberry.field(
+        default=None,
+        description="Your eligibility for the program (`canApply`: joining again means a new "
+        "application); null on userErrors.",
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing changed; empty on success."
+    )
+
+
+@strawberry.input(description="Your PENDING application to withdraw.")
+class WithdrawProgramApplicationInput:
+    application_id: strawberry.ID = strawberry.field(description="A ProgramApplication's ID.")
+
+
+@strawberry.type(description="The withdrawn application and your state in the program.")
+class WithdrawProgramApplicationPayload:
+    application: ProgramApplication | None = strawberry.field(
+        default=None, description="The application, now WITHDRAWN; null on userErrors."
+    )
+    monetization: MonetizationOption | None = strawberry.field(
+        default=None, description="The program's entry of `viewer.monetization`; null on "
+        "userErrors.",
+    )  # fmt: skip
+    eligibility: ProgramEligibility | None = strawberry.field(
+        default=None, description="Your eligibility for the program; null on userErrors."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing changed; empty on success."
+    )
+
+
+async def _monetization_after(
+    info: Info[Context, None], account_id: int, program: Program
+) -> tuple[MonetizationOption, ProgramEligibility]:
+    """The program's hub entry and eligibility, read after the change committed."""
+    account = await info.context.loaders.account.load(account_id)
+    option = await load_monetization_option(info, account, program)
+    return option, await load_eligibility(info, account, program)
 
 
 @strawberry.type
@@ -366,3 +457,96 @@ class ProgramMutations:
             )
 
         return await as_user_errors(RunRewardsAccrualPayload, work)
+
+    @strawberry.mutation(
+        description="Pause a program's feature (tips, gifts, Series sales, Creator Rewards): "
+        "new money is refused with MONETIZATION_PAUSED and a Creator Rewards day settled while "
+        "paused earns nothing; what was earned stays. Pausing a paused feature changes nothing."
+    )
+    async def pause_monetization(
+        self,
+        info: Info[Context, None],
+        input: Annotated[PauseMonetizationInput, strawberry.argument(description=INPUT)],
+    ) -> MonetizationPayload:
+        return await _switch(info, Program(input.program), pause=True)
+
+    @strawberry.mutation(
+        description="Resume a paused program's feature: money is received again from now on "
+        "(days settled while paused stay at nothing). Resuming an active feature changes nothing."
+    )
+    async def resume_monetization(
+        self,
+        info: Info[Context, None],
+        input: Annotated[ResumeMonetizationInput, strawberry.argument(description=INPUT)],
+    ) -> MonetizationPayload:
+        return await _switch(info, Program(input.program), pause=False)
+
+    @strawberry.mutation(
+        description="Leave a program: the enrolment ends and no new money comes from it; what "
+        "was earned stays. Joining again means applying again (`applyToProgram`)."
+    )
+    async def leave_program(
+        self,
+        info: Info[Context, None],
+        input: Annotated[LeaveProgramInput, strawberry.argument(description=INPUT)],
+    ) -> LeaveProgramPayload:
+        ctx = info.context
+        viewer = await ctx.require_viewer()
+        program = Program(input.program)
+
+        async def work() -> LeaveProgramPayload:
+            left = await ctx.write(lambda s, me: monetization.leave(s, logged_in(me), program))
+            option, eligibility = await _monetization_after(info, viewer.id, program)
+            return LeaveProgramPayload(
+                left_enrolment_id=encode_id("Enrolment", left),
+                monetization=option,
+                eligibility=eligibility,
+            )
+
+        return await as_user_errors(LeaveProgramPayload, work)
+
+    @strawberry.mutation(
+        description="Withdraw your own PENDING application (no one else's, staff included)."
+    )
+    async def withdraw_program_application(
+        self,
+        info: Info[Context, None],
+        input: Annotated[WithdrawProgramApplicationInput, strawberry.argument(description=INPUT)],
+    ) -> WithdrawProgramApplicationPayload:
+        ctx = info.context
+        viewer = await ctx.require_viewer()
+
+        async def work() -> WithdrawProgramApplicationPayload:
+            pk = decode_id_of(input.application_id, "ProgramApplication", APPLICATION_ID)
+            application = await ctx.write(
+                lambda s, me: monetization.withdraw(s, logged_in(me), pk, now=ctx.now)
+            )
+            option, eligibility = await _monetization_after(info, viewer.id, application.program)
+            return WithdrawProgramApplicationPayload(
+                application=ProgramApplication.from_model(application),
+                monetization=option,
+                eligibility=eligibility,
+            )
+
+        return await as_user_errors(WithdrawProgramApplicationPayload, work)
+
+
+async def _switch(
+    info: Info[Context, None], program: Program, *, pause: bool
+) -> MonetizationPayload:
+    ctx = info.context
+    viewer = await ctx.require_viewer()
+
+    async def work() -> MonetizationPayload:
+        if pause:
+            await ctx.write(
+                lambda s, me: monetization.pause(s, logged_in(me), program, now=ctx.now)
+            )
+        else:
+            await ctx.write(lambda s, me: monetization.resume(s, logged_in(me), program))
+        option, eligibility = await _monetization_after(info, viewer.id, program)
+        return MonetizationPayload(
+            enrolment=option.enrolment, monetization=option, eligibility=eligibility
+        )
+
+    return await as_user_errors(MonetizationPayload, work)

@@ -15,7 +15,7 @@ from reelpay.graphql.enums import described_enum
 from reelpay.graphql.money import Money
 from reelpay.graphql.relay import Connection, Node, encode_id
 from reelpay.notifications import models as notification_models
-from reelpay.programs import eligibility, models
+from reelpay.programs import eligibility, models, monetization
 from reelpay.programs import service as programs
 from reelpay.programs.rewards import RewardsDay as RewardsDayResult
 
@@ -37,6 +37,21 @@ ApplicationStatus = described_enum(
         "PENDING": "Waiting for staff to review it.",
         "APPROVED": "Approved: the account is enrolled in the program.",
         "REJECTED": "Rejected with a reason; a new application waits 30 days (by default).",
+        "WITHDRAWN": "Withdrawn by the applicant while it was PENDING; a new one may be sent.",
+    },
+)
+MonetizationState = described_enum(
+    monetization.MonetizationState,
+    "Where one program's monetization stands for an account (`viewer.monetization`).",
+    {
+        "NOT_ENROLLED": "Not enrolled and no application waiting: apply to join.",
+        "PENDING_APPLICATION": "An application is waiting for staff review.",
+        "ACTIVE": "Enrolled and receiving money.",
+        "PAUSED": "Enrolled, but you paused the feature: new money is refused "
+        "(MONETIZATION_PAUSED) until you resume it; what was earned stays.",
+        "SUSPENDED": "Enrolled, but suspended (a ban, a restriction, the political flag, an "
+        "account type or visibility the program does not take): nothing is received. A pause, "
+        "if any, is listed among the reasons.",
     },
 )
 Criterion = described_enum(
@@ -67,6 +82,15 @@ NotificationKind = described_enum(
         "PAYOUT_PROCESSING": "A payout is being sent.",
         "PAYOUT_PAID": "A payout was paid.",
         "PAYOUT_FAILED": "A payout failed; its money is back in the balance.",
+        "SERIES_PURCHASE_REFUNDED": "Your purchase of a Series was refunded: its episodes are "
+        "locked again and the coins are back (or the card is refunded).",
+        "SERIES_SOLD": "Sales of one of your Series: one notification per Series and UTC day, "
+        "updated with each sale (`count`, the creator's share in all).",
+        "TIP_RECEIVED": "Tips you received: one notification per UTC day, updated with each "
+        "tip; an anonymous tip names no one.",
+        "GIFTS_RECEIVED": "Gifts sent to you: one notification per video and UTC day, or per "
+        "LIVE, updated with each gift (`count` gifts, the diamonds in all).",
+        "REWARDS_CREDITED": "A day of Creator Rewards was credited to your earnings.",
     },
 )
 
@@ -136,10 +160,15 @@ class Enrolment(Node):
         description="Why monetization is suspended now (a ban, a restriction, the political "
         "flag, an account type or visibility the program does not take); empty when active."
     )
+    paused_at: datetime | None = strawberry.field(
+        default=None,
+        description="When you paused this program's feature (`pauseMonetization`); null "
+        "while it is not paused.",
+    )
 
-    @strawberry.field(description="Earning now: enrolled and not suspended.")
+    @strawberry.field(description="Earning now: enrolled, not suspended and not paused.")
     def active(self) -> bool:
-        return not self.suspension_reasons
+        return not self.suspension_reasons and self.paused_at is None
 
 
 @strawberry.type(description="An application to a program. The applicant and staff see it.")
@@ -156,7 +185,8 @@ class ProgramApplication(Node):
     )
     created_at: datetime = strawberry.field(description="When the application was made.")
     decided_at: datetime | None = strawberry.field(
-        description="When staff approved or rejected it; null while PENDING."
+        description="When staff approved or rejected it, or the applicant withdrew it; null "
+        "while PENDING."
     )
     rejection_reason: str | None = strawberry.field(
         description="Staff's reason, shown to the applicant; null unless REJECTED."
@@ -272,7 +302,76 @@ def enrolment_of(account: AccountModel, enrolment: models.Enrolment) -> Enrolmen
         program=enrolment.program,
         enrolled_at=enrolment.enrolled_at,
         suspension_reasons=programs.suspension_reasons(account, enrolment.program),
+        paused_at=enrolment.paused_at,
     )
+
+
+@strawberry.type(
+    description="One program's monetization for an account, as the Creator Next hub shows it: "
+    "its state and why, with the enrolment or pending application behind it. One per account "
+    "and program (a stable ID); the account's owner and staff see it."
+)
+class MonetizationOption(Node):
+    program: Program = strawberry.field(  # type: ignore[valid-type]
+        description="The program."
+    )
+    feature: str = strawberry.field(
+        description="What the program lets you receive (tips, gifts on videos and LIVE, Series "
+        "sales, Creator Rewards), as a label."
+    )
+    state: MonetizationState = strawberry.field(  # type: ignore[valid-type]
+        description="Where it stands."
+    )
+    reasons: list[str] = strawberry.field(
+        description="Why it is in this state, as sentences to show (empty when ACTIVE)."
+    )
+    enrolment: Enrolment | None = strawberry.field(
+        description="The enrolment (ACTIVE, PAUSED, SUSPENDED); null otherwise."
+    )
+    pending_application: ProgramApplication | None = strawberry.field(
+        description="The application waiting for review (PENDING_APPLICATION); null otherwise."
+    )
+
+    @strawberry.field(
+        description="`pauseMonetization` would pause it: enrolled and not paused yet."
+    )
+    def can_pause(self) -> bool:
+        return self.enrolment is not None and self.enrolment.paused_at is None
+
+    @strawberry.field(description="`resumeMonetization` would resume it: it is paused.")
+    def can_resume(self) -> bool:
+        return self.enrolment is not None and self.enrolment.paused_at is not None
+
+
+def monetization_option_of(
+    account: AccountModel, status: monetization.MonetizationStatus
+) -> MonetizationOption:
+    return MonetizationOption(
+        db_id=eligibility_key(account.id, status.program),
+        program=status.program,
+        feature=monetization.FEATURES[status.program],
+        state=status.state,
+        reasons=list(status.reasons),
+        enrolment=enrolment_of(account, status.enrolment) if status.enrolment else None,
+        pending_application=ProgramApplication.from_model(status.pending_application)
+        if status.pending_application
+        else None,
+    )
+
+
+async def load_monetization(
+    info: Info[Context, None], account: AccountModel
+) -> list[MonetizationOption]:
+    """Every program's monetization for `account`, in the Program enum's order."""
+    found = await info.context.read(lambda s: monetization.overview(s, account))
+    return [monetization_option_of(account, status) for status in found]
+
+
+async def load_monetization_option(
+    info: Info[Context, None], account: AccountModel, program: models.Program
+) -> MonetizationOption:
+    found = await info.context.read(lambda s: monetization.status(s, account, program))
+    return monetization_option_of(account, found)
 
 
 @strawberry.type(description="Something that happened to you. Only you see it.")
@@ -283,7 +382,17 @@ class Notification(Node):
     )
     title: str = strawberry.field(description="A short headline.")
     body: str = strawberry.field(description="The full text.")
-    created_at: datetime = strawberry.field(description="When it happened.")
+    created_at: datetime = strawberry.field(
+        description="When it happened (for a batched one, the first event of the batch)."
+    )
+    updated_at: datetime = strawberry.field(
+        description="When it last changed: a batched notification (tips, gifts, Series sales) "
+        "changes with each event, is unread again and moves to the top; the list is newest "
+        "first by this."
+    )
+    count: int = strawberry.field(
+        description="How many things it tells of: gifts, tips or sales in a batch; 1 otherwise."
+    )
     read_at: datetime | None = strawberry.field(
         description="When you marked it read; null while unread."
     )
@@ -297,6 +406,8 @@ class Notification(Node):
             title=model.title,
             body=model.body,
             created_at=model.created_at,
+            updated_at=model.updated_at,
+            count=model.count,
             read_at=model.read_at,
         )
 
@@ -367,3 +478,12 @@ async def eligibility_node(info: Info[Context, None], pk: int) -> Node | None:
         return None
     account = await _own_account(info, key[0])
     return await load_eligibility(info, account, key[1]) if account is not None else None
+
+
+async def monetization_node(info: Info[Context, None], pk: int) -> Node | None:
+    """`node(id:)` for MonetizationOption: the account's owner and staff."""
+    key = eligibility_of_key(pk)
+    if key is None:
+        return None
+    account = await _own_account(info, key[0])
+    return await load_monetization_option(info, account, key[1]) if account is not None else None
