@@ -357,9 +357,7 @@ async def test_payout_updates_stop_when_the_session_is_revoked(api, serve, gated
     assert raised.value.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_payout_events_caused_on_one_worker_reach_a_subscriber_on_another(
-    api, serve, gated
-):
+async def test_payout_events_caused_on_one_worker_reach_a_subscriber_on_another(api, serve, gated):
     worker_a, worker_b = await serve(), await serve()
     gate = gated(worker_a)
     creator = await creator_with_paypal(api, "maker")
