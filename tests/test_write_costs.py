@@ -158,7 +158,7 @@ async def send(api: Any, fan: User, input: dict[str, Any]) -> dict[str, Any]:
     return await api.mutate("sendGift", input, GIFT, token=fan.token)
 
 
-async def test_a_gift_is_one_transaction_of_13_statements(api, backend, on_air):
+async def test_a_gift_is_one_transaction_of_14_statements(api, backend, on_air):
     fan, live, rose = on_air
     input = {"giftId": rose, "liveId": live, "quantity": 3, "idempotencyKey": new_key()}
 
@@ -276,7 +276,7 @@ async def test_a_gift_without_a_token_costs_no_transaction(api, on_air):
     assert (costs.statements, costs.checkouts) == ([], 0)
 
 
-async def test_buying_a_series_with_coins_is_one_transaction_of_12_statements(api, backend):
+async def test_buying_a_series_with_coins_is_one_transaction_of_13_statements(api, backend):
     creator = await sign_up(api, "maker")
     fan = await sign_up(api, "fan")
     await enrol(api.engine, creator, "SERIES")
