@@ -20,8 +20,8 @@ from urllib.parse import quote, unquote
 import httpx
 import pytest
 
-from reelpay.playground import assets
-from reelpay.playground.page import websocket_origins
+from reelpay.graphql.playground import assets
+from reelpay.graphql.playground.page import websocket_origins
 
 HTML = {"Accept": "text/html"}
 SCRIPTS = [
@@ -270,7 +270,7 @@ async def test_a_file_answers_get_and_head_only(api):
 
 
 def test_the_vendored_files_are_those_the_manifest_records():
-    vendor = resources.files("reelpay.playground").joinpath("vendor")
+    vendor = resources.files("reelpay.graphql.playground").joinpath("vendor")
     manifest = json.loads(vendor.joinpath("manifest.json").read_text())
     notes = vendor.joinpath("VENDORED.md").read_text()
     names = {p["name"] for p in manifest["packages"]}

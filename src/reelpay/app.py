@@ -25,12 +25,12 @@ from reelpay.db import create_engine, create_sessionmaker, is_unavailable
 from reelpay.events.broker import create_broker
 from reelpay.graphql.context import AppServices
 from reelpay.graphql.errors import RETRY_AFTER_SECONDS, brief
+from reelpay.graphql.playground import assets as playground_assets
 from reelpay.graphql.schema import build_schema
 from reelpay.graphql.view import ReelpayGraphQL, bearer
 from reelpay.origins import development_origins
 from reelpay.payments.sandbox import create_provider
 from reelpay.payouts.sandbox import create_payout_provider
-from reelpay.playground import assets as playground_assets
 from reelpay.series import access, playback
 from reelpay.settings import Settings
 from reelpay.throttle import RequestThrottle, Throttle

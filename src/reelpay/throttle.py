@@ -104,7 +104,7 @@ class Throttle:
 
     async def _refuse(self, rule: Rule, key: str) -> None:
         stats = await self._call("get_window_stats", rule, key)
-        # The `limits` library stamps its windows with time.time(), not with our clock.
+        # real clock: the `limits` library stamps its windows with time.time(), not our clock.
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))  # real clock: see above
         raise TooManyAttempts(
             f"Too many {rule.what}: try again in {retry_after} seconds.", retry_after=retry_after

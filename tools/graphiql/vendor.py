@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-VENDOR = REPO / "src" / "reelpay" / "playground" / "vendor"
+VENDOR = REPO / "src" / "reelpay" / "graphql" / "playground" / "vendor"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -41,8 +41,8 @@ from reelpay.graphql.errors import (
     shape,
     unavailable_before_anything,
 )
+from reelpay.graphql.playground import page as playground
 from reelpay.origins import origin_allowed
-from reelpay.playground import page as playground
 
 log = logging.getLogger("reelpay.graphql")
 
@@ -116,7 +116,7 @@ class ReelpayGraphQL(GraphQL[Context, None]):
         self.services = services
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        """GraphiQL from this server's own files under a strict CSP (see `reelpay.playground`);
+        """GraphiQL from this server's own files under a strict CSP (`graphql.playground`);
         strawberry only asks outside production (`graphql_ide` is None there)."""
         return playground.response(request)
 

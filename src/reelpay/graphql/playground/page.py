@@ -15,7 +15,7 @@ import re
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from reelpay.playground import assets
+from reelpay.graphql.playground import assets
 
 # A Host header we may repeat in a header: a DNS name, IPv4 or [IPv6], and an optional port.
 _HOST = re.compile(

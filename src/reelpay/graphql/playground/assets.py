@@ -64,7 +64,7 @@ class Assets:
 
 
 def _package_file(*parts: str) -> bytes:
-    return resources.files("reelpay.playground").joinpath(*parts).read_bytes()
+    return resources.files("reelpay.graphql.playground").joinpath(*parts).read_bytes()
 
 
 def _vendored(package: str, name: str, media_type: str) -> Asset:
