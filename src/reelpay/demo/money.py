@@ -239,7 +239,7 @@ async def _series(
                 session, star, series.id, title=title, duration_seconds=seconds,
                 now=published, rules=rules,
             )  # fmt: skip
-        await series_service.publish_series(session, star, series.id, now=published)
+        await series_service.publish_series(session, star, series.id, now=published, rules=rules)
     for n, fan in enumerate(fans):
         recent = n < RECENT_BUYERS
         bought = (

@@ -138,7 +138,9 @@ async def _send_gift(
     creator = target.creator
     # Receiving gifts (on a LIVE or a video) is the LIVE gifts program: enrolled, not suspended
     # (`programs.earning_problems`, with the enrolment read along with the target).
-    if not target.enrolled or programs.suspension_reasons(creator, Program.LIVE_GIFTS):
+    if not target.enrolled or programs.suspension_reasons(
+        creator, Program.LIVE_GIFTS, today=now.date(), rules=rules
+    ):
         raise DomainError(refusal(target.what), code=ErrorCode.CREATOR_NOT_ELIGIBLE)
     if target.paused:
         raise monetization.MonetizationPaused(Program.LIVE_GIFTS)
@@ -301,8 +303,9 @@ async def check_tip(
     # `programs.earning_problems` and the pause, in one read.
     paused = await monetization.receiving_state(session, creator.id, Program.TIPS)
     monetization.check_receiving(
-        creator, Program.TIPS, paused, refusal=refusal("tips"), field=CREATOR_FIELD
-    )
+        creator, Program.TIPS, paused, today=now.date(), rules=rules, refusal=refusal("tips"),
+        field=CREATOR_FIELD,
+    )  # fmt: skip
 
     day_start = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
     count, total = (

@@ -7,9 +7,10 @@ birthday, the account's age or today's views entering the window will fix, `expe
 for a met window criterion that views or posts leaving the window will undo if nothing new
 comes in.
 
-`suspension_reasons` is the part of the rules that follows an enrolled account: a ban, a
-restriction, the political flag or a switch to an account the program does not take suspends
-monetization; falling audience figures do not.
+`suspension_reasons` is the part of the rules that follows an enrolled account: an age below
+the one the account's country asks for, a ban, a restriction, the political flag, or a switch to
+an account type or visibility the program does not take suspends monetization until the fact is
+restored; falling audience figures do not.
 """
 
 from __future__ import annotations
@@ -299,13 +300,29 @@ def _posts(program: Program, facts: Facts, now: datetime, rules: Rules) -> Resul
 def suspension_reasons(
     program: Program,
     *,
+    birth_date: date,
+    country: str,
     account_type: AccountType,
     visibility: Visibility,
     is_political: bool,
     standing: Standing,
+    today: date,
+    rules: Rules,
 ) -> list[str]:
-    """Why an enrolled account may not earn from `program` now (empty: it may)."""
+    """Why an enrolled account may not earn from `program` on `today` (empty: it may).
+
+    Every criterion whose input can change after enrolment: the age the account's country asks
+    for (an 18-year-old earning from Series who moves to KR waits for their 19th birthday),
+    standing, the political flag, the account type and visibility. Audience figures (followers,
+    views, posts) are not: falling below them does not stop an enrolled creator earning."""
     reasons = []
+    required = min_age(program, country, rules)
+    if age_on(birth_date, today) < required:
+        where = " in South Korea" if required != rules.program_min_age else ""
+        reasons.append(
+            f"{PROGRAM_NAMES[program]} needs you to be {required} or older{where} (until "
+            f"{birthday(birth_date, required).isoformat()})."
+        )
     if standing in (Standing.BANNED, Standing.RESTRICTED):
         reasons.append(f"The account is {standing.value.lower()}.")
     if is_political:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -22,6 +22,7 @@ from reelpay.errors import DomainError, ErrorCode, NotFound
 from reelpay.programs import eligibility
 from reelpay.programs import service as programs
 from reelpay.programs.models import ApplicationStatus, Enrolment, Program, ProgramApplication
+from reelpay.settings import Rules
 
 PROGRAM_FIELD = ("input", "program")
 APPLICATION_FIELD = ("input", "applicationId")
@@ -61,6 +62,9 @@ def status_of(
     program: Program,
     enrolment: Enrolment | None,
     pending: ProgramApplication | None,
+    *,
+    today: date,
+    rules: Rules,
 ) -> MonetizationStatus:
     """The state of `program` for `account` (pure): a suspension outranks a pause, since
     resuming would not make a suspended feature earn."""
@@ -78,7 +82,7 @@ def status_of(
             state = MonetizationState.NOT_ENROLLED
             reasons.append(f"You are not enrolled in {name}: apply to join it.")
     else:
-        suspended = programs.suspension_reasons(account, program)
+        suspended = programs.suspension_reasons(account, program, today=today, rules=rules)
         reasons.extend(suspended)
         if enrolment.paused_at is not None:
             reasons.append(
@@ -111,16 +115,26 @@ async def _pending(session: AsyncSession, account_id: int) -> dict[Program, Prog
     return {row.program: row for row in rows}
 
 
-async def overview(session: AsyncSession, account: Account) -> list[MonetizationStatus]:
-    """Every program's state for `account`, in the Program enum's order (two statements)."""
+async def overview(
+    session: AsyncSession, account: Account, *, today: date, rules: Rules
+) -> list[MonetizationStatus]:
+    """Every program's state for `account` on `today`, in the Program enum's order (two
+    statements)."""
     enrolled = await programs.enrolments(session, account.id)
     pending = await _pending(session, account.id)
-    return [status_of(account, p, enrolled.get(p), pending.get(p)) for p in Program]
+    return [
+        status_of(account, p, enrolled.get(p), pending.get(p), today=today, rules=rules)
+        for p in Program
+    ]
 
 
-async def status(session: AsyncSession, account: Account, program: Program) -> MonetizationStatus:
-    """One program's state for `account`."""
-    return (await overview(session, account))[list(Program).index(program)]
+async def status(
+    session: AsyncSession, account: Account, program: Program, *, today: date, rules: Rules
+) -> MonetizationStatus:
+    """One program's state for `account` on `today`."""
+    return (await overview(session, account, today=today, rules=rules))[
+        list(Program).index(program)
+    ]
 
 
 # --- receiving money -----------------------------------------------------------------------
@@ -158,12 +172,14 @@ def check_receiving(
     program: Program,
     paused: bool | None,
     *,
+    today: date,
+    rules: Rules,
     refusal: str,
     field: Sequence[str] | None = None,
 ) -> None:
     """Refuse new money for `creator` from `program`: not enrolled (`paused` None) or suspended
     is CREATOR_NOT_ELIGIBLE (the sender is not told why), paused is MONETIZATION_PAUSED."""
-    if paused is None or programs.suspension_reasons(creator, program):
+    if paused is None or programs.suspension_reasons(creator, program, today=today, rules=rules):
         raise DomainError(
             refusal,
             code=ErrorCode.CREATOR_NOT_ELIGIBLE,

@@ -126,7 +126,11 @@ async def _accrue_one(
     views = (await qualified_views(session, [creator_id], start=day, end=day, rules=rules)).get(
         (creator_id, day), 0
     )
-    if programs.suspension_reasons(creator, Program.CREATOR_REWARDS) or enrolled.paused_at:
+    # Suspended as of the day being settled (an age reached that day counts).
+    suspended = programs.suspension_reasons(
+        creator, Program.CREATOR_REWARDS, today=day, rules=rules
+    )
+    if suspended or enrolled.paused_at:
         # Monetization is stopped (suspended, or paused by the creator): the day is settled at
         # nothing, so lifting it later does not pay for it. (Run the job soon after midnight UTC.)
         session.add(

@@ -89,8 +89,8 @@ async def switch_changes(
     for program in Program:
         if program in enrolled:
             # An enrolment is kept; what changes is whether it earns (suspension).
-            before_ok = not _suspended_as(account, program, from_type)
-            after_ok = not _suspended_as(account, program, to_type)
+            before_ok = not _suspended_as(account, program, from_type, now=now, rules=rules)
+            after_ok = not _suspended_as(account, program, to_type, now=now, rules=rules)
         else:
             before_ok = eligibility.evaluate(program, before, now, rules).eligible
             after_ok = eligibility.evaluate(program, after, now, rules).eligible
@@ -101,16 +101,26 @@ async def switch_changes(
     return lost, gained
 
 
-def _suspended_as(account: Account, program: Program, account_type: AccountType) -> bool:
-    return bool(
-        eligibility.suspension_reasons(
-            program,
-            account_type=account_type,
-            visibility=account.visibility,
-            is_political=account.is_political,
-            standing=account.standing,
-        )
-    )
+def _suspended_as(
+    account: Account, program: Program, account_type: AccountType, *, now: datetime, rules: Rules
+) -> bool:
+    as_type = _suspension_facts(account, today=now.date(), rules=rules) | {
+        "account_type": account_type
+    }
+    return bool(eligibility.suspension_reasons(program, **as_type))
+
+
+def _suspension_facts(account: Account, *, today: date, rules: Rules) -> dict[str, Any]:
+    return {
+        "birth_date": account.birth_date,
+        "country": account.country,
+        "account_type": account.account_type,
+        "visibility": account.visibility,
+        "is_political": account.is_political,
+        "standing": account.standing,
+        "today": today,
+        "rules": rules,
+    }
 
 
 # --- enrolment -----------------------------------------------------------------------------
@@ -121,17 +131,18 @@ async def enrolments(session: AsyncSession, account_id: int) -> dict[Program, En
     return {row.program: row for row in rows}
 
 
-def suspension_reasons(account: Account, program: Program) -> list[str]:
+def suspension_reasons(
+    account: Account, program: Program, *, today: date, rules: Rules
+) -> list[str]:
+    """Why enrolled `account` may not earn from `program` on `today` (empty: it may)."""
     return eligibility.suspension_reasons(
-        program,
-        account_type=account.account_type,
-        visibility=account.visibility,
-        is_political=account.is_political,
-        standing=account.standing,
+        program, **_suspension_facts(account, today=today, rules=rules)
     )
 
 
-async def earning_problems(session: AsyncSession, account: Account, program: Program) -> list[str]:
+async def earning_problems(
+    session: AsyncSession, account: Account, program: Program, *, today: date, rules: Rules
+) -> list[str]:
     """Why `account` may not earn from `program` now: not enrolled, or suspended."""
     enrolment = await session.scalar(
         sa.select(Enrolment.id).where(
@@ -140,7 +151,7 @@ async def earning_problems(session: AsyncSession, account: Account, program: Pro
     )
     if enrolment is None:
         return [f"The account is not enrolled in {eligibility.PROGRAM_NAMES[program]}."]
-    return suspension_reasons(account, program)
+    return suspension_reasons(account, program, today=today, rules=rules)
 
 
 async def enrolled_account_ids(session: AsyncSession, program: Program) -> list[int]:

@@ -196,7 +196,9 @@ async def check_purchase(
             "You already own this Series.", code=ErrorCode.ALREADY_PURCHASED, field=SERIES_FIELD
         )
     # `programs.earning_problems`, with the enrolment read along with the Series.
-    if not facts.creator_enrolled or programs.suspension_reasons(facts.creator, Program.SERIES):
+    if not facts.creator_enrolled or programs.suspension_reasons(
+        facts.creator, Program.SERIES, today=now.date(), rules=settings.rules
+    ):
         raise DomainError(
             "This Series cannot be bought right now.",
             code=ErrorCode.CREATOR_NOT_ELIGIBLE,

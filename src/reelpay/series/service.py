@@ -25,9 +25,13 @@ SERIES_FIELD = ("input", "seriesId")
 EPISODE_FIELD = ("input", "episodeId")
 
 
-async def require_series_creator(session: AsyncSession, creator: Account) -> None:
+async def require_series_creator(
+    session: AsyncSession, creator: Account, *, now: datetime, rules: Rules
+) -> None:
     """Only creators enrolled in Series, and not suspended, create and publish."""
-    if await programs.earning_problems(session, creator, Program.SERIES):
+    if await programs.earning_problems(
+        session, creator, Program.SERIES, today=now.date(), rules=rules
+    ):
         raise DomainError(
             "Only creators approved for Series (and not suspended) can do this.",
             code=ErrorCode.SERIES_CREATOR_REQUIRED,
@@ -98,7 +102,7 @@ def _check(fields: SeriesFields, rules: Rules) -> tuple[SeriesFields, list[Probl
 async def create_series(
     session: AsyncSession, creator: Account, fields: SeriesFields, *, now: datetime, rules: Rules
 ) -> Series:
-    await require_series_creator(session, creator)
+    await require_series_creator(session, creator, now=now, rules=rules)
     if fields.title is None or fields.price_cents is None:
         raise ValueError("a new Series has a title and a price")
     checked, problems = _check(fields, rules)
@@ -308,10 +312,10 @@ async def _renumber(session: AsyncSession, ordered_ids: Sequence[int]) -> None:
 
 
 async def publish_series(
-    session: AsyncSession, creator: Account, series_id: int, *, now: datetime
+    session: AsyncSession, creator: Account, series_id: int, *, now: datetime, rules: Rules
 ) -> Series:
     """DRAFT -> PUBLISHED: needs an episode; the price is fixed from now on."""
-    await require_series_creator(session, creator)
+    await require_series_creator(session, creator, now=now, rules=rules)
     series = await own_series(session, creator, series_id, lock=True)
     _require_draft(series)
     if await episode_count(session, series.id) == 0:

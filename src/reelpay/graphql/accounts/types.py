@@ -388,7 +388,7 @@ class Account(Node):
         if not await _is_self_or_staff(info, self.db_id):
             return None
         found = await info.context.read(lambda s: programs.enrolments(s, self.db_id))
-        return [enrolment_of(self.model, e) for e in found.values()]
+        return [enrolment_of(info.context, self.model, e) for e in found.values()]
 
     @strawberry.field(
         description="The Creator Next hub: every program's monetization, one entry per "

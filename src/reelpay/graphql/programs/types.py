@@ -288,7 +288,7 @@ async def load_eligibility(
             expected_eligible_date=evaluation.expected_eligible_date,
             series_premium_link_allowed=program is models.Program.SERIES
             and unmet == {eligibility.Criterion.FOLLOWERS},
-            enrolment=enrolment_of(account, enrolled) if enrolled else None,
+            enrolment=enrolment_of(ctx, account, enrolled) if enrolled else None,
             latest_application=ProgramApplication.from_model(latest) if latest else None,
             reapply_on=cooldown,
         )
@@ -296,12 +296,15 @@ async def load_eligibility(
     return await ctx.read(read)
 
 
-def enrolment_of(account: AccountModel, enrolment: models.Enrolment) -> Enrolment:
+def enrolment_of(ctx: Context, account: AccountModel, enrolment: models.Enrolment) -> Enrolment:
+    """The enrolment as the API shows it, with why it is suspended at the request's instant."""
     return Enrolment(
         db_id=enrolment.id,
         program=enrolment.program,
         enrolled_at=enrolment.enrolled_at,
-        suspension_reasons=programs.suspension_reasons(account, enrolment.program),
+        suspension_reasons=programs.suspension_reasons(
+            account, enrolment.program, today=ctx.now.date(), rules=ctx.settings.rules
+        ),
         paused_at=enrolment.paused_at,
     )
 
@@ -344,7 +347,7 @@ class MonetizationOption(Node):
 
 
 def monetization_option_of(
-    account: AccountModel, status: monetization.MonetizationStatus
+    ctx: Context, account: AccountModel, status: monetization.MonetizationStatus
 ) -> MonetizationOption:
     return MonetizationOption(
         db_id=eligibility_key(account.id, status.program),
@@ -352,7 +355,7 @@ def monetization_option_of(
         feature=monetization.FEATURES[status.program],
         state=status.state,
         reasons=list(status.reasons),
-        enrolment=enrolment_of(account, status.enrolment) if status.enrolment else None,
+        enrolment=enrolment_of(ctx, account, status.enrolment) if status.enrolment else None,
         pending_application=ProgramApplication.from_model(status.pending_application)
         if status.pending_application
         else None,
@@ -363,15 +366,23 @@ async def load_monetization(
     info: Info[Context, None], account: AccountModel
 ) -> list[MonetizationOption]:
     """Every program's monetization for `account`, in the Program enum's order."""
-    found = await info.context.read(lambda s: monetization.overview(s, account))
-    return [monetization_option_of(account, status) for status in found]
+    ctx = info.context
+    found = await ctx.read(
+        lambda s: monetization.overview(s, account, today=ctx.now.date(), rules=ctx.settings.rules)
+    )
+    return [monetization_option_of(ctx, account, status) for status in found]
 
 
 async def load_monetization_option(
     info: Info[Context, None], account: AccountModel, program: models.Program
 ) -> MonetizationOption:
-    found = await info.context.read(lambda s: monetization.status(s, account, program))
-    return monetization_option_of(account, found)
+    ctx = info.context
+    found = await ctx.read(
+        lambda s: monetization.status(
+            s, account, program, today=ctx.now.date(), rules=ctx.settings.rules
+        )
+    )
+    return monetization_option_of(ctx, account, found)
 
 
 @strawberry.type(description="Something that happened to you. Only you see it.")
@@ -468,7 +479,7 @@ async def enrolment_node(info: Info[Context, None], pk: int) -> Node | None:
     if found is None:
         return None
     account = await _own_account(info, found.account_id)
-    return enrolment_of(account, found) if account is not None else None
+    return enrolment_of(info.context, account, found) if account is not None else None
 
 
 async def eligibility_node(info: Info[Context, None], pk: int) -> Node | None:

@@ -300,7 +300,9 @@ class SeriesMutations:
 
         async def work(s: Any, viewer: Any) -> Any:
             pk = decode_id_of(input.series_id, "Series", SERIES_ID)
-            return await service.publish_series(s, logged_in(viewer), pk, now=ctx.now)
+            return await service.publish_series(
+                s, logged_in(viewer), pk, now=ctx.now, rules=ctx.settings.rules
+            )
 
         return await _series_payload(info, work)
 
