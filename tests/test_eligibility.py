@@ -378,11 +378,28 @@ def test_expected_eligible_date_is_the_last_pass_date_or_none(program, changes, 
     assert evaluate(program, facts(**changes), NOW, RULES).expected_eligible_date == expected
 
 
+# 18 on NOW's day (2026-06-15), 19 on 2027-06-15; a day short of 18 on NOW.
+EIGHTEEN, NOT_YET_18 = D(2008, 6, 15), D(2008, 6, 16)
+KR_SERIES_AGE = "Series needs you to be 19 or older in South Korea (until 2027-06-15)."
+
+
 def _suspension_rows() -> list[Any]:
-    good = {"account_type": "PERSONAL", "visibility": "PUBLIC", "is_political": False}
+    good = {
+        "account_type": "PERSONAL", "visibility": "PUBLIC", "is_political": False,
+        "birth_date": D(1995, 5, 5), "country": "US",
+    }  # fmt: skip
     rows = []
     for p in ALL:
         rows += [
+            (p, {"birth_date": EIGHTEEN}, []),
+            (p, {"birth_date": EIGHTEEN, "country": "KR"}, [KR_SERIES_AGE] if p is SERIES else []),
+            (p, {"birth_date": D(2007, 6, 15), "country": "KR"}, []),  # 19 that day
+            (p, {"birth_date": NOT_YET_18},
+             [f"{NAMES[p]} needs you to be 18 or older (until 2026-06-16)."]),
+            (p, {"birth_date": NOT_YET_18, "country": "KR", "standing": "BANNED"},
+             [(KR_SERIES_AGE.replace("2027-06-15", "2027-06-16") if p is SERIES
+               else f"{NAMES[p]} needs you to be 18 or older (until 2026-06-16)."),
+              "The account is banned."]),
             (p, {}, []),
             (p, {"standing": "WARNED"}, []),
             (p, {"standing": "RESTRICTED"}, ["The account is restricted."]),
@@ -406,10 +423,14 @@ def test_suspension_reasons(program, account, reasons):
     assert (
         suspension_reasons(
             program,
+            birth_date=account["birth_date"],
+            country=account["country"],
             account_type=AccountType(account["account_type"]),
             visibility=Visibility(account["visibility"]),
             is_political=account["is_political"],
             standing=Standing(account["standing"]),
+            today=NOW.date(),
+            rules=RULES,
         )
         == reasons
     )
