@@ -17,6 +17,7 @@ from reelpay import demo, migrate
 from reelpay.accounts import service as accounts
 from reelpay.accounts.passwords import Passwords
 from reelpay.clock import Clock, SandboxClock, SystemClock
+from reelpay.content import view_marks
 from reelpay.db import (
     create_engine,
     create_sessionmaker,
@@ -79,6 +80,11 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
         help="create today's scheduled payouts and send every due payout (run it every few "
         "minutes)",
     )
+    job.add_parser(
+        "prune-view-marks",
+        help="delete the once-per-viewer-and-day view marks of days before yesterday, which "
+        "nothing reads again (run it daily)",
+    )
     clock_cmd = commands.add_parser(
         "sandbox-clock",
         help="outside production: show the shared sandbox clock, or move it forward",
@@ -124,6 +130,8 @@ def _run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
         return asyncio.run(_release_job(settings, clock))
     if args.command == "jobs" and args.job == "payouts":
         return asyncio.run(_payouts_job(settings, clock))
+    if args.command == "jobs" and args.job == "prune-view-marks":
+        return asyncio.run(_prune_view_marks_job(settings, clock))
     if args.command == "jobs":
         return asyncio.run(_rewards_job(settings, args.date, clock))
     return asyncio.run(_create_staff(settings, args, clock))
@@ -258,6 +266,18 @@ async def _payouts_job(settings: Settings, clock: Clock) -> int:
         + (f"; {summary.errors} could not be handled (see the log)" if summary.errors else "")
     )
     return 1 if summary.errors else 0
+
+
+async def _prune_view_marks_job(settings: Settings, clock: Clock) -> int:
+    engine = create_engine(settings.database_url, limits=settings.limits)
+    try:
+        maker = create_sessionmaker(engine)
+        today = (await _sandboxed(settings, maker, clock)).now().date()
+        deleted = await view_marks.prune(maker, today=today)
+    finally:
+        await engine.dispose()
+    print(f"pruned {deleted} view mark(s) of days before {view_marks.oldest_kept(today)}")
+    return 0
 
 
 async def _create_staff(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
