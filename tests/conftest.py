@@ -46,6 +46,10 @@ def dated_start() -> datetime:
 BACKENDS = ["sqlite", "postgres"]
 # Seeded by the migrations and never changed by the app: kept between tests.
 REFERENCE_TABLES = {"gifts"}
+# Seeded by the migrations and added to by the app (staff publish program terms): emptied and
+# given back the rows the migrations wrote (read from the fresh database) before each test.
+SEEDED_TABLES = ("program_terms",)
+_seeds: dict[str, dict[str, list[dict[str, Any]]]] = {}
 
 
 def _postgres_database() -> Iterator[str]:
@@ -111,7 +115,19 @@ async def empty_tables(engine: AsyncEngine) -> None:
     tables = [
         t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in REFERENCE_TABLES
     ]
+    seeded = [Base.metadata.tables[name] for name in SEEDED_TABLES]
+    key = engine.url.render_as_string(hide_password=False)
     async with engine.begin() as connection:
+        if key not in _seeds:  # the first time: the database is as the migrations left it
+            _seeds[key] = {
+                t.name: [
+                    {c: v for c, v in row.items() if c != "id"}  # ids come from the sequence
+                    for row in (await connection.execute(sa.select(t).order_by(t.c.id)))
+                    .mappings()
+                    .all()
+                ]
+                for t in seeded
+            }
         if engine.dialect.name == "postgresql":
             await connection.execute(
                 sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
@@ -119,6 +135,9 @@ async def empty_tables(engine: AsyncEngine) -> None:
         else:
             for table in tables:
                 await connection.execute(sa.text(f"DELETE FROM {table}"))
+        for table in seeded:
+            if _seeds[key][table.name]:
+                await connection.execute(table.insert(), _seeds[key][table.name])
 
 
 @pytest.fixture

@@ -211,28 +211,54 @@ async def ledger_problems(engine: AsyncEngine) -> list[str]:
 
 
 async def enrol(engine: AsyncEngine, user: User, *programs: str) -> None:
-    """Enrol `user` in programs directly (as if staff had approved applications long ago)."""
+    """Enrol `user` in programs directly (as if staff had approved applications long ago),
+    each with the program's current terms accepted and the age confirmed."""
     from datetime import UTC, datetime
 
     import sqlalchemy as sa
 
-    from reelpay.programs.models import Enrolment
+    from reelpay.programs.models import Enrolment, ProgramTerms
+
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+
+    async def insert() -> None:
+        for program in programs:
+            current = (
+                sa.select(sa.func.max(ProgramTerms.id))
+                .where(ProgramTerms.program == program)
+                .scalar_subquery()
+            )
+            await session.execute(
+                sa.insert(Enrolment).values(
+                    account_id=user.pk,
+                    program=program,
+                    enrolled_at=when,
+                    terms_id=current,
+                    terms_accepted_at=when,
+                    age_confirmed_at=when,
+                )
+            )
 
     async with create_sessionmaker(engine)() as session:
-        await run_write(
-            session,
-            lambda: session.execute(
-                sa.insert(Enrolment),
-                [
-                    {
-                        "account_id": user.pk,
-                        "program": program,
-                        "enrolled_at": datetime(2026, 1, 1, tzinfo=UTC),
-                    }
-                    for program in programs
-                ],
-            ),
-        )
+        await run_write(session, insert)
+
+
+async def terms_version(api: Any, program: str) -> str:
+    """The program's current terms version, as a client reads it before applying."""
+    query = "query($p: Program!) { programTerms(program: $p) { version } }"
+    data = await api.data(query, {"p": program})
+    return str(data["programTerms"]["version"])
+
+
+async def apply_input(api: Any, program: str, **fields: Any) -> dict[str, Any]:
+    """An `applyToProgram` input that accepts the program's current terms and confirms the
+    age, plus `fields`."""
+    return {
+        "program": program,
+        "acceptTermsVersion": await terms_version(api, program),
+        "confirmAge": True,
+        **fields,
+    }
 
 
 async def credit_earnings(

@@ -10,6 +10,7 @@ import pytest
 
 from tests.factories import (
     User,
+    apply_input,
     buy_coins,
     credit_earnings,
     enrol,
@@ -152,7 +153,7 @@ async def test_program_decisions_return_the_applicants_state(api: Any) -> None:
     staff = await make_staff(api, api.engine)
     await add_followers(api.engine, applicant, 1_000)  # LIVE_GIFTS: adult, 1,000 followers
     state = "eligibility { id canApply latestApplication { id status } enrolment { id } }"
-    applied = await ok(api, "applyToProgram", {"program": "LIVE_GIFTS"},
+    applied = await ok(api, "applyToProgram", await apply_input(api, "LIVE_GIFTS"),
                        f"application {{ id status }} {state}", applicant)  # fmt: skip
     assert applied["eligibility"]["canApply"] is False
     assert applied["eligibility"]["latestApplication"] == applied["application"]

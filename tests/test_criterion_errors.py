@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import User, make_staff, set_account, set_standing
+from tests.factories import User, apply_input, make_staff, set_account, set_standing
 from tests.test_programs import (
     PROGRAM_FIELD,
     SERIES_FOLLOWERS,
@@ -36,7 +36,7 @@ URL = "https://shop.example.com/course/1"
 
 
 async def apply(api: Any, user: User, program: str, url: str | None = None) -> dict[str, Any]:
-    input: dict[str, Any] = {"program": program}
+    input: dict[str, Any] = await apply_input(api, program)
     if url is not None:
         input["premiumContentUrl"] = url
     data = await api.data(APPLY, {"input": input}, token=user.token)

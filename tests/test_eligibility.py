@@ -26,6 +26,7 @@ from tests.factories import (
     User,
     add_followers,
     add_views,
+    apply_input,
     enrol,
     make_staff,
     publish,
@@ -96,7 +97,7 @@ def unmet(program: Program, f: Facts) -> list[tuple[Criterion, str, str, str]]:
         (
             SERIES,
             ["AGE", "ACCOUNT_AGE", "PUBLIC_ACCOUNT", "NOT_POLITICAL", "PUBLIC_POSTS",
-             "FOLLOWERS", "VIEWS", "STANDING"],
+             "FOLLOWERS", "VIEWS", "STANDING", "ORIGINAL_CONTENT"],
         ),
         (TIPS, ["AGE", "ACCOUNT_TYPE", "NOT_POLITICAL", "FOLLOWERS", "STANDING"]),
         (LIVE, ["AGE", "NOT_POLITICAL", "FOLLOWERS", "STANDING"]),
@@ -533,6 +534,8 @@ async def test_series_checklist_follows_the_account_as_it_grows(api, clean_db, c
              "Your videos need 1,000 views in the last 30 days; they have 999.",
              passes="2026-07-16"),
         STANDING_OK,
+        crit("ORIGINAL_CONTENT", True, "0", "0",
+             "No video of yours was flagged as unoriginal in the last 30 days."),
     ]  # fmt: skip
     assert (day_30["eligible"], day_30["expectedEligibleDate"], day_30["canApply"]) == (
         False, None, False
@@ -713,7 +716,7 @@ async def test_can_apply_is_false_while_pending_and_once_enrolled(api, clean_db)
 
     before = await eligibility(api, applicant, "LIVE_GIFTS")
     applied = await api.mutate(
-        "applyToProgram", {"program": "LIVE_GIFTS"}, "application { status }",
+        "applyToProgram", await apply_input(api, "LIVE_GIFTS"), "application { status }",
         token=applicant.token,
     )  # fmt: skip
     pending = await eligibility(api, applicant, "LIVE_GIFTS")

@@ -10,6 +10,7 @@ import pytest
 from tests.factories import (
     User,
     add_followers,
+    apply_input,
     buy_coins,
     enrol,
     make_staff,
@@ -148,8 +149,8 @@ async def test_leave_keeps_earned_money_and_joining_again_means_applying(api, cl
     assert [e["code"] for e in again["userErrors"]] == ["NOT_ENROLLED"]
 
     await add_followers(clean_db, creator, 100_000)
-    applied = await api.mutate("applyToProgram", {"program": "TIPS"}, "application { id }",
-                               token=creator.token)  # fmt: skip
+    applied = await api.mutate("applyToProgram", await apply_input(api, "TIPS"),
+                               "application { id }", token=creator.token)  # fmt: skip
     assert applied["userErrors"] == []
     assert (await states(api, creator))["TIPS"] == "PENDING_APPLICATION"
     approved = await api.mutate(
@@ -164,8 +165,8 @@ async def test_withdraw_only_your_own_pending_application(api, clean_db):
     creator, other = await sign_up(api, "star"), await sign_up(api, "other")
     staff = await make_staff(api, clean_db)
     await add_followers(clean_db, creator, 100_000)
-    applied = await api.mutate("applyToProgram", {"program": "TIPS"}, "application { id }",
-                               token=creator.token)  # fmt: skip
+    applied = await api.mutate("applyToProgram", await apply_input(api, "TIPS"),
+                               "application { id }", token=creator.token)  # fmt: skip
     assert applied["userErrors"] == []
     app_id = applied["application"]["id"]
     selection = "application { id status } monetization { state } eligibility { canApply }"

@@ -27,6 +27,7 @@ from tests.factories import (
     User,
     add_followers,
     add_views,
+    apply_input,
     buy_coins,
     enrol,
     make_staff,
@@ -76,7 +77,7 @@ async def creator(api: Any, handle: str = "star", followers: int = FOLLOWERS, **
 
 
 async def apply(api: Any, user: User, program: str, url: str | None = None) -> dict[str, Any]:
-    input = {"program": program}
+    input = await apply_input(api, program)
     if url is not None:
         input["premiumContentUrl"] = url
     selection = f"application {{ {APPLICATION} }} reapplyOn"
@@ -214,7 +215,10 @@ async def test_apply_creates_a_pending_application_the_applicant_and_staff_see(a
     assert await node(api, application["id"], staff) == seen
     assert await node(api, application["id"], other) is None
     assert await node(api, application["id"], None) is None
-    anonymous = "mutation { applyToProgram(input: {program: TIPS}) { userErrors { code } } }"
+    anonymous = (
+        'mutation { applyToProgram(input: {program: TIPS, acceptTermsVersion: "1", '
+        "confirmAge: true}) { userErrors { code } } }"
+    )
     assert (await api.error(anonymous))["extensions"]["code"] == "UNAUTHENTICATED"
     assert len(await all_applications(api, staff)) == 1
 
@@ -844,7 +848,10 @@ def outcome(body: dict[str, Any], name: str) -> str:
 
 async def test_two_applications_at_once_make_one(api):
     star, staff = await creator(api), await make_staff(api, api.engine)
-    query = "mutation { applyToProgram(input: {program: LIVE_GIFTS}) { userErrors { code } } }"
+    query = (
+        'mutation { applyToProgram(input: {program: LIVE_GIFTS, acceptTermsVersion: "1", '
+        "confirmAge: true}) { userErrors { code } } }"
+    )
 
     bodies = await asyncio.gather(*(api.execute(query, token=star.token) for _ in range(2)))
 

@@ -34,6 +34,16 @@ PROFILE = """query($handle: String!) { account(handle: $handle) {
   }
 } }"""
 
+PROFILE_WITH_SERIES = """query($handle: String!) { account(handle: $handle) {
+  id handle displayName bio followerCount followingCount
+  pinnedVideos { id title series { id title price { amount currency } } }
+  videos(first: 20) {
+    edges { cursor node { id title durationSeconds viewCount publishedAt
+      series { id title price { amount currency } } } }
+    pageInfo { hasNextPage endCursor }
+  }
+} }"""
+
 ACCOUNTS_AND_VIDEOS = """{ accounts(first: 100) { edges { node {
   handle videos(first: 10) { edges { node { id title } } }
 } } } }"""
@@ -87,6 +97,53 @@ async def test_a_profile_read_is_four_queries_and_never_reads_the_password_hash(
     assert not any("password_hash" in q for q in queries), queries
     # One owner's page is a plain ORDER BY ... LIMIT, not the many-owner window function.
     assert not any("row_number" in q.lower() for q in queries), queries
+
+
+async def test_a_profile_read_with_the_series_videos_link_adds_one_query_a_list(api):
+    creator = await pro_creator(api, "maker", videos=25)
+    await enrol(api.engine, creator, "SERIES")
+    series_ids = []
+    for title in ("Saga", "Sequel"):
+        created = await api.mutate(
+            "createSeries", {"title": title, "priceCents": 499}, "series { id }",
+            token=creator.token,
+        )  # fmt: skip
+        series_id = created["series"]["id"]
+        episode = {"seriesId": series_id, "title": "Pilot", "durationSeconds": 60}
+        await api.mutate("addSeriesEpisode", episode, "episode { id }", token=creator.token)
+        await api.mutate(
+            "publishSeries", {"seriesId": series_id}, "series { id }", token=creator.token
+        )
+        series_ids.append(series_id)
+    videos = await api.data(
+        'query { account(handle: "maker") { videos(first: 25) { edges { node { id } } } } }'
+    )
+    for n, edge in enumerate(videos["account"]["videos"]["edges"]):
+        if n % 3:  # of every three videos: one links nothing, one Saga, one Sequel
+            linked = await api.mutate(
+                "linkVideoSeries",
+                {"videoId": edge["node"]["id"], "seriesId": series_ids[n % 3 - 1]},
+                "video { id }",
+                token=creator.token,
+            )
+            assert linked["userErrors"] == []
+
+    with counting_statements(api.engine) as statements:
+        data = await api.data(PROFILE_WITH_SERIES, {"handle": "maker"})
+
+    profile = data["account"]
+    titles = [
+        e["node"]["series"] and e["node"]["series"]["title"] for e in profile["videos"]["edges"]
+    ]
+    assert titles == [None, "Saga", "Sequel"] * 6 + [None, "Saga"]
+    pinned = [v["series"] and v["series"]["title"] for v in profile["pinnedVideos"]]
+    assert pinned == [None, "Sequel"]  # maker 0 and maker 1, the oldest of the 25
+    queries = sql_only(statements)
+    # The profile read's four, and one per list of videos (not per video) for the Series they
+    # link: the pins' Series while the page is read, then the page's (the pins' already cached).
+    assert len(queries) == 6, "\n".join(queries)
+    assert sum("FROM series" in q for q in queries) == 2, queries
+    assert not any("password_hash" in q for q in queries), queries
 
 
 async def test_a_page_of_accounts_with_their_videos_is_three_queries(api):

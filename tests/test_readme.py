@@ -67,6 +67,7 @@ async def test_every_tour_operation_runs_without_errors(api, settings, clock, cl
             await api.data('{ account(handle: "chef.leo") { series { edges { node { id } } } } }')
         )["account"]["series"]["edges"][0]["node"]["id"],
     }
+    checked: set[str] = set()
     for operation in rest:
         for placeholder, value in ids.items():
             operation = operation.replace(placeholder, value)
@@ -84,6 +85,25 @@ async def test_every_tour_operation_runs_without_errors(api, settings, clock, cl
         if "notifications(first: 1)" in operation:  # mia is told of the refund
             [latest] = data["viewer"]["notifications"]["edges"]
             assert latest["node"]["kind"] == "SERIES_PURCHASE_REFUNDED"
+        if "linkVideoSeries" in data:  # chef.leo links his Series from his newest video
+            assert data["linkVideoSeries"]["video"]["series"]["id"] == ids["<a Series id>"]
+            checked.add("linkVideoSeries")
+        videos = (data.get("account") or {}).get("videos") or {"edges": []}
+        if any("series" in edge["node"] for edge in videos["edges"]):  # the demo's Series link
+            linked = [
+                edge["node"]["series"]
+                for edge in data["account"]["videos"]["edges"]
+                if edge["node"]["series"]
+            ]
+            assert [(x["title"], x["viewerAccess"]["reason"]) for x in linked] == [
+                ("Five-ingredient dinners", "NOT_PURCHASED")
+            ]
+            checked.add("link")
+        if "applyToProgram" in data:  # mia accepts the current terms
+            application = data["applyToProgram"]["application"]
+            assert application["acceptedTerms"] == {"version": "1"}
+            assert application["ageConfirmedAt"] is not None
+            checked.add("applyToProgram")
         if "pauseMonetization" in data:
             assert data["pauseMonetization"]["monetization"]["state"] == "PAUSED"
         if "runPayouts" in data:  # chef.leo's requested payout is sent by the sandbox
@@ -95,6 +115,7 @@ async def test_every_tour_operation_runs_without_errors(api, settings, clock, cl
             days = data["viewer"]["wallet"]["earningsByDay"]
             assert len(days) == 30
             assert sum(Decimal(day["total"]["amount"]) for day in days) >= 24 * Decimal("6.99")
+    assert checked == {"link", "linkVideoSeries", "applyToProgram"}  # issue 15's tour steps ran
 
 
 def sandbox_operations() -> list[str]:

@@ -23,6 +23,7 @@ from reelpay.cli import main
 from reelpay.clock import FrozenClock
 from tests.factories import (
     User,
+    apply_input,
     enrol,
     make_staff,
     publish,
@@ -645,7 +646,10 @@ async def test_views_from_before_the_approval_earn_nothing(api, clock):
     staff = await make_staff(api, api.engine)
     star = await creator(api, "star", {DAY: 2_000, TODAY: 4_000}, enrolled=())
     applied = await api.mutate(
-        "applyToProgram", {"program": "CREATOR_REWARDS"}, "application { id }", token=star.token
+        "applyToProgram",
+        await apply_input(api, "CREATOR_REWARDS"),
+        "application { id }",
+        token=star.token,
     )
     assert applied["userErrors"] == []
     approved = await api.mutate(

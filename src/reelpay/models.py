@@ -15,7 +15,7 @@ from reelpay.gifting.models import Gift, GiftSend, LiveStream, LiveViewer, Tip
 from reelpay.notifications.models import Notification
 from reelpay.payments.models import Payment, RefundedCharge
 from reelpay.payouts.models import Payout, PayoutMethod, PayoutSchedule
-from reelpay.programs.models import Enrolment, ProgramApplication, RewardsAccrual
+from reelpay.programs.models import Enrolment, ProgramApplication, ProgramTerms, RewardsAccrual
 from reelpay.sandbox.models import SandboxClockOffset
 from reelpay.series.models import Series, SeriesEpisode, SeriesPurchase, SeriesRating
 from reelpay.wallet.models import (
@@ -50,6 +50,7 @@ __all__ = [
     "PayoutSchedule",
     "PinnedVideo",
     "ProgramApplication",
+    "ProgramTerms",
     "RefundedCharge",
     "RewardsAccrual",
     "SandboxClockOffset",

@@ -133,8 +133,12 @@ class Rules:
     series_min_views: int = 1_000
     series_min_public_posts: int = 3
     series_min_account_age_days: int = 30  # the account must be older than this
+    # Series ORIGINAL_CONTENT: no staff flag of a video as unoriginal raised in this many days.
+    originality_window_days: int = 30
     marketplace_min_followers: int = 10_000
     reapply_cooldown_days: int = 30
+    # A program terms version's label (`publishProgramTerms`), e.g. "2" or "2026-12".
+    terms_version_max_length: int = 32
     # Creator Rewards: original public videos longer than this, paid per 1,000 views.
     rewards_min_video_seconds: int = 60
     rewards_cents_per_1000_views: int = 50

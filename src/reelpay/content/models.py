@@ -38,6 +38,9 @@ class Video(Base):
     view_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # authentic, lifetime
     # Every play, lifetime. (A server default: the column was added to a table with rows.)
     play_count: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    # The owner's published Series this video links to (`Video.series`); it never grants
+    # access. Archiving the Series clears it.
+    series_id: Mapped[int | None] = mapped_column(sa.ForeignKey("series.id"), index=True)
 
 
 class VideoDailyViews(Base):
@@ -119,3 +122,26 @@ class DailyFollowerChange(Base):
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     gained: Mapped[int] = mapped_column(default=0)
     lost: Mapped[int] = mapped_column(default=0)
+
+
+class VideoOriginalityFlag(Base):
+    """Staff found a video unoriginal (a repost, a duet of someone else's content). The flag
+    stands until staff clear it (it was a mistake: a cleared flag counts for nothing). While
+    it stands the video earns no Creator Rewards; for `originality_window_days` after it was
+    raised the owner fails Series' ORIGINAL_CONTENT criterion, even if the video is deleted."""
+
+    __tablename__ = "video_originality_flags"
+    __table_args__ = (
+        sa.Index("ix_video_originality_flags_video", "video_id", "created_at"),
+        sa.CheckConstraint(
+            "(cleared_at IS NULL) = (cleared_by_id IS NULL)", name="cleared_with_who"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    video_id: Mapped[int] = mapped_column(sa.ForeignKey("videos.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    flagged_by_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cleared_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"))

@@ -35,8 +35,10 @@ from reelpay.payouts import methods as payout_methods
 from reelpay.payouts import service as payouts
 from reelpay.payouts.models import PayoutFrequency
 from reelpay.programs import service as programs
+from reelpay.programs import terms as program_terms
 from reelpay.programs.eligibility import PROGRAM_NAMES, Criterion
 from reelpay.programs.models import Program
+from reelpay.series import links as series_links
 from reelpay.series import purchases as series_sales
 from reelpay.series import service as series_service
 from reelpay.series.models import PaidWith
@@ -52,6 +54,8 @@ SERIES_EPISODES = (
     ("Wednesday: miso salmon", 545),
 )
 RECENT_BUYERS = 3
+# chef.leo's video that links his Series (`Video.series`), from the day he published it.
+SERIES_VIDEO = "Ratatouille in 5"
 # chef.leo's next weekly payout is this many days from today.
 PAYDAY_IN_DAYS = 3
 
@@ -98,17 +102,19 @@ async def _enrol(
     optional: bool = False,
     premium_content_url: str | None = None,
 ) -> None:
-    """Apply and be approved at `at`. An optional program is left out only when the follower
-    count alone is short; any other unmet criterion stops the seed."""
+    """Apply (accepting the program's current terms and confirming the age) and be approved at
+    `at`. An optional program is left out only when the follower count alone is short; any
+    other unmet criterion stops the seed."""
     rules = settings.rules
     if optional:
         unmet = (await programs.evaluate(session, creator, program, now=at, rules=rules)).unmet
         if [r.criterion for r in unmet] == [Criterion.FOLLOWERS]:
             return
     with step(f"{creator.handle} cannot join {PROGRAM_NAMES[program]} as the demo needs"):
+        version = (await program_terms.current(session, program)).version
         application = await programs.apply(
-            session, creator, program, premium_content_url=premium_content_url, now=at,
-            rules=rules,
+            session, creator, program, premium_content_url=premium_content_url,
+            accept_terms_version=version, confirm_age=True, now=at, rules=rules,
         )  # fmt: skip
         await programs.approve(session, staff, application.id, now=at)
 
@@ -240,6 +246,13 @@ async def _series(
                 now=published, rules=rules,
             )  # fmt: skip
         await series_service.publish_series(session, star, series.id, now=published, rules=rules)
+    with step(f"{star.handle}'s link to his Series from {SERIES_VIDEO!r}"):
+        video_id = await session.scalar(
+            sa.select(Video.id).where(Video.owner_id == star.id, Video.title == SERIES_VIDEO)
+        )
+        if video_id is None:
+            raise DemoError(f"{star.handle} has no video {SERIES_VIDEO!r} to link his Series from")
+        await series_links.link_video_series(session, star, video_id, series.id, now=published)
     for n, fan in enumerate(fans):
         recent = n < RECENT_BUYERS
         bought = (

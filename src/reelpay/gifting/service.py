@@ -28,8 +28,7 @@ from reelpay.pagination import Page, PageRequest, paginate
 from reelpay.payments import charging
 from reelpay.payments.models import Payment, PaymentPurpose
 from reelpay.programs import monetization
-from reelpay.programs import service as programs
-from reelpay.programs.models import Enrolment, Program
+from reelpay.programs.models import Program
 from reelpay.settings import Settings
 from reelpay.wallet import earnings as earnings_account
 from reelpay.wallet import idempotency, ledger
@@ -136,14 +135,12 @@ async def _send_gift(
     if target.creator.id == sender.id:
         raise DomainError("You cannot send gifts to yourself.", code=ErrorCode.CANNOT_PAY_SELF)
     creator = target.creator
-    # Receiving gifts (on a LIVE or a video) is the LIVE gifts program: enrolled, not suspended
-    # (`programs.earning_problems`, with the enrolment read along with the target).
-    if not target.enrolled or programs.suspension_reasons(
-        creator, Program.LIVE_GIFTS, today=now.date(), rules=rules
-    ):
-        raise DomainError(refusal(target.what), code=ErrorCode.CREATOR_NOT_ELIGIBLE)
-    if target.paused:
-        raise monetization.MonetizationPaused(Program.LIVE_GIFTS)
+    # Receiving gifts (on a LIVE or a video) is the LIVE gifts program: enrolled, not suspended,
+    # its terms accepted and not paused (the enrolment read along with the target).
+    monetization.check_receiving(
+        creator, Program.LIVE_GIFTS, target.receiving, today=now.date(), rules=rules,
+        refusal=refusal(target.what),
+    )  # fmt: skip
 
     coins = gift.coin_price * request.quantity
     diamonds = diamonds_for_gift(coins, rules)
@@ -187,8 +184,7 @@ async def _send_gift(
 @dataclass(frozen=True)
 class _Target:
     creator: Account
-    enrolled: bool  # in the LIVE gifts program
-    paused: bool  # the creator paused gifts
+    receiving: monetization.Receiving | None  # in the LIVE gifts program (None: not enrolled)
     what: str  # what the creator would receive, for the refusal
 
 
@@ -206,12 +202,8 @@ async def _gift_target(session: AsyncSession, sender: Account, request: GiftRequ
         .where(Follow.follower_id == sender.id, Follow.followee_id == Account.id)
         .scalar_subquery()
     )
-    # NULL when the creator is not enrolled in LIVE gifts, else whether they paused gifts.
-    enrolled = (
-        sa.select(Enrolment.paused_at.is_not(None))
-        .where(Enrolment.account_id == Account.id, Enrolment.program == Program.LIVE_GIFTS)
-        .scalar_subquery()
-    )
+    # NULL when the creator is not enrolled in LIVE gifts, else what the enrolment lets in.
+    enrolled = monetization.receiving(Account.id, Program.LIVE_GIFTS)
     if request.live_id is not None:
         row = (
             await session.execute(
@@ -230,7 +222,7 @@ async def _gift_target(session: AsyncSession, sender: Account, request: GiftRequ
                 "This LIVE has ended.", code=ErrorCode.LIVE_NOT_ACTIVE, field=lives.LIVE_FIELD
             )
         return _Target(
-            creator=row[1], enrolled=row[3] is not None, paused=bool(row[3]), what="LIVE gifts"
+            creator=row[1], receiving=monetization.receiving_of(row[3]), what="LIVE gifts"
         )
     assert request.video_id is not None
     row = (
@@ -244,7 +236,7 @@ async def _gift_target(session: AsyncSession, sender: Account, request: GiftRequ
     ).one_or_none()
     if row is None or not can_see_video(content_access(sender, row[1], row[2]), row[0]):
         raise NotFound("No such video.", field=VIDEO_FIELD)
-    return _Target(creator=row[1], enrolled=row[3] is not None, paused=bool(row[3]), what="gifts")
+    return _Target(creator=row[1], receiving=monetization.receiving_of(row[3]), what="gifts")
 
 
 @dataclass(frozen=True)
@@ -300,11 +292,11 @@ async def check_tip(
     creator = await session.get(Account, request.creator_id)
     if creator is None:
         raise NotFound("No such account.", field=CREATOR_FIELD)
-    # `programs.earning_problems` and the pause, in one read.
-    paused = await monetization.receiving_state(session, creator.id, Program.TIPS)
+    # Enrolled, its terms accepted and not paused, in one read; not suspended.
+    receiving = await monetization.receiving_state(session, creator.id, Program.TIPS)
     monetization.check_receiving(
-        creator, Program.TIPS, paused, today=now.date(), rules=rules, refusal=refusal("tips"),
-        field=CREATOR_FIELD,
+        creator, Program.TIPS, receiving, today=now.date(), rules=rules,
+        refusal=refusal("tips"), field=CREATOR_FIELD,
     )  # fmt: skip
 
     day_start = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)

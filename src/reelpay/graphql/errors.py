@@ -103,7 +103,8 @@ UserErrorCode = described_enum(
         "CANNOT_PAY_SELF": "You cannot buy your own Series, send gifts to yourself or tip "
         "yourself.",
         "CREATOR_NOT_ELIGIBLE": "The creator cannot receive this now (not enrolled in the "
-        "program, or monetization suspended), or you may not go LIVE (too young, restricted "
+        "program, monetization suspended, or the program's current terms not accepted yet); "
+        "nothing was charged. Or you may not go LIVE (too young, restricted "
         "or banned).",
         "LIVE_NOT_ACTIVE": "The LIVE has ended: no more gifts, joins or ending it again.",
         "ALREADY_LIVE": "You are already LIVE: end that LIVE before starting another.",
@@ -122,10 +123,18 @@ UserErrorCode = described_enum(
         "APPLICATION_NOT_PENDING": "Staff: the application was already approved or rejected.",
         "DAY_NOT_OVER": "Rewards are computed only for UTC days that are over: pick an earlier "
         "date.",
-        "NOT_ENROLLED": "You are not enrolled in this program: pausing, resuming and leaving "
-        "need an enrolment (`viewer.monetization` shows each program's state).",
+        "NOT_ENROLLED": "You are not enrolled in this program: pausing, resuming, leaving and "
+        "accepting its terms need an enrolment (`viewer.monetization` shows each program's state).",
         "MONETIZATION_PAUSED": "The creator has paused this monetization feature (tips, gifts, "
         "Series sales): nothing was charged or moved. It works again when they resume it.",
+        "TERMS_VERSION_OUTDATED": "The terms version accepted is not the program's current "
+        "one (an older or unknown version); the message names the current version. Read it "
+        "(`programTerms`, `ProgramEligibility.terms`) and send that version.",
+        "AGE_NOT_CONFIRMED": "Applying to a program and accepting its terms need "
+        "`confirmAge: true`: you confirm you are old enough for the program.",
+        "TERMS_NOT_ACCEPTED": "The program published new terms you have not accepted: accept "
+        "them (`acceptProgramTerms`, version in `Enrolment.termsToAccept`) before creating or "
+        "publishing Series; until then the program's feature receives no new money.",
         # Series
         "SERIES_CREATOR_REQUIRED": "Only creators enrolled in Series and not suspended create, "
         "change and publish Series: apply to the program first.",
@@ -137,7 +146,7 @@ UserErrorCode = described_enum(
         "SERIES_EMPTY": "Add at least one episode before publishing.",
         "EPISODE_DURATION_OUT_OF_RANGE": "An episode lasts 30 seconds to 20 minutes.",
         "SERIES_NOT_PUBLISHED": "The Series is not PUBLISHED: it is not on sale, and only a "
-        "published Series can be archived.",
+        "published Series can be archived or linked from a video.",
         "ALREADY_PURCHASED": "You already own this Series: play it.",
         "NOT_PURCHASED": "Only buyers rate a Series.",
         "PURCHASE_NOT_ACTIVE": "Staff: this purchase was already refunded.",

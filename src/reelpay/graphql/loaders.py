@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from reelpay.accounts import service as accounts
 from reelpay.accounts.models import Account
+from reelpay.content import originality
 from reelpay.content import service as content
 from reelpay.content.models import Follow, Video
 from reelpay.content.visibility import ContentAccess, content_access
@@ -21,6 +22,8 @@ from reelpay.gifting import service as gifting
 from reelpay.graphql.context import Context, shielded
 from reelpay.pagination import Page, PageRequest
 from reelpay.payouts import methods as payout_methods
+from reelpay.programs import terms as programs_terms
+from reelpay.programs.models import Program, ProgramTerms
 from reelpay.series import purchases as series_sales
 from reelpay.series import service as series_service
 
@@ -89,9 +92,19 @@ class Loaders:
     series_episodes = _by_id(series_service.episodes_by_series)
     series_rating = _by_id(series_sales.ratings)
     payout_method = _by_id(payout_methods.methods_by_ids)
+    program_terms = _by_id(programs_terms.terms_by_ids)
+    originality_flags = _by_id(originality.flags_by_video)
 
     def __init__(self, context: Context) -> None:
         self._ctx = context
+
+    @cached_property
+    def current_program_terms(self) -> DataLoader[Program, ProgramTerms | None]:
+        async def load(programs: list[Program]) -> list[ProgramTerms | None]:
+            found = await self._ctx.read(lambda s: programs_terms.current_by_programs(s, programs))
+            return [found.get(p) for p in programs]
+
+        return self._loader(load)
 
     @cached_property
     def viewer_follow_status(self) -> DataLoader[int, FollowStatus | None]:

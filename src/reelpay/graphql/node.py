@@ -198,6 +198,8 @@ RESOLVERS: dict[str, Callable[[Info[Context, None], int], Awaitable[Node | None]
     "Enrolment": _lazy("reelpay.graphql.programs.types", "enrolment_node"),
     "ProgramEligibility": _lazy("reelpay.graphql.programs.types", "eligibility_node"),
     "MonetizationOption": _lazy("reelpay.graphql.programs.types", "monetization_node"),
+    "ProgramTerms": _lazy("reelpay.graphql.programs.types", "program_terms_node"),
+    "VideoOriginalityFlag": _lazy("reelpay.graphql.content.originality", "flag_node"),
 }
 
 

@@ -27,6 +27,7 @@ from reelpay.graphql.accounts.mutations import AccountMutations
 from reelpay.graphql.accounts.queries import AccountQueries
 from reelpay.graphql.accounts.types import Account
 from reelpay.graphql.content.mutations import ContentMutations
+from reelpay.graphql.content.originality import OriginalityMutations, VideoOriginalityFlag
 from reelpay.graphql.content.types import Video
 from reelpay.graphql.context import Context
 from reelpay.graphql.extensions import (
@@ -49,6 +50,7 @@ from reelpay.graphql.programs.mutations import ProgramMutations, ProgramQueries
 from reelpay.graphql.programs.types import Notification, ProgramApplication
 from reelpay.graphql.relay import Node
 from reelpay.graphql.sandbox import SandboxMutations, SandboxQueries, SandboxTime
+from reelpay.graphql.series.links import SeriesLinkMutations
 from reelpay.graphql.series.mutations import SeriesMutations, SeriesQueries
 from reelpay.graphql.series.types import Series, SeriesEpisode, SeriesPurchase
 from reelpay.graphql.wallet.mutations import WalletMutations
@@ -140,11 +142,13 @@ Mutation = merge_types(
     (
         AccountMutations,
         ContentMutations,
+        OriginalityMutations,
         PaymentMutations,
         WalletMutations,
         GiftingMutations,
         ProgramMutations,
         SeriesMutations,
+        SeriesLinkMutations,
         PayoutMutations,
         SandboxMutations,
     ),
@@ -198,6 +202,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         types=[
             Account,
             Video,
+            VideoOriginalityFlag,
             Gift,
             LiveStream,
             CoinPackage,

@@ -3,7 +3,8 @@
 `evaluate(program, facts, now, rules)` returns every criterion of the program with whether it
 is met, the account's current value, the required value, a sentence a person can read and,
 where time alone changes the answer, when: `expected_pass_date` for an unmet criterion that a
-birthday, the account's age or today's views entering the window will fix, `expected_lapse_date`
+birthday, the account's age, today's views entering the window or a flag of a video as
+unoriginal leaving its window will fix, `expected_lapse_date`
 for a met window criterion that views or posts leaving the window will undo if nothing new
 comes in.
 
@@ -37,11 +38,14 @@ class Criterion(StrEnum):
     FOLLOWERS = "FOLLOWERS"
     VIEWS = "VIEWS"
     STANDING = "STANDING"
+    ORIGINAL_CONTENT = "ORIGINAL_CONTENT"
 
 
 # domain.md's table, plus NOT_POLITICAL for every program: the issue suspends every enrolment
 # of a political account, so letting one join programs it could never earn from would be a trap
-# (TikTok, too, keeps government and political accounts out of all monetization).
+# (TikTok, too, keeps government and political accounts out of all monetization). Series also
+# asks for original content (ORIGINAL_CONTENT, an entry criterion only: a flag raised after
+# enrolment does not suspend it; the flagged video's views stop earning Creator Rewards).
 REQUIREMENTS: dict[Program, tuple[Criterion, ...]] = {
     Program.CREATOR_REWARDS: (
         Criterion.AGE, Criterion.ACCOUNT_TYPE, Criterion.NOT_POLITICAL, Criterion.FOLLOWERS,
@@ -50,6 +54,7 @@ REQUIREMENTS: dict[Program, tuple[Criterion, ...]] = {
     Program.SERIES: (
         Criterion.AGE, Criterion.ACCOUNT_AGE, Criterion.PUBLIC_ACCOUNT, Criterion.NOT_POLITICAL,
         Criterion.PUBLIC_POSTS, Criterion.FOLLOWERS, Criterion.VIEWS, Criterion.STANDING,
+        Criterion.ORIGINAL_CONTENT,
     ),
     Program.TIPS: (
         Criterion.AGE, Criterion.ACCOUNT_TYPE, Criterion.NOT_POLITICAL, Criterion.FOLLOWERS,
@@ -74,6 +79,15 @@ PROGRAM_NAMES = {
 
 
 @dataclass(frozen=True)
+class OriginalityFlag:
+    """A staff flag of one of the account's videos as unoriginal that was not cleared."""
+
+    video_title: str
+    flagged_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
 class Facts:
     """What the rules look at, read at one instant."""
 
@@ -90,6 +104,8 @@ class Facts:
     daily_views: Mapping[date, int] = field(default_factory=dict)
     # When each public, live video published in the last 30 days went up.
     public_post_times: Sequence[datetime] = ()
+    # Standing flags of the account's videos (deleted ones included) raised in the last 30 days.
+    originality_flags: Sequence[OriginalityFlag] = ()
 
 
 @dataclass(frozen=True)
@@ -170,6 +186,7 @@ def evaluate(program: Program, facts: Facts, now: datetime, rules: Rules) -> Eva
         Criterion.FOLLOWERS: _followers,
         Criterion.VIEWS: _views,
         Criterion.STANDING: _standing,
+        Criterion.ORIGINAL_CONTENT: _original_content,
     }
     return Evaluation(
         program, tuple(check[c](program, facts, now, rules) for c in REQUIREMENTS[program])
@@ -294,6 +311,36 @@ def _posts(program: Program, facts: Facts, now: datetime, rules: Rules) -> Resul
     return Result(
         Criterion.PUBLIC_POSTS, False, str(current), str(required),
         f"Post at least {required} public videos in {days} days; you posted {current}.",
+    )  # fmt: skip
+
+
+def _original_content(program: Program, facts: Facts, now: datetime, rules: Rules) -> Result:
+    # The window is the posts window's: a flag raised exactly `days` ago is out of it.
+    days = rules.originality_window_days
+    window = timedelta(days=days)
+    flags = sorted(
+        (f for f in facts.originality_flags if now - window < f.flagged_at <= now),
+        key=lambda f: f.flagged_at,
+    )
+    if not flags:
+        return Result(
+            Criterion.ORIGINAL_CONTENT, True, "0", "0",
+            f"No video of yours was flagged as unoriginal in the last {days} days.",
+        )  # fmt: skip
+    newest = flags[-1]
+    reason = newest.reason if newest.reason.endswith((".", "!", "?")) else f"{newest.reason}."
+    others = len(flags) - 1
+    also = ""
+    if others:
+        also = " Another flag also stands." if others == 1 else f" {others} other flags also stand."
+    # Time alone fixes it: the newest standing flag leaves the window `days` after it was raised.
+    passes = (newest.flagged_at + window).date()
+    return Result(
+        Criterion.ORIGINAL_CONTENT, False, str(len(flags)), "0",
+        f'Your video "{newest.video_title}" was flagged as unoriginal on '
+        f"{newest.flagged_at.date().isoformat()}: {reason}{also} Series needs original "
+        f"content: no video flagged unoriginal in the last {days} days.",
+        expected_pass_date=passes,
     )  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""Programs, applications to them, enrolments and the Creator Rewards accruals."""
+"""Programs, their terms versions, applications to them, enrolments and the Creator Rewards
+accruals."""
 
 from __future__ import annotations
 
@@ -25,6 +26,26 @@ class ApplicationStatus(StrEnum):
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
     WITHDRAWN = "WITHDRAWN"  # by the applicant, while it was PENDING
+
+
+class ProgramTerms(Base):
+    """One published version of a program's terms. A program's current terms are its latest
+    version (the greatest id); versions are never changed or deleted."""
+
+    __tablename__ = "program_terms"
+    __table_args__ = (
+        sa.UniqueConstraint("program", "version"),
+        sa.Index("ix_program_terms_current", "program", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program: Mapped[Program] = mapped_column(enum_column_type(Program, "program", length=32))
+    # The label creators accept, e.g. "2" or "2026-12"; unique per program.
+    version: Mapped[str] = mapped_column(sa.String(32))
+    url: Mapped[str] = mapped_column(sa.String(2048))  # where the terms' text is
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Null for the first versions, which the migration recorded.
+    published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"))
 
 
 class ProgramApplication(Base):
@@ -54,6 +75,11 @@ class ProgramApplication(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"))
     rejection_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    # The terms version accepted and the age confirmed when applying (null on applications
+    # from before terms were recorded).
+    terms_id: Mapped[int | None] = mapped_column(sa.ForeignKey("program_terms.id"))
+    terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    age_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Enrolment(Base):
@@ -70,6 +96,15 @@ class Enrolment(Base):
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Set while the creator has paused this program's feature: no new money, earned money stays.
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The terms version last accepted (copied from the application, then `acceptProgramTerms`),
+    # when, and when the age was confirmed with it; null: none accepted yet.
+    terms_id: Mapped[int | None] = mapped_column(sa.ForeignKey("program_terms.id"))
+    terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    age_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while the program's current terms are not the ones accepted (since a new version was
+    # published, or the enrolment began on an older one): no new money, like a pause. Kept on
+    # the row so the money paths read it with `paused_at` (programs/terms.py keeps it true).
+    terms_outstanding_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RewardsAccrual(Base):

@@ -4,6 +4,12 @@ feature, leaving a program and withdrawing a pending application.
 A pause keeps the enrolment (and everything earned) and stops new money: tips, gifts, Series
 sales are refused with MONETIZATION_PAUSED and a Creator Rewards day settled while paused earns
 nothing, like a suspended one. Leaving deletes the enrolment; joining again means applying again.
+
+New terms not accepted yet (programs/terms.py) stop new money too; the sender is refused as for
+a suspended creator (CREATOR_NOT_ELIGIBLE), since why is the creator's business. The hub's
+state follows what would get money flowing again first: SUSPENDED (the creator cannot lift it
+alone) over TERMS_NOT_ACCEPTED (accepting lifts it) over PAUSED (resuming lifts it); `reasons`
+lists every one that applies.
 """
 
 from __future__ import annotations
@@ -19,9 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelpay.accounts.models import Account
 from reelpay.errors import DomainError, ErrorCode, NotFound
-from reelpay.programs import eligibility
+from reelpay.programs import eligibility, terms
 from reelpay.programs import service as programs
-from reelpay.programs.models import ApplicationStatus, Enrolment, Program, ProgramApplication
+from reelpay.programs.models import (
+    ApplicationStatus,
+    Enrolment,
+    Program,
+    ProgramApplication,
+    ProgramTerms,
+)
 from reelpay.settings import Rules
 
 PROGRAM_FIELD = ("input", "program")
@@ -42,6 +54,7 @@ class MonetizationState(StrEnum):
     PENDING_APPLICATION = "PENDING_APPLICATION"
     ACTIVE = "ACTIVE"
     PAUSED = "PAUSED"
+    TERMS_NOT_ACCEPTED = "TERMS_NOT_ACCEPTED"
     SUSPENDED = "SUSPENDED"
 
 
@@ -63,11 +76,14 @@ def status_of(
     enrolment: Enrolment | None,
     pending: ProgramApplication | None,
     *,
+    terms_to_accept: ProgramTerms | None = None,
     today: date,
     rules: Rules,
 ) -> MonetizationStatus:
-    """The state of `program` for `account` (pure): a suspension outranks a pause, since
-    resuming would not make a suspended feature earn."""
+    """The state of `program` for `account` (pure): a suspension outranks terms to accept,
+    which outrank a pause, since neither accepting nor resuming would make a suspended feature
+    earn, nor resuming one whose terms are not accepted. `terms_to_accept`: the program's
+    current terms, named when the enrolment owes them."""
     name = eligibility.PROGRAM_NAMES[program]
     feature = FEATURES[program]
     reasons: list[str] = []
@@ -84,6 +100,12 @@ def status_of(
     else:
         suspended = programs.suspension_reasons(account, program, today=today, rules=rules)
         reasons.extend(suspended)
+        owes_terms = enrolment.terms_outstanding_since is not None
+        if owes_terms:
+            new = "new " if enrolment.terms_id is not None else ""
+            version = f" (version {terms_to_accept.version})" if terms_to_accept else ""
+            series = " and to create or publish Series" if program is Program.SERIES else ""
+            reasons.append(f"Accept the {new}{name} terms{version} to receive money again{series}.")
         if enrolment.paused_at is not None:
             reasons.append(
                 f"You paused {feature} on {enrolment.paused_at.date().isoformat()}; resume to "
@@ -91,6 +113,8 @@ def status_of(
             )
         if suspended:
             state = MonetizationState.SUSPENDED
+        elif owes_terms:
+            state = MonetizationState.TERMS_NOT_ACCEPTED
         elif enrolment.paused_at is not None:
             state = MonetizationState.PAUSED
         else:
@@ -119,11 +143,21 @@ async def overview(
     session: AsyncSession, account: Account, *, today: date, rules: Rules
 ) -> list[MonetizationStatus]:
     """Every program's state for `account` on `today`, in the Program enum's order (two
-    statements)."""
+    statements; a third when some enrolment owes new terms)."""
     enrolled = await programs.enrolments(session, account.id)
     pending = await _pending(session, account.id)
+    owing = [p for p, e in enrolled.items() if e.terms_outstanding_since is not None]
+    to_accept = await terms.current_by_programs(session, owing) if owing else {}
     return [
-        status_of(account, p, enrolled.get(p), pending.get(p), today=today, rules=rules)
+        status_of(
+            account,
+            p,
+            enrolled.get(p),
+            pending.get(p),
+            terms_to_accept=to_accept.get(p),
+            today=today,
+            rules=rules,
+        )
         for p in Program
     ]
 
@@ -151,41 +185,65 @@ class MonetizationPaused(DomainError):
         self.program = program
 
 
-def paused_state(account_id: Any, program: Program) -> sa.ScalarSelect[Any]:
+class Receiving(StrEnum):
+    """What an enrolment lets in now, as a money path reads it (`receiving`)."""
+
+    OPEN = "OPEN"
+    PAUSED = "PAUSED"  # by the creator
+    TERMS_NOT_ACCEPTED = "TERMS_NOT_ACCEPTED"  # the program's current terms are owed
+
+
+def receiving(account_id: Any, program: Program) -> sa.ScalarSelect[Any]:
     """A correlated subquery for a money path's one read: NULL when `account_id` is not
-    enrolled in `program`, else whether the enrolment is paused."""
+    enrolled in `program`, else the enrolment's `Receiving` (terms owed before a pause)."""
     return (
-        sa.select(Enrolment.paused_at.is_not(None))
+        sa.select(
+            sa.case(
+                (
+                    Enrolment.terms_outstanding_since.is_not(None),
+                    Receiving.TERMS_NOT_ACCEPTED.value,
+                ),
+                (Enrolment.paused_at.is_not(None), Receiving.PAUSED.value),
+                else_=Receiving.OPEN.value,
+            )
+        )
         .where(Enrolment.account_id == account_id, Enrolment.program == program)
         .scalar_subquery()
     )
 
 
-async def receiving_state(session: AsyncSession, account_id: int, program: Program) -> bool | None:
-    """`paused_state` on its own: None when not enrolled, else whether paused."""
-    found = await session.scalar(sa.select(paused_state(account_id, program)))
-    return None if found is None else bool(found)
+def receiving_of(found: str | None) -> Receiving | None:
+    """`receiving`'s value as read (None: not enrolled)."""
+    return None if found is None else Receiving(found)
+
+
+async def receiving_state(
+    session: AsyncSession, account_id: int, program: Program
+) -> Receiving | None:
+    """`receiving` on its own: None when not enrolled."""
+    return receiving_of(await session.scalar(sa.select(receiving(account_id, program))))
 
 
 def check_receiving(
     creator: Account,
     program: Program,
-    paused: bool | None,
+    state: Receiving | None,
     *,
     today: date,
     rules: Rules,
     refusal: str,
     field: Sequence[str] | None = None,
 ) -> None:
-    """Refuse new money for `creator` from `program`: not enrolled (`paused` None) or suspended
-    is CREATOR_NOT_ELIGIBLE (the sender is not told why), paused is MONETIZATION_PAUSED."""
-    if paused is None or programs.suspension_reasons(creator, program, today=today, rules=rules):
-        raise DomainError(
-            refusal,
-            code=ErrorCode.CREATOR_NOT_ELIGIBLE,
-            field=field,
-        )
-    if paused:
+    """Refuse new money for `creator` from `program`: not enrolled (`state` None), suspended
+    or owing new terms is CREATOR_NOT_ELIGIBLE (the sender is not told why), paused is
+    MONETIZATION_PAUSED."""
+    if (
+        state is None
+        or state is Receiving.TERMS_NOT_ACCEPTED
+        or programs.suspension_reasons(creator, program, today=today, rules=rules)
+    ):
+        raise DomainError(refusal, code=ErrorCode.CREATOR_NOT_ELIGIBLE, field=field)
+    if state is Receiving.PAUSED:
         raise MonetizationPaused(program, field)
 
 

@@ -2,9 +2,11 @@
 
 Qualified views: authentic views (never the owner's, one per viewer, video and UTC day; see
 `content.models`) on that UTC day of a creator's original, public, live videos longer than a
-minute; plays that were not authentic views earn nothing. Earnings: `views * rate // 1000`
-US cents (the fraction of a cent is not paid). The job runs one transaction per creator, so
-a crash mid-run keeps what was done and a rerun does the rest;
+minute; plays that were not authentic views earn nothing. Original: declared so by the owner
+and with no staff flag as unoriginal standing (`content.originality`) when the day is read,
+so a day settled while a flag stood stays settled without that video's views. Earnings:
+`views * rate // 1000` US cents (the fraction of a cent is not paid). The job runs one
+transaction per creator, so a crash mid-run keeps what was done and a rerun does the rest;
 a creator and day already credited are skipped.
 """
 
@@ -19,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reelpay.accounts.models import Account
+from reelpay.content import originality
 from reelpay.content.models import Video, VideoDailyViews
 from reelpay.db import write_once
 from reelpay.enums import Visibility
@@ -51,6 +54,7 @@ async def qualified_views(
             Video.visibility == Visibility.PUBLIC,
             Video.deleted_at.is_(None),
             Video.duration_seconds > rules.rewards_min_video_seconds,
+            originality.unflagged(),
             VideoDailyViews.day >= start,
             VideoDailyViews.day <= end,
         )
@@ -130,9 +134,10 @@ async def _accrue_one(
     suspended = programs.suspension_reasons(
         creator, Program.CREATOR_REWARDS, today=day, rules=rules
     )
-    if suspended or enrolled.paused_at:
-        # Monetization is stopped (suspended, or paused by the creator): the day is settled at
-        # nothing, so lifting it later does not pay for it. (Run the job soon after midnight UTC.)
+    if suspended or enrolled.paused_at or enrolled.terms_outstanding_since:
+        # Monetization is stopped (suspended, paused by the creator, or new terms not accepted):
+        # the day is settled at nothing, so lifting it later does not pay for it. (Run the job
+        # soon after midnight UTC.)
         session.add(
             RewardsAccrual(
                 account_id=creator_id, day=day, qualified_views=views, cents=0, suspended=True,

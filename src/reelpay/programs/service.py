@@ -13,19 +13,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reelpay.accounts import service as accounts
 from reelpay.accounts import validation
 from reelpay.accounts.models import Account
+from reelpay.content import originality
 from reelpay.content import service as content
 from reelpay.enums import AccountType
 from reelpay.errors import DomainError, ErrorCode, NotFound, Problem
 from reelpay.notifications import service as notifications
 from reelpay.notifications.models import NotificationKind
 from reelpay.pagination import Page, PageRequest, paginate
-from reelpay.programs import eligibility
+from reelpay.programs import eligibility, terms
 from reelpay.programs.eligibility import Criterion, Evaluation, Facts
 from reelpay.programs.models import ApplicationStatus, Enrolment, Program, ProgramApplication
 from reelpay.settings import Rules
 
 PROGRAM_FIELD = ("input", "program")
 LINK_FIELD = ("input", "premiumContentUrl")
+TERMS_FIELD = ("input", "acceptTermsVersion")
 APPLICATION_FIELD = ("input", "applicationId")
 REASON_MAX_LENGTH = 500
 
@@ -51,6 +53,12 @@ async def facts_for(
         public_post_times=await content.public_post_times(
             session, account.id, now=now, rules=rules
         ),
+        originality_flags=[
+            eligibility.OriginalityFlag(title, at, reason)
+            for title, at, reason in await originality.standing_flags(
+                session, account.id, now=now, rules=rules
+            )
+        ],
     )
 
 
@@ -140,20 +148,6 @@ def suspension_reasons(
     )
 
 
-async def earning_problems(
-    session: AsyncSession, account: Account, program: Program, *, today: date, rules: Rules
-) -> list[str]:
-    """Why `account` may not earn from `program` now: not enrolled, or suspended."""
-    enrolment = await session.scalar(
-        sa.select(Enrolment.id).where(
-            Enrolment.account_id == account.id, Enrolment.program == program
-        )
-    )
-    if enrolment is None:
-        return [f"The account is not enrolled in {eligibility.PROGRAM_NAMES[program]}."]
-    return suspension_reasons(account, program, today=today, rules=rules)
-
-
 async def enrolled_account_ids(session: AsyncSession, program: Program) -> list[int]:
     rows = await session.scalars(
         sa.select(Enrolment.account_id)
@@ -219,10 +213,13 @@ async def apply(
     program: Program,
     *,
     premium_content_url: str | None,
+    accept_terms_version: str,
+    confirm_age: bool,
     now: datetime,
     rules: Rules,
 ) -> ProgramApplication:
-    """Apply to a program; refused with every unmet criterion when not eligible.
+    """Apply to a program, accepting its current terms (`accept_terms_version`) and confirming
+    your age; refused with every unmet criterion when not eligible.
 
     Series exception: an account whose only unmet criterion is the follower count may apply
     with a link to premium content it sold elsewhere (staff review it like any other).
@@ -259,21 +256,25 @@ async def apply(
     unmet = (await evaluate(session, account, program, now=now, rules=rules)).unmet
     if program is Program.SERIES and premium_content_url is not None:
         unmet = tuple(r for r in unmet if r.criterion is not Criterion.FOLLOWERS)
-    if unmet:
-        raise DomainError.of(
-            [
-                Problem(
-                    ErrorCode.CRITERION_NOT_MET, r.message, PROGRAM_FIELD, criterion=r.criterion
-                )
-                for r in unmet
-            ]
-        )
+    current_terms = await terms.current(session, program)
+    problems = terms.acceptance_problems(
+        current_terms, accept_terms_version, confirm_age, version_field=TERMS_FIELD
+    )
+    problems += [
+        Problem(ErrorCode.CRITERION_NOT_MET, r.message, PROGRAM_FIELD, criterion=r.criterion)
+        for r in unmet
+    ]
+    if problems:
+        raise DomainError.of(problems)
     application = ProgramApplication(
         account_id=account.id,
         program=program,
         status=ApplicationStatus.PENDING,
         premium_content_url=premium_content_url,
         created_at=now,
+        terms_id=current_terms.id,
+        terms_accepted_at=now,
+        age_confirmed_at=now,
     )
     session.add(application)
     await session.flush()  # a concurrent duplicate loses on the unique index and is retried
@@ -367,14 +368,15 @@ async def approve(
     application = await _decide(
         session, staff, application_id, ApplicationStatus.APPROVED, reason=None, now=now
     )
-    session.add(
-        Enrolment(
-            account_id=application.account_id,
-            program=application.program,
-            application_id=application.id,
-            enrolled_at=now,
-        )
+    enrolment = Enrolment(
+        account_id=application.account_id,
+        program=application.program,
+        application_id=application.id,
+        enrolled_at=now,
     )
+    # The terms the application accepted; newer ones published since are owed.
+    owed = await terms.copy_to_enrolment(session, application, enrolment, now=now)
+    session.add(enrolment)
     name = eligibility.PROGRAM_NAMES[application.program]
     await notifications.notify(
         session,
@@ -385,6 +387,8 @@ async def approve(
         data={"applicationId": application.id, "program": application.program.value},
         now=now,
     )
+    if owed is not None:
+        await terms.tell_owed(session, application.account_id, owed, now=now)
     return application
 
 

@@ -33,6 +33,7 @@ class Series(Base):
     __table_args__ = (
         sa.CheckConstraint("price_cents > 0", name="price_positive"),
         sa.Index("ix_series_creator", "creator_id", "id"),
+        sa.Index("ix_series_profile", "creator_id", "profile_position", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +46,11 @@ class Series(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where it stands on the creator's profile (`Account.series`): highest first, then newest
+    # first. A new draft and a newly published Series take the creator's highest + 1 (the
+    # top); `setProfileSeriesOrder` renumbers them all. (A server default: the column was
+    # added to a table with rows.)
+    profile_position: Mapped[int] = mapped_column(sa.Integer, server_default="0")
 
 
 class SeriesEpisode(Base):

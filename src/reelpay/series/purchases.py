@@ -30,8 +30,7 @@ from reelpay.pagination import Page, PageRequest, paginate
 from reelpay.payments import charging
 from reelpay.payments.models import Payment, PaymentPurpose, RefundedCharge
 from reelpay.programs import monetization
-from reelpay.programs import service as programs
-from reelpay.programs.models import Enrolment, Program
+from reelpay.programs.models import Program
 from reelpay.series import access
 from reelpay.series.models import (
     PaidWith,
@@ -85,20 +84,16 @@ class SeriesFacts:
     creator: Account
     follow: FollowStatus | None  # the viewer's follow of the creator
     purchase: PurchaseStatus | None  # the viewer's: ACTIVE if any is (`purchase_statuses`)
-    creator_enrolled: bool  # in the Series program
-    creator_paused: bool = False  # the creator paused Series sales
+    # What the creator's Series enrolment lets in (None: not enrolled).
+    creator_receiving: monetization.Receiving | None = None
 
 
 async def series_facts(
     session: AsyncSession, viewer: Account | None, series_id: int
 ) -> SeriesFacts | None:
     """The Series, its creator, and the viewer's follow and purchases (None if no Series)."""
-    # NULL when the creator is not enrolled in Series, else whether they paused its sales.
-    enrolled = (
-        sa.select(Enrolment.paused_at.is_not(None))
-        .where(Enrolment.account_id == Series.creator_id, Enrolment.program == Program.SERIES)
-        .scalar_subquery()
-    )
+    # NULL when the creator is not enrolled in Series, else what the enrolment lets in.
+    enrolled = monetization.receiving(Series.creator_id, Program.SERIES)
     follow: sa.ColumnElement[Any] = sa.null()
     bought: sa.ColumnElement[bool] = sa.false()
     owns: sa.ColumnElement[bool] = sa.false()
@@ -131,8 +126,7 @@ async def series_facts(
         creator=creator,
         follow=None if status is None else FollowStatus(status),
         purchase=purchase,
-        creator_enrolled=is_enrolled is not None,
-        creator_paused=bool(is_enrolled),
+        creator_receiving=monetization.receiving_of(is_enrolled),
     )
 
 
@@ -195,17 +189,12 @@ async def check_purchase(
         raise DomainError(
             "You already own this Series.", code=ErrorCode.ALREADY_PURCHASED, field=SERIES_FIELD
         )
-    # `programs.earning_problems`, with the enrolment read along with the Series.
-    if not facts.creator_enrolled or programs.suspension_reasons(
-        facts.creator, Program.SERIES, today=now.date(), rules=settings.rules
-    ):
-        raise DomainError(
-            "This Series cannot be bought right now.",
-            code=ErrorCode.CREATOR_NOT_ELIGIBLE,
-            field=SERIES_FIELD,
-        )
-    if facts.creator_paused:
-        raise monetization.MonetizationPaused(Program.SERIES, SERIES_FIELD)
+    # Enrolled, not suspended, its terms accepted and not paused (read along with the Series).
+    monetization.check_receiving(
+        facts.creator, Program.SERIES, facts.creator_receiving, today=now.date(),
+        rules=settings.rules, refusal="This Series cannot be bought right now.",
+        field=SERIES_FIELD,
+    )  # fmt: skip
     check_spender(buyer.birth_date, buyer.country, now.date(), settings.rules)
     if request.paid_with is PaidWith.CARD and not request.payment_token:
         raise DomainError(

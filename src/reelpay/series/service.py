@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelpay.accounts import validation
 from reelpay.accounts.models import Account
+from reelpay.content.models import Video
 from reelpay.errors import DomainError, ErrorCode, NotFound, Problem
 from reelpay.pagination import Page, PageRequest, paginate
 from reelpay.programs import service as programs
+from reelpay.programs import terms
 from reelpay.programs.models import Program
 from reelpay.series.models import Series, SeriesEpisode, SeriesStatus
 from reelpay.settings import Rules
@@ -28,14 +30,17 @@ EPISODE_FIELD = ("input", "episodeId")
 async def require_series_creator(
     session: AsyncSession, creator: Account, *, now: datetime, rules: Rules
 ) -> None:
-    """Only creators enrolled in Series, and not suspended, create and publish."""
-    if await programs.earning_problems(
-        session, creator, Program.SERIES, today=now.date(), rules=rules
+    """Only creators enrolled in Series, not suspended and with its current terms accepted
+    create and publish."""
+    enrolment = (await programs.enrolments(session, creator.id)).get(Program.SERIES)
+    if enrolment is None or programs.suspension_reasons(
+        creator, Program.SERIES, today=now.date(), rules=rules
     ):
         raise DomainError(
             "Only creators approved for Series (and not suspended) can do this.",
             code=ErrorCode.SERIES_CREATOR_REQUIRED,
         )
+    await terms.require_accepted(session, enrolment)
 
 
 def _usd(cents: int) -> str:
@@ -116,6 +121,7 @@ async def create_series(
         price_cents=checked.price_cents,
         status=SeriesStatus.DRAFT,
         created_at=now,
+        profile_position=await top_profile_position(session, creator.id),
     )
     session.add(series)
     await session.flush()
@@ -326,6 +332,7 @@ async def publish_series(
         )
     series.status = SeriesStatus.PUBLISHED
     series.published_at = now
+    series.profile_position = await top_profile_position(session, creator.id)
     await session.flush()
     return series
 
@@ -333,7 +340,7 @@ async def publish_series(
 async def archive_series(
     session: AsyncSession, creator: Account, series_id: int, *, now: datetime
 ) -> Series:
-    """PUBLISHED -> ARCHIVED: no more sales; buyers keep access."""
+    """PUBLISHED -> ARCHIVED: no more sales; buyers keep access; videos stop linking it."""
     series = await own_series(session, creator, series_id, lock=True)
     if series.status is not SeriesStatus.PUBLISHED:
         raise DomainError(
@@ -343,8 +350,23 @@ async def archive_series(
         )
     series.status = SeriesStatus.ARCHIVED
     series.archived_at = now
+    # Under the Series' lock, which linking takes too: no link to it survives.
+    await session.execute(
+        sa.update(Video)
+        .where(Video.series_id == series.id)
+        .values(series_id=None)
+        .execution_options(synchronize_session=False)
+    )
     await session.flush()
     return series
+
+
+async def top_profile_position(session: AsyncSession, creator_id: int) -> int:
+    """The place above every Series of the creator: where a new or newly published one goes."""
+    highest = await session.scalar(
+        sa.select(sa.func.max(Series.profile_position)).where(Series.creator_id == creator_id)
+    )
+    return int(highest or 0) + 1
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -395,13 +417,30 @@ def _creator_list(creator_id: int, include_drafts: bool) -> sa.Select[Any]:
     return stmt
 
 
+# The profile's order: highest position first, then newest first (a total order).
+PROFILE_ORDER = (Series.profile_position, Series.id)
+
+
 async def creator_series(
     session: AsyncSession, creator_id: int, request: PageRequest, *, include_drafts: bool
 ) -> Page[Series]:
-    """A creator's Series, newest first (drafts for the creator and staff only)."""
+    """A creator's Series in their profile order (drafts for the creator and staff only)."""
     return await paginate(
-        session, _creator_list(creator_id, include_drafts), [Series.id], request, descending=True
+        session, _creator_list(creator_id, include_drafts), PROFILE_ORDER, request, descending=True
     )
+
+
+async def profile_key(
+    session: AsyncSession, creator_id: int, series_id: int
+) -> tuple[int, int] | None:
+    """Where one of the creator's Series stands in `creator_series` now (None if not theirs):
+    a cursor given out when the list was keyed by id alone pages on from there."""
+    position = await session.scalar(
+        sa.select(Series.profile_position).where(
+            Series.id == series_id, Series.creator_id == creator_id
+        )
+    )
+    return None if position is None else (position, series_id)
 
 
 async def creator_series_count(

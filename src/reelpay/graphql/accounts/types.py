@@ -463,8 +463,12 @@ class Account(Node):
         return [RewardsDay.of(d) for d in days]
 
     @strawberry.field(
-        description="The account's Series, newest first: published and archived ones for those "
-        "who may see its content, drafts too for the creator and staff."
+        description="The account's Series in the order its creator chose with "
+        "`setProfileSeriesOrder`. A Series created or published since then goes first (with "
+        "no order chosen, the latest published come first); choosing an order puts drafts "
+        "and archived Series after the published ones. Whoever may see the account's content "
+        "sees its published and archived Series; the creator and staff see drafts too. Null "
+        "when the account's content is hidden from you."
     )
     async def series(
         self,
@@ -474,23 +478,12 @@ class Account(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[SeriesRef] | None:
-        from reelpay.graphql.series.types import Series
-        from reelpay.series import service as series_service
+        from reelpay.graphql.series.links import profile_series
 
-        ctx = info.context
         own = await _is_self_or_staff(info, self.db_id)
-        if not own and await ctx.loaders.access.load(self.db_id) is ContentAccess.NONE:
-            return None
-        return await paged(
-            ctx, SERIES_KEY, first=first, after=after, last=last, before=before,
-            fetch=lambda s, request: series_service.creator_series(
-                s, self.db_id, request, include_drafts=own
-            ),
-            count=lambda s: series_service.creator_series_count(
-                s, self.db_id, include_drafts=own
-            ),
-            to_node=Series.from_model,
-        )  # fmt: skip
+        return await profile_series(  # type: ignore[return-value]
+            info, self.db_id, own=own, first=first, after=after, last=last, before=before
+        )
 
     @strawberry.field(description='Series you bought ("Purchased content"); the owner only.')
     async def purchased_series(

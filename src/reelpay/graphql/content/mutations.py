@@ -34,7 +34,10 @@ class PublishVideoInput:
         default=Visibility.PUBLIC, description="PRIVATE: only you and staff see it."
     )
     is_original: bool = strawberry.field(
-        default=True, description="Original content (not re-uploaded from someone else)."
+        default=True,
+        description="Whether this is your own original content: send false for a repost, a "
+        "duet or a re-upload of someone else's content. Creator Rewards pays for original "
+        "videos only; staff may flag a video that is not what it declares.",
     )
 
 
@@ -64,7 +67,10 @@ class UpdateVideoInput:
         default=None, description="Making a video PRIVATE unpins it."
     )
     is_original: bool | None = strawberry.field(
-        default=None, description="Original content (not re-uploaded from someone else)."
+        default=None,
+        description="Whether this is your own original content (false: a repost, a duet or a "
+        "re-upload of someone else's content). Changing it does not clear a staff flag "
+        "(`originalityFlags`): flags are what Series' ORIGINAL_CONTENT criterion reads.",
     )
 
 

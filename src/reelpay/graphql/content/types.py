@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -13,6 +14,13 @@ from reelpay.graphql.accounts.types import Account
 from reelpay.graphql.context import Context
 from reelpay.graphql.enums import Visibility
 from reelpay.graphql.relay import Node
+from reelpay.graphql.series.types import Series
+from reelpay.series import links
+
+if TYPE_CHECKING:
+    from reelpay.graphql.content.originality import VideoOriginalityFlag
+
+FlagRef = Annotated["VideoOriginalityFlag", strawberry.lazy("reelpay.graphql.content.originality")]
 
 
 @strawberry.type(description="A short video. Only people allowed to see it can reach it.")
@@ -25,8 +33,10 @@ class Video(Node):
         description="PRIVATE videos are seen by their owner and staff only."
     )
     is_original: bool = strawberry.field(
-        description="Original content, not re-uploaded from someone else (Creator Rewards pays "
-        "for original videos only)."
+        description="Declared by the owner: original content, not a repost, a duet or a "
+        "re-upload of someone else's content. Creator Rewards pays for original videos only. "
+        "Staff may still flag an original-declared video as unoriginal (`originalityFlags`): "
+        "those flags, not this declaration, are what Series' ORIGINAL_CONTENT criterion reads."
     )
     published_at: datetime = strawberry.field(description="When it was published (UTC).")
     updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
@@ -63,6 +73,29 @@ class Video(Node):
     async def owner(self, info: Info[Context, None]) -> Account:
         owner = await info.context.loaders.account.load(self.model.owner_id)
         return Account.from_model(owner)
+
+    @strawberry.field(
+        description="Staff flags of this video as unoriginal, newest first, cleared ones "
+        "included. Only the video's owner and staff see them: null for everyone else."
+    )
+    async def originality_flags(self, info: Info[Context, None]) -> list[FlagRef] | None:
+        from reelpay.graphql.content.originality import flags_of
+
+        return await flags_of(info, self.model)
+
+    @strawberry.field(
+        description="The Series its owner links from this video (`linkVideoSeries`), for "
+        "whoever can see the video; null when none is linked, and while the Series is not "
+        "PUBLISHED (archiving a Series also removes its links). The link grants no access: "
+        "the Series' `viewerAccess` and its episodes' `playback` say what you may play, and "
+        "`purchaseSeries` unlocks it."
+    )
+    async def series(self, info: Info[Context, None]) -> Series | None:
+        if self.model.series_id is None:
+            return None
+        found = await info.context.loaders.series.load(self.model.series_id)
+        linked = links.linked_series(self.model, found)
+        return Series.from_model(linked) if linked is not None else None
 
 
 @strawberry.type(description="A count for one UTC day.")

@@ -23,6 +23,8 @@ from reelpay.graphql.programs.types import (
     Notification,
     ProgramApplication,
     ProgramEligibility,
+    ProgramTerms,
+    load_current_terms,
     load_eligibility,
     load_monetization_option,
 )
@@ -31,6 +33,7 @@ from reelpay.graphql.relay import Connection, decode_id_of, encode_id, paged
 from reelpay.notifications import service as notifications
 from reelpay.programs import monetization, rewards
 from reelpay.programs import service as programs
+from reelpay.programs import terms as program_terms
 from reelpay.programs.models import ApplicationStatus as StatusModel
 from reelpay.programs.models import Program
 
@@ -46,6 +49,14 @@ def _staff(viewer: Any) -> Any:
 class ApplyToProgramInput:
     program: ProgramEnum = strawberry.field(  # type: ignore[valid-type]
         description="The program to join."
+    )
+    accept_terms_version: str = strawberry.field(
+        description="The version of the program's current terms you accept (`programTerms`, "
+        "`ProgramEligibility.terms`); another version is refused with TERMS_VERSION_OUTDATED."
+    )
+    confirm_age: bool = strawberry.field(
+        description="true: you confirm you are old enough for the program (18 or more; 19 for "
+        "Series in KR). false is refused with AGE_NOT_CONFIRMED."
     )
     premium_content_url: str | None = strawberry.field(
         default=None,
@@ -211,6 +222,50 @@ class LeaveProgramPayload:
     )
 
 
+@strawberry.input(description="A new version of a program's terms.")
+class PublishProgramTermsInput:
+    program: ProgramEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The program whose terms these are."
+    )
+    version: str = strawberry.field(
+        description='The new version\'s label, unique per program: 1 to 32 characters (e.g. "2" '
+        'or "2026-12"); creators accept the version by it.'
+    )
+    url: str = strawberry.field(
+        description="Where the terms' text is published: a full http:// or https:// URL."
+    )
+
+
+@strawberry.type(description="The published terms and how many enrolments must accept them.")
+class PublishProgramTermsPayload:
+    terms: ProgramTerms | None = strawberry.field(
+        default=None, description="The program's new current terms; null on userErrors."
+    )
+    enrolments_to_accept: int | None = strawberry.field(
+        default=None,
+        description="How many enrolments of the program must now accept them (each creator "
+        "was notified: PROGRAM_TERMS_UPDATED); null on userErrors.",
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing changed; empty on success."
+    )
+
+
+@strawberry.input(description="The current terms of a program you are enrolled in, accepted.")
+class AcceptProgramTermsInput:
+    program: ProgramEnum = strawberry.field(  # type: ignore[valid-type]
+        description="A program you are enrolled in."
+    )
+    version: str = strawberry.field(
+        description="The version of the program's current terms (`Enrolment.termsToAccept`, "
+        "`programTerms`); another version is refused with TERMS_VERSION_OUTDATED."
+    )
+    confirm_age: bool = strawberry.field(
+        description="true: you confirm again that you are old enough for the program. false is "
+        "refused with AGE_NOT_CONFIRMED."
+    )
+
+
 @strawberry.input(description="Your PENDING application to withdraw.")
 class WithdrawProgramApplicationInput:
     application_id: strawberry.ID = strawberry.field(description="A ProgramApplication's ID.")
@@ -244,6 +299,20 @@ async def _monetization_after(
 
 @strawberry.type
 class ProgramQueries:
+    @strawberry.field(
+        description="A program's current terms (its latest version): what `applyToProgram` "
+        "accepts. Anyone may read them, anonymous visitors included."
+    )
+    async def program_terms(
+        self,
+        info: Info[Context, None],
+        program: Annotated[
+            ProgramEnum,  # type: ignore[valid-type]
+            strawberry.argument(description="The program."),
+        ],
+    ) -> ProgramTerms:
+        return await load_current_terms(info, Program(program))
+
     @strawberry.field(
         description="Whether you (or, for staff, any account) may join a program, with every "
         "criterion explained."
@@ -317,8 +386,10 @@ async def _decided(info: Info[Context, None], application: Any) -> ProgramApplic
 @strawberry.type
 class ProgramMutations:
     @strawberry.mutation(
-        description="Apply to a program. Refused with every unmet criterion as a userError "
-        "(CRITERION_NOT_MET); one open application per program; 30 days after a rejection."
+        description="Apply to a program, accepting its current terms and confirming your age "
+        "(recorded with the application and copied onto the enrolment). Refused with every "
+        "unmet criterion as a userError (CRITERION_NOT_MET); one open application per program; "
+        "30 days after a rejection."
     )
     async def apply_to_program(
         self,
@@ -334,6 +405,8 @@ class ProgramMutations:
                     logged_in(viewer),
                     Program(input.program),
                     premium_content_url=input.premium_content_url,
+                    accept_terms_version=input.accept_terms_version,
+                    confirm_age=input.confirm_age,
                     now=ctx.now,
                     rules=ctx.settings.rules,
                 )
@@ -504,6 +577,71 @@ class ProgramMutations:
             )
 
         return await as_user_errors(LeaveProgramPayload, work)
+
+    @strawberry.mutation(
+        description="Staff: publish a new version of a program's terms. It becomes the "
+        "program's current terms: applications accept it from now on, and every creator "
+        "enrolled in the program is notified (PROGRAM_TERMS_UPDATED) and receives no money from "
+        "it (nor, for Series, creates or publishes Series) until they accept it "
+        "(`acceptProgramTerms`)."
+    )
+    async def publish_program_terms(
+        self,
+        info: Info[Context, None],
+        input: Annotated[PublishProgramTermsInput, strawberry.argument(description=INPUT)],
+    ) -> PublishProgramTermsPayload:
+        ctx = info.context
+        _staff(await ctx.viewer())
+
+        async def work() -> PublishProgramTermsPayload:
+            published, owing = await ctx.write(
+                lambda s, viewer: program_terms.publish(
+                    s,
+                    _staff(viewer),
+                    Program(input.program),
+                    version=input.version,
+                    url=input.url,
+                    now=ctx.now,
+                    rules=ctx.settings.rules,
+                )
+            )
+            return PublishProgramTermsPayload(
+                terms=ProgramTerms.from_model(published), enrolments_to_accept=owing
+            )
+
+        return await as_user_errors(PublishProgramTermsPayload, work)
+
+    @strawberry.mutation(
+        description="Accept the current terms of a program you are enrolled in, confirming "
+        "your age again: money from the program comes in again (and Series can be created and "
+        "published). Accepting the version you already accepted changes nothing."
+    )
+    async def accept_program_terms(
+        self,
+        info: Info[Context, None],
+        input: Annotated[AcceptProgramTermsInput, strawberry.argument(description=INPUT)],
+    ) -> MonetizationPayload:
+        ctx = info.context
+        viewer = await ctx.require_viewer()
+        program = Program(input.program)
+
+        async def work() -> MonetizationPayload:
+            await ctx.write(
+                lambda s, me: program_terms.accept(
+                    s,
+                    logged_in(me),
+                    program,
+                    version=input.version,
+                    confirm_age=input.confirm_age,
+                    now=ctx.now,
+                )
+            )
+            option, eligibility = await _monetization_after(info, viewer.id, program)
+            return MonetizationPayload(
+                enrolment=option.enrolment, monetization=option, eligibility=eligibility
+            )
+
+        return await as_user_errors(MonetizationPayload, work)
 
     @strawberry.mutation(
         description="Withdraw your own PENDING application (no one else's, staff included)."

@@ -49,9 +49,14 @@ MonetizationState = described_enum(
         "ACTIVE": "Enrolled and receiving money.",
         "PAUSED": "Enrolled, but you paused the feature: new money is refused "
         "(MONETIZATION_PAUSED) until you resume it; what was earned stays.",
+        "TERMS_NOT_ACCEPTED": "Enrolled, but the program published terms you have not accepted "
+        "(`enrolment.termsToAccept`): nothing is received (senders are told the creator cannot "
+        "receive it, CREATOR_NOT_ELIGIBLE), a Creator Rewards day earns nothing and Series "
+        "cannot be created or published until you accept them (`acceptProgramTerms`). Outranks "
+        "PAUSED; a pause, if any, is listed among the reasons.",
         "SUSPENDED": "Enrolled, but suspended (a ban, a restriction, the political flag, an "
-        "account type or visibility the program does not take): nothing is received. A pause, "
-        "if any, is listed among the reasons.",
+        "account type or visibility the program does not take): nothing is received. Terms to "
+        "accept and a pause, if any, are listed among the reasons.",
     },
 )
 Criterion = described_enum(
@@ -67,6 +72,11 @@ Criterion = described_enum(
         "FOLLOWERS": "Followers now (the program's minimum, e.g. 10,000).",
         "VIEWS": "Authentic views in the last 30 days (the program's minimum).",
         "STANDING": "Community-guideline standing GOOD.",
+        "ORIGINAL_CONTENT": "Series: none of the account's videos (deleted ones included) has "
+        "a staff flag as unoriginal raised in the last 30 days and not cleared. The value is "
+        "how many such flags stand (0 required); the message names the newest flag's video, "
+        "and `expectedPassDate` is when it leaves the window. Videos declared not original "
+        "(`isOriginal: false`) do not fail it: only staff flags do.",
     },
 )
 NotificationKind = described_enum(
@@ -91,6 +101,13 @@ NotificationKind = described_enum(
         "GIFTS_RECEIVED": "Gifts sent to you: one notification per video and UTC day, or per "
         "LIVE, updated with each gift (`count` gifts, the diamonds in all).",
         "REWARDS_CREDITED": "A day of Creator Rewards was credited to your earnings.",
+        "PROGRAM_TERMS_UPDATED": "A program you are enrolled in has terms you have not "
+        "accepted (a new version, `programTerms`): accept them (`acceptProgramTerms`) to receive "
+        "money from it again.",
+        "VIDEO_FLAGGED_UNORIGINAL": "Staff flagged one of your videos as unoriginal (the body "
+        "names it and gives the reason): it earns no Creator Rewards while the flag stands, "
+        "and Series' ORIGINAL_CONTENT criterion fails for 30 days (see the video's "
+        "`originalityFlags`).",
     },
 )
 
@@ -149,6 +166,50 @@ class EligibilityCriterion:
 
 
 @strawberry.type(
+    description="One published version of a program's terms and policies. A program's current "
+    "terms are its latest version: applying accepts them, and a new version must be accepted "
+    "by every enrolled creator before they receive money from the program again. Versions "
+    "never change. Anyone may read them, anonymous visitors included."
+)
+class ProgramTerms(Node):
+    program: Program = strawberry.field(  # type: ignore[valid-type]
+        description="The program these terms are for."
+    )
+    version: str = strawberry.field(
+        description="The version's label, unique per program: what `acceptTermsVersion` and "
+        "`acceptProgramTerms(version:)` take."
+    )
+    url: str = strawberry.field(description="Where the terms' text is published (http/https).")
+    published_at: datetime = strawberry.field(description="When this version was published.")
+
+    @classmethod
+    def from_model(cls, model: models.ProgramTerms) -> ProgramTerms:
+        return cls(
+            db_id=model.id,
+            program=model.program,
+            version=model.version,
+            url=model.url,
+            published_at=model.published_at,
+        )
+
+
+async def load_terms(info: Info[Context, None], terms_id: int | None) -> ProgramTerms | None:
+    """A version of a program's terms by its key (null for none)."""
+    if terms_id is None:
+        return None
+    found = await info.context.loaders.program_terms.load(terms_id)
+    return ProgramTerms.from_model(found) if found is not None else None
+
+
+async def load_current_terms(info: Info[Context, None], program: models.Program) -> ProgramTerms:
+    """The program's current terms."""
+    found = await info.context.loaders.current_program_terms.load(program)
+    if found is None:  # the migration records version 1 of every program
+        raise LookupError(f"no terms are recorded for {program}")
+    return ProgramTerms.from_model(found)
+
+
+@strawberry.type(
     description="An account's enrolment in a program. The account's owner and staff see it."
 )
 class Enrolment(Node):
@@ -165,10 +226,41 @@ class Enrolment(Node):
         description="When you paused this program's feature (`pauseMonetization`); null "
         "while it is not paused.",
     )
+    terms_accepted_at: datetime | None = strawberry.field(
+        default=None,
+        description="When `acceptedTerms` were accepted (when applying, or with "
+        "`acceptProgramTerms`); null if no version was (enrolled before terms were recorded).",
+    )
+    age_confirmed_at: datetime | None = strawberry.field(
+        default=None,
+        description="When you last confirmed your age for this program (with the terms); null "
+        "if never.",
+    )
+    terms_id: strawberry.Private[int | None] = None
+    owes_terms: strawberry.Private[bool] = False
 
-    @strawberry.field(description="Earning now: enrolled, not suspended and not paused.")
+    @strawberry.field(
+        description="Earning now: enrolled, not suspended, the current terms accepted and not "
+        "paused."
+    )
     def active(self) -> bool:
-        return not self.suspension_reasons and self.paused_at is None
+        return not self.suspension_reasons and not self.owes_terms and self.paused_at is None
+
+    @strawberry.field(
+        description="The version of the program's terms you accepted last; null if none was "
+        "(enrolled before terms were recorded)."
+    )
+    async def accepted_terms(self, info: Info[Context, None]) -> ProgramTerms | None:
+        return await load_terms(info, self.terms_id)
+
+    @strawberry.field(
+        description="The program's current terms while you have not accepted them (a new "
+        "version was published): until you accept them (`acceptProgramTerms`) the program's "
+        "feature receives no money and, for Series, no Series can be created or published. "
+        "Null when your accepted terms are the current ones."
+    )
+    async def terms_to_accept(self, info: Info[Context, None]) -> ProgramTerms | None:
+        return await load_current_terms(info, self.program) if self.owes_terms else None
 
 
 @strawberry.type(description="An application to a program. The applicant and staff see it.")
@@ -191,6 +283,14 @@ class ProgramApplication(Node):
     rejection_reason: str | None = strawberry.field(
         description="Staff's reason, shown to the applicant; null unless REJECTED."
     )
+    terms_accepted_at: datetime | None = strawberry.field(
+        description="When the applicant accepted `acceptedTerms` (when applying); null on "
+        "applications from before terms were recorded."
+    )
+    age_confirmed_at: datetime | None = strawberry.field(
+        description="When the applicant confirmed their age (when applying); null on "
+        "applications from before it was recorded."
+    )
 
     @classmethod
     def from_model(cls, model: models.ProgramApplication) -> ProgramApplication:
@@ -203,7 +303,17 @@ class ProgramApplication(Node):
             created_at=model.created_at,
             decided_at=model.decided_at,
             rejection_reason=model.rejection_reason,
+            terms_accepted_at=model.terms_accepted_at,
+            age_confirmed_at=model.age_confirmed_at,
         )
+
+    @strawberry.field(
+        description="The version of the program's terms accepted with the application; null on "
+        "applications from before terms were recorded. Approval copies it onto the enrolment "
+        "(which must then accept newer terms, if any were published since)."
+    )
+    async def accepted_terms(self, info: Info[Context, None]) -> ProgramTerms | None:
+        return await load_terms(info, self.model.terms_id)
 
     @strawberry.field(description="The applicant.")
     async def account(self, info: Info[Context, None]) -> Account:
@@ -243,9 +353,17 @@ class ProgramEligibility(Node):
     )
 
     @strawberry.field(
+        description="The program's current terms: an application accepts this version "
+        "(`acceptTermsVersion`), read at `url`."
+    )
+    async def terms(self, info: Info[Context, None]) -> ProgramTerms:
+        return await load_current_terms(info, self.program)
+
+    @strawberry.field(
         description="The account qualifies and nothing stands in the way (an enrolment, a "
         "pending application, a rejection's wait): `applyToProgram` accepts an application "
-        "that carries every input in `requiredInputs`."
+        "that accepts the current `terms`, confirms the age and carries every input in "
+        "`requiredInputs`."
     )
     def can_apply(self) -> bool:
         pending = (
@@ -306,6 +424,10 @@ def enrolment_of(ctx: Context, account: AccountModel, enrolment: models.Enrolmen
             account, enrolment.program, today=ctx.now.date(), rules=ctx.settings.rules
         ),
         paused_at=enrolment.paused_at,
+        terms_accepted_at=enrolment.terms_accepted_at,
+        age_confirmed_at=enrolment.age_confirmed_at,
+        terms_id=enrolment.terms_id,
+        owes_terms=enrolment.terms_outstanding_since is not None,
     )
 
 
@@ -329,7 +451,7 @@ class MonetizationOption(Node):
         description="Why it is in this state, as sentences to show (empty when ACTIVE)."
     )
     enrolment: Enrolment | None = strawberry.field(
-        description="The enrolment (ACTIVE, PAUSED, SUSPENDED); null otherwise."
+        description="The enrolment (ACTIVE, PAUSED, TERMS_NOT_ACCEPTED, SUSPENDED); null otherwise."
     )
     pending_application: ProgramApplication | None = strawberry.field(
         description="The application waiting for review (PENDING_APPLICATION); null otherwise."
@@ -427,6 +549,14 @@ class Notification(Node):
         pk = self.model.data.get("applicationId")
         return encode_id("ProgramApplication", pk) if isinstance(pk, int) else None
 
+    @strawberry.field(
+        description="The program terms this is about (PROGRAM_TERMS_UPDATED: the version to "
+        "accept); null for other kinds."
+    )
+    async def program_terms(self, info: Info[Context, None]) -> ProgramTerms | None:
+        pk = self.model.data.get("termsId")
+        return await load_terms(info, pk) if isinstance(pk, int) else None
+
 
 @strawberry.type(description="Your notifications, newest first.")
 class NotificationConnection(Connection[Notification]):
@@ -451,7 +581,8 @@ class RewardsDay:
         description="What was credited to your earnings; null until the daily job ran."
     )
     suspended: bool = strawberry.field(
-        description="Monetization was suspended when the day was settled: it earned nothing."
+        description="Monetization was stopped when the day was settled (suspended, paused, or "
+        "the program's current terms not accepted): it earned nothing."
     )
 
     @classmethod
@@ -498,3 +629,8 @@ async def monetization_node(info: Info[Context, None], pk: int) -> Node | None:
         return None
     account = await _own_account(info, key[0])
     return await load_monetization_option(info, account, key[1]) if account is not None else None
+
+
+async def program_terms_node(info: Info[Context, None], pk: int) -> Node | None:
+    """`node(id:)` for ProgramTerms: anyone."""
+    return await load_terms(info, pk)
