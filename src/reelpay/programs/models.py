@@ -87,7 +87,8 @@ class Enrolment(Base):
     `enrolment.suspension_reasons`), so nothing here changes when a ban comes and goes."""
 
     __tablename__ = "enrolments"
-    __table_args__ = (sa.UniqueConstraint("account_id", "program"),)
+    # AUTOINCREMENT on SQLite: leaving deletes the row, and its ID must never come back.
+    __table_args__ = (sa.UniqueConstraint("account_id", "program"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))

@@ -60,6 +60,8 @@ class SeriesEpisode(Base):
     __table_args__ = (
         sa.UniqueConstraint("series_id", "position"),
         sa.CheckConstraint("duration_seconds > 0", name="duration_positive"),
+        # AUTOINCREMENT on SQLite: a removed episode's ID must never come back.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
