@@ -43,6 +43,7 @@ from reelpay.graphql.relay import encode_id
 from reelpay.payments import sandbox
 from reelpay.payments import service as payments
 from reelpay.programs import service as programs
+from reelpay.programs import terms as program_terms
 from reelpay.programs.models import Program
 from reelpay.series import purchases as series_sales
 from reelpay.series import service as series_service
@@ -289,9 +290,11 @@ async def money(
     star = await by_handle(session, STAR)
     for program in (Program.LIVE_GIFTS, Program.SERIES):
         link = "https://star.example.com/course" if program is Program.SERIES else None
+        terms = await program_terms.current(session, program)
         application = await programs.apply(
-            session, star, program, premium_content_url=link, now=now, rules=rules
-        )
+            session, star, program, premium_content_url=link,
+            accept_terms_version=terms.version, confirm_age=True, now=now, rules=rules,
+        )  # fmt: skip
         await programs.approve(session, staff, application.id, now=now)
     live = await lives.start_live(session, star, "Bench LIVE", now=now, rules=rules)
     page = await new_series(session, star, "The bench Series", 999, PAGE_EPISODES, now, settings)
@@ -353,7 +356,7 @@ async def new_series(
             session, creator, series.id, title=f"Episode {n + 1}", duration_seconds=60 + n,
             now=now, rules=rules,
         )  # fmt: skip
-    await series_service.publish_series(session, creator, series.id, now=now)
+    await series_service.publish_series(session, creator, series.id, now=now, rules=rules)
     return series.id
 
 
