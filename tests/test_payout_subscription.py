@@ -268,9 +268,16 @@ async def test_a_scheduled_payout_created_by_the_job_streams_from_requested(api,
         job = start_job(server, staff)
         requested = await next_payout(stream)
         payout_id = requested["id"]
-        assert requested == shown(
-            payout_id, "REQUESTED", attempts=0, trigger="SCHEDULED", amount="150.00"
-        )
+        # The job claims the payout right after creating it, and an event's `payout` is read
+        # when it is delivered: a late REQUESTED event may show it claimed already (never
+        # further: the gate holds the provider call).
+        assert requested in (
+            shown(payout_id, "REQUESTED", attempts=0, trigger="SCHEDULED", amount="150.00"),
+            shown(
+                payout_id, "PROCESSING", attempts=1, next_at=LEASE_END, trigger="SCHEDULED",
+                amount="150.00",
+            ),
+        )  # fmt: skip
         claimed = await next_payout(stream)
         assert claimed == shown(
             payout_id, "PROCESSING", attempts=1, next_at=LEASE_END, trigger="SCHEDULED",
