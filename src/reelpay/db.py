@@ -344,7 +344,12 @@ async def session_scope(
 
 def upsert(session: AsyncSession, table: Any) -> Any:
     """The backend's INSERT that supports ON CONFLICT (SQLite and PostgreSQL share the API)."""
-    if session.get_bind().dialect.name == "postgresql":
+    return insert_for(session.get_bind().dialect.name, table)
+
+
+def insert_for(dialect: str, table: Any) -> Any:
+    """`upsert` for the dialect named (e.g. for a statement built once per dialect)."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert(table)

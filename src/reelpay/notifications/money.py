@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelpay.accounts.models import Account
@@ -15,7 +14,7 @@ from reelpay.content.models import Video
 from reelpay.gifting.models import GiftSend, LiveStream, Tip
 from reelpay.notifications import service
 from reelpay.notifications.models import NotificationKind
-from reelpay.notifications.templates import Plural, Slot, quoted, usd
+from reelpay.notifications.templates import Plural, Slot, Title, usd
 from reelpay.series.models import Series, SeriesPurchase
 
 # Titles of videos, LIVEs and Series are cut to this many characters in a body.
@@ -42,13 +41,13 @@ async def gifts_on_video(
 ) -> None:
     """Gifts (a quantity) worth `diamonds` were sent on the creator's video."""
     day = now.date()
-    title = sa.select(Video.title).where(Video.id == video_id).scalar_subquery()
     await service.notify_batched(
         session, creator_id, NotificationKind.GIFTS_RECEIVED,
         batch_key=_key(NotificationKind.GIFTS_RECEIVED, "video", video_id, day),
         title="Gifts on your video",
-        body=(Slot.COUNT, Plural(" gift", " gifts"), " on ", quoted(title, SUBJECT_MAX),
-              " today (UTC): ", Slot.TOTAL, Plural(" diamond.", " diamonds.", of_total=True)),
+        body=(Slot.COUNT, Plural(" gift", " gifts"), " on ",
+              Title(Video.title, Video.id, video_id, SUBJECT_MAX), " today (UTC): ", Slot.TOTAL,
+              Plural(" diamond.", " diamonds.", of_total=True)),
         data={"videoId": video_id, "day": day.isoformat()},
         count=gifts, total=diamonds, now=now,
     )  # fmt: skip
@@ -64,12 +63,12 @@ async def gifts_on_live(
     now: datetime,
 ) -> None:
     """Gifts worth `diamonds` were sent during the creator's LIVE (one batch per LIVE)."""
-    title = sa.select(LiveStream.title).where(LiveStream.id == live_id).scalar_subquery()
     await service.notify_batched(
         session, creator_id, NotificationKind.GIFTS_RECEIVED,
         batch_key=_key(NotificationKind.GIFTS_RECEIVED, "live", live_id),
         title="Gifts on your LIVE",
-        body=(Slot.COUNT, Plural(" gift", " gifts"), " during ", quoted(title, SUBJECT_MAX),
+        body=(Slot.COUNT, Plural(" gift", " gifts"), " during ",
+              Title(LiveStream.title, LiveStream.id, live_id, SUBJECT_MAX),
               ": ", Slot.TOTAL, Plural(" diamond.", " diamonds.", of_total=True)),
         data={"liveId": live_id},
         count=gifts, total=diamonds, now=now,

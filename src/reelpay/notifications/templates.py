@@ -1,12 +1,19 @@
 """Texts of batched notifications, rendered in SQL inside the one upsert statement that starts
-or grows the batch, from its new count and total (and, for a subject's title, a subquery)."""
+or grows the batch, from its new count and total (and, for a subject's title, a subquery).
+
+A template's SQL depends on its `shape` only (which parts are slots, plurals, texts or titles);
+the texts and the titles' ids are bound parameters (`values`), so one statement per shape can be
+built once and run with each event's values."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
 
 
 class Slot(Enum):
@@ -24,7 +31,18 @@ class Plural:
     of_total: bool = False
 
 
-Part = str | Slot | Plural | sa.ColumnElement[str]
+@dataclass(frozen=True)
+class Title:
+    """The title of the row whose `key` is `id` (a video's, a LIVE's), as the statement reads
+    it, in double quotes and cut to `limit` characters (ending "...")."""
+
+    column: InstrumentedAttribute[str]
+    key: InstrumentedAttribute[int]
+    id: int
+    limit: int
+
+
+Part = str | Slot | Plural | Title
 Template = tuple[Part, ...]
 
 
@@ -36,16 +54,48 @@ def _text(value: sa.ColumnElement[int]) -> sa.ColumnElement[str]:
     return sa.cast(value, sa.String)
 
 
+def shape(template: Template) -> Template:
+    """The template without its values (texts become "", titles' ids 0): what its SQL is."""
+    return tuple(_without_value(part) for part in template)
+
+
+def _without_value(part: Part) -> Part:
+    if isinstance(part, str):
+        return ""
+    if isinstance(part, Title):
+        return dataclasses.replace(part, id=0)
+    return part
+
+
+def values(template: Template) -> dict[str, Any]:
+    """The bound parameters of `as_sql(template, ...)`: each text, each title's id."""
+    return {
+        _name(n): part.id if isinstance(part, Title) else part
+        for n, part in enumerate(template)
+        if isinstance(part, str | Title)
+    }
+
+
+def _name(n: int) -> str:
+    return f"template_part_{n}"
+
+
 def as_sql(
     template: Template, count: sa.ColumnElement[int], total: sa.ColumnElement[int]
 ) -> sa.ColumnElement[str]:
-    """`render` as a SQL expression over the count and total columns (SQLite, PostgreSQL)."""
+    """The template as a SQL expression over the count and total columns (SQLite,
+    PostgreSQL); its texts and titles' ids are the bound parameters `values` names."""
     parts: list[sa.ColumnElement[str]] = []
-    for part in template:
+    for n, part in enumerate(template):
         if isinstance(part, str):
-            parts.append(sa.literal(part, sa.String))
-        elif isinstance(part, sa.ColumnElement):
-            parts.append(part)
+            parts.append(sa.bindparam(_name(n), type_=sa.String))
+        elif isinstance(part, Title):
+            title = (
+                sa.select(part.column)
+                .where(part.key == sa.bindparam(_name(n), type_=sa.Integer))
+                .scalar_subquery()
+            )
+            parts.append(_quoted(title, part.limit))
         elif isinstance(part, Plural):
             parts.append(
                 sa.case(
@@ -76,8 +126,7 @@ def _concat(parts: list[sa.ColumnElement[str]]) -> sa.ColumnElement[str]:
     return result
 
 
-def quoted(title: sa.ColumnElement[str], limit: int) -> sa.ColumnElement[str]:
-    """A title in double quotes, cut to `limit` characters (ending "...")."""
+def _quoted(title: sa.ColumnElement[str], limit: int) -> sa.ColumnElement[str]:
     cut = sa.case(
         (sa.func.length(title) > limit, sa.func.substr(title, 1, limit - 3) + "..."),
         else_=title,
