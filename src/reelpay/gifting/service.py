@@ -32,6 +32,7 @@ from reelpay.programs.models import Program
 from reelpay.settings import Settings
 from reelpay.wallet import earnings as earnings_account
 from reelpay.wallet import idempotency, ledger
+from reelpay.wallet import service as wallet
 from reelpay.wallet.models import EarningsSource, LedgerAccountKind, TransactionKind
 from reelpay.wallet.rules import check_spender, coins_for_cents, diamonds_for_gift
 
@@ -90,13 +91,15 @@ async def give_gift(
     *,
     now: datetime,
     settings: Settings,
-) -> GiftSend:
-    """`send_gift`, returning the gift sent (on a replay, the first request's)."""
+) -> tuple[GiftSend, wallet.Balances]:
+    """`send_gift`, returning the gift sent and the sender's balances after it (on a replay,
+    the first request's gift and the balances now)."""
     result, sent = await _send_gift(session, sender, request, now=now, settings=settings)
-    if sent is None:
-        sent = await session.get(GiftSend, result["giftSendId"])
-        assert sent is not None  # the key's result names a committed row
-    return sent
+    if sent is not None:
+        return sent
+    first = await session.get(GiftSend, result["giftSendId"])
+    assert first is not None  # the key's result names a committed row
+    return first, (await wallet.balances(session, [sender.id]))[sender.id]
 
 
 async def _send_gift(
@@ -106,8 +109,8 @@ async def _send_gift(
     *,
     now: datetime,
     settings: Settings,
-) -> tuple[dict[str, Any], GiftSend | None]:
-    """The result, and the row sent (None on a replay)."""
+) -> tuple[dict[str, Any], tuple[GiftSend, wallet.Balances] | None]:
+    """The result, and the row sent with the sender's balances after it (None on a replay)."""
     rules = settings.rules
     idempotency.check_key(request.key, rules.idempotency_key_max_length)
     replayed = await idempotency.claim(
@@ -144,7 +147,7 @@ async def _send_gift(
 
     coins = gift.coin_price * request.quantity
     diamonds = diamonds_for_gift(coins, rules)
-    transaction = await ledger.post(
+    async with ledger.posting(
         session,
         kind=TransactionKind.GIFT,
         legs=[
@@ -156,29 +159,31 @@ async def _send_gift(
         now=now,
         actor_id=sender.id,
         memo=f"{request.quantity} x {gift.name}",
-    )
-    sent = GiftSend(
-        sender_id=sender.id,
-        creator_id=creator.id,
-        gift_id=gift.id,
-        quantity=request.quantity,
-        coins=coins,
-        diamonds=diamonds,
-        live_id=request.live_id,
-        video_id=request.video_id,
-        ledger_transaction_id=transaction.id,
-        created_at=now,
-    )
-    session.add(sent)
-    await session.flush()
-    result = {"giftSendId": sent.id}
-    await idempotency.finish(session, account_id=sender.id, key=request.key, result=result)
+    ) as posted:
+        # Written before the creator's diamonds are locked (see `ledger.posting`): every gift
+        # to this creator waits for that row, and the creator's notification, until we commit.
+        sent = GiftSend(
+            sender_id=sender.id,
+            creator_id=creator.id,
+            gift_id=gift.id,
+            quantity=request.quantity,
+            coins=coins,
+            diamonds=diamonds,
+            live_id=request.live_id,
+            video_id=request.video_id,
+            ledger_transaction_id=posted.transaction.id,
+            created_at=now,
+        )
+        session.add(sent)
+        await session.flush()
+        result = {"giftSendId": sent.id}
+        await idempotency.finish(session, account_id=sender.id, key=request.key, result=result)
     await money_notices.gift_sent(session, sent, now=now)
     if request.live_id is not None:
         events.emit(
             session, events.live_channel(request.live_id), {"type": "GIFT", "giftSendId": sent.id}
         )
-    return result, sent
+    return result, (sent, wallet.Balances.of(posted.balances_of(sender.id)))
 
 
 @dataclass(frozen=True)

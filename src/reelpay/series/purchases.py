@@ -42,6 +42,7 @@ from reelpay.series.models import (
 )
 from reelpay.settings import Rules, Settings
 from reelpay.wallet import idempotency, ledger
+from reelpay.wallet import service as wallet
 from reelpay.wallet.models import EarningsSource, LedgerAccountKind, TransactionKind
 from reelpay.wallet.rules import check_spender, coins_for_cents
 
@@ -250,7 +251,7 @@ async def record_purchase(
     provider: str | None = None,
 ) -> dict[str, Any]:
     """Record a purchase paid with coins (moved here) or by a card charge already made."""
-    result, _, _ = await _record_purchase(
+    result, _ = await _record_purchase(
         session, buyer, request, now=now, settings=settings, charge_id=charge_id,
         provider=provider,
     )  # fmt: skip
@@ -266,19 +267,20 @@ async def buy_series(
     settings: Settings,
     charge_id: str | None = None,
     provider: str | None = None,
-) -> tuple[SeriesPurchase, Series]:
-    """`record_purchase`, returning the purchase and its Series (on a replay, the first
-    request's purchase)."""
-    result, purchase, series = await _record_purchase(
+) -> tuple[SeriesPurchase, Series, wallet.Balances]:
+    """`record_purchase`, returning the purchase, its Series and the buyer's balances after it
+    (on a replay, the first request's purchase and the balances now)."""
+    result, bought = await _record_purchase(
         session, buyer, request, now=now, settings=settings, charge_id=charge_id,
         provider=provider,
     )  # fmt: skip
-    if purchase is None or series is None:
-        purchase = await session.get(SeriesPurchase, result["purchaseId"])
-        assert purchase is not None  # the key's result names a committed row
-        series = await session.get(Series, purchase.series_id)
-        assert series is not None
-    return purchase, series
+    if bought is not None:
+        return bought
+    purchase = await session.get(SeriesPurchase, result["purchaseId"])
+    assert purchase is not None  # the key's result names a committed row
+    series = await session.get(Series, purchase.series_id)
+    assert series is not None
+    return purchase, series, (await wallet.balances(session, [buyer.id]))[buyer.id]
 
 
 async def _record_purchase(
@@ -290,15 +292,16 @@ async def _record_purchase(
     settings: Settings,
     charge_id: str | None = None,
     provider: str | None = None,
-) -> tuple[dict[str, Any], SeriesPurchase | None, Series | None]:
-    """The result, and the purchase recorded and its Series (None on a replay)."""
+) -> tuple[dict[str, Any], tuple[SeriesPurchase, Series, wallet.Balances] | None]:
+    """The result, and the purchase recorded, its Series and the buyer's balances after it
+    (None on a replay)."""
     idempotency.check_key(request.key, settings.rules.idempotency_key_max_length)
     replayed = await idempotency.claim(
         session, account_id=buyer.id, key=request.key, operation=PURCHASE,
         arguments=request.arguments, now=now,
     )  # fmt: skip
     if replayed is not None:
-        return replayed, None, None
+        return replayed, None
     if charge_id is not None:
         await charging.ensure_not_refunded(session, charge_id)
     series = await check_purchase(session, buyer, request, now=now, settings=settings)
@@ -322,7 +325,7 @@ async def _record_purchase(
             (ledger.platform(LedgerAccountKind.SERIES_REVENUE), price - share),
             pending,
         ]
-    transaction = await ledger.post(
+    async with ledger.posting(
         session,
         kind=TransactionKind.SERIES_PURCHASE,
         legs=legs,
@@ -330,41 +333,43 @@ async def _record_purchase(
         actor_id=buyer.id,
         earnings_source=EarningsSource.SERIES,
         memo=f"Series: {series.title}"[:200],
-    )
-    purchase = SeriesPurchase(
-        series_id=series.id,
-        buyer_id=buyer.id,
-        price_cents=price,
-        creator_share_cents=share,
-        paid_with=request.paid_with,
-        coins=coins,
-        provider_charge_id=charge_id,
-        status=PurchaseStatus.ACTIVE,
-        ledger_transaction_id=transaction.id,
-        created_at=now,
-        refundable_until=refundable_until(now, rules),
-    )
-    session.add(purchase)
-    if charge_id is not None:
-        # Every card charge we keep has a payments row (that is how a failed retry knows
-        # not to refund it).
-        session.add(
-            Payment(
-                account_id=buyer.id,
-                purpose=PaymentPurpose.SERIES_PURCHASE,
-                provider=provider or "unknown",
-                provider_charge_id=charge_id,
-                amount_cents=price,
-                currency="USD",
-                ledger_transaction_id=transaction.id,
-                created_at=now,
-            )
+    ) as posted:
+        # Written before the creator's pending earnings are locked (see `ledger.posting`):
+        # every sale of this creator waits for that row until we commit.
+        purchase = SeriesPurchase(
+            series_id=series.id,
+            buyer_id=buyer.id,
+            price_cents=price,
+            creator_share_cents=share,
+            paid_with=request.paid_with,
+            coins=coins,
+            provider_charge_id=charge_id,
+            status=PurchaseStatus.ACTIVE,
+            ledger_transaction_id=posted.transaction.id,
+            created_at=now,
+            refundable_until=refundable_until(now, rules),
         )
-    await session.flush()  # a concurrent purchase loses on the one-active index and is retried
-    result = {"purchaseId": purchase.id}
-    await idempotency.finish(session, account_id=buyer.id, key=request.key, result=result)
+        session.add(purchase)
+        if charge_id is not None:
+            # Every card charge we keep has a payments row (that is how a failed retry knows
+            # not to refund it).
+            session.add(
+                Payment(
+                    account_id=buyer.id,
+                    purpose=PaymentPurpose.SERIES_PURCHASE,
+                    provider=provider or "unknown",
+                    provider_charge_id=charge_id,
+                    amount_cents=price,
+                    currency="USD",
+                    ledger_transaction_id=posted.transaction.id,
+                    created_at=now,
+                )
+            )
+        await session.flush()  # a concurrent purchase loses on the one-active index, retried
+        result = {"purchaseId": purchase.id}
+        await idempotency.finish(session, account_id=buyer.id, key=request.key, result=result)
     await money_notices.sale_done(session, purchase, series, now=now)
-    return result, purchase, series
+    return result, (purchase, series, wallet.Balances.of(posted.balances_of(buyer.id)))
 
 
 async def refund_purchase(

@@ -2,14 +2,21 @@
 
 `post` records one transaction whose postings sum to zero per asset. A user's balance moves
 with a conditional `UPDATE ... WHERE balance + :amount >= 0 RETURNING balance`, so it can never
-go below zero even when requests race (a database CHECK backs this up); user rows are updated
-in primary-key order so two transactions never wait on each other in a cycle.
+go below zero even when requests race (a database CHECK backs this up).
+
+Every transaction locks user balances in one order, so two never wait on each other in a cycle:
+coins first, then the other balances (diamonds, earnings), each kind group by account id. Coins
+are the paying fan's side of a payment; a creator's diamonds or earnings are the row every
+payment to that creator queues on, so it is locked last and held the shortest. `posting` goes
+one step further for a caller that writes its own rows naming the transaction (a gift, a
+purchase): they are written between the coins and the creator's balance, not while it is held.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -75,36 +82,72 @@ def platform(kind: LedgerAccountKind) -> Ref:
     return Ref(kind)
 
 
-async def account_ids(session: AsyncSession, refs: Iterable[Ref]) -> dict[Ref, int]:
-    """The ledger account of each ref, created on first use (safe under concurrency)."""
+async def _accounts(
+    session: AsyncSession, refs: Iterable[Ref], owners: Iterable[int]
+) -> tuple[dict[Ref, int], dict[int, dict[LedgerAccountKind, int]]]:
+    """The ledger account of each ref, created on first use (safe under concurrency), and the
+    balance of every account `owners` have: one read (two statements more on a first use)."""
     wanted = {ref.key: ref for ref in refs}
-    rows = [  # inserted in key order, so concurrent first uses cannot deadlock
+    owners = set(owners)
+    found, balances = await _read_accounts(session, wanted, owners)
+    missing = [  # inserted in key order, so concurrent first uses cannot deadlock
         {
-            "key": ref.key,
+            "key": key,
             "owner_id": ref.owner_id,
             "kind": ref.kind,
             "asset": ref.asset,
             "balance": None if ref.owner_id is None else 0,
         }
-        for _, ref in sorted(wanted.items())
+        for key, ref in sorted(wanted.items())
+        if key not in found
     ]
-    found = await _ids_by_key(session, wanted)
-    missing = [row for row in rows if row["key"] not in found]
     if missing:
         await session.execute(
             upsert(session, LedgerAccount)
             .values(missing)
             .on_conflict_do_nothing(index_elements=["key"])
         )
-        found = await _ids_by_key(session, wanted)
-    return {ref: found[key] for key, ref in wanted.items()}
+        found, balances = await _read_accounts(session, wanted, owners)
+    return {ref: found[key] for key, ref in wanted.items()}, balances
 
 
-async def _ids_by_key(session: AsyncSession, wanted: dict[str, Ref]) -> dict[str, int]:
+async def _read_accounts(
+    session: AsyncSession, wanted: dict[str, Ref], owners: set[int]
+) -> tuple[dict[str, int], dict[int, dict[LedgerAccountKind, int]]]:
+    condition: sa.ColumnElement[bool] = LedgerAccount.key.in_(list(wanted))
+    if owners:
+        condition = sa.or_(condition, LedgerAccount.owner_id.in_(owners))
     result = await session.execute(
-        sa.select(LedgerAccount.key, LedgerAccount.id).where(LedgerAccount.key.in_(list(wanted)))
+        sa.select(
+            LedgerAccount.key,
+            LedgerAccount.id,
+            LedgerAccount.owner_id,
+            LedgerAccount.kind,
+            LedgerAccount.balance,
+        ).where(condition)
     )
-    return {key: id_ for key, id_ in result.all()}
+    ids: dict[str, int] = {}
+    balances: dict[int, dict[LedgerAccountKind, int]] = {owner: {} for owner in owners}
+    for key, id_, owner_id, kind, balance in result.all():
+        if key in wanted:
+            ids[key] = id_
+        if owner_id in balances and balance is not None:  # a user's always caches one
+            balances[owner_id][kind] = int(balance)
+    return ids, balances
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What `posting` records: the transaction's row, and the balances of its actor and of
+    every user it names (each of their accounts, moved or not) as it leaves them, complete
+    once the block has ended."""
+
+    transaction: LedgerTransaction
+    balances: dict[int, dict[LedgerAccountKind, int]]
+
+    def balances_of(self, owner_id: int) -> dict[LedgerAccountKind, int]:
+        """One user's balances by account kind (a missing kind has no account yet: 0)."""
+        return self.balances.get(owner_id, {})
 
 
 async def post(
@@ -119,6 +162,34 @@ async def post(
     reverses_id: int | None = None,
 ) -> LedgerTransaction:
     """Record one balanced transaction; InsufficientFunds if a user balance would go negative."""
+    async with posting(
+        session, kind=kind, legs=legs, now=now, actor_id=actor_id,
+        earnings_source=earnings_source, memo=memo, reverses_id=reverses_id,
+    ) as posted:  # fmt: skip
+        pass
+    return posted.transaction
+
+
+@asynccontextmanager
+async def posting(
+    session: AsyncSession,
+    *,
+    kind: TransactionKind,
+    legs: Sequence[tuple[Ref, int]],
+    now: datetime,
+    actor_id: int | None = None,
+    earnings_source: EarningsSource | None = None,
+    memo: str = "",
+    reverses_id: int | None = None,
+) -> AsyncIterator[Posted]:
+    """`post` in two steps around a block that writes the caller's rows naming the transaction.
+
+    Before the block: the checks, the transaction's row and the coin balances (a shortfall of
+    coins refuses before the block runs). When the block ends: the other user balances and
+    the postings. A payment's block thus runs before the creator's balance is locked instead
+    of while every other payment to that creator waits. If the block raises, nothing more is
+    written (the caller's transaction rolls back).
+    """
     amounts: dict[Ref, int] = defaultdict(int)
     for ref, amount in legs:
         if not isinstance(amount, int) or isinstance(amount, bool):
@@ -134,7 +205,10 @@ async def post(
     if unbalanced:
         raise ValueError(f"postings must sum to zero per asset, off by {unbalanced}")
 
-    ids = await account_ids(session, amounts)
+    users = {ref.owner_id for ref in amounts if ref.owner_id is not None}
+    ids, balances = await _accounts(
+        session, amounts, owners=users if actor_id is None else {*users, actor_id}
+    )
     transaction = LedgerTransaction(
         kind=kind,
         actor_id=actor_id,
@@ -145,13 +219,27 @@ async def post(
     )
     session.add(transaction)
     await session.flush()
+    posted = Posted(transaction, balances)
+
+    # The one lock order (see the module): coins, then the other balances, each by id.
+    moving = sorted((ref for ref in amounts if ref.owner_id is not None), key=lambda r: ids[r])
+    after: dict[Ref, int] = {}
+
+    async def move(refs: Iterable[Ref]) -> None:
+        for ref in refs:
+            assert ref.owner_id is not None
+            after[ref] = await _move_balance(session, ids[ref], ref.asset, amounts[ref])
+            balances[ref.owner_id][ref.kind] = after[ref]
+
+    await move(ref for ref in moving if ref.kind is LedgerAccountKind.COINS)
+    yield posted
+    await move(ref for ref in moving if ref.kind is not LedgerAccountKind.COINS)
 
     postings = []
     for ref in sorted(amounts, key=lambda r: ids[r]):
         amount = amounts[ref]
-        balance_after = None
+        balance_after = after.get(ref)
         if ref.owner_id is not None:
-            balance_after = await _move_balance(session, ids[ref], ref.asset, amount)
             events.emit(
                 session,
                 events.wallet_channel(ref.owner_id),
@@ -176,7 +264,6 @@ async def post(
     # which splits the rows into one INSERT per run of like rows (user postings carry
     # balance_after, the platform's do not).
     await session.execute(sa.insert(LedgerPosting).execution_options(render_nulls=True), postings)
-    return transaction
 
 
 async def _move_balance(session: AsyncSession, account_id: int, asset: Asset, amount: int) -> int:

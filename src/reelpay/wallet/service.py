@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -38,6 +38,17 @@ class Balances:
     pending_earnings_cents: int = 0
     in_payout_cents: int = 0
 
+    @classmethod
+    def of(cls, by_kind: Mapping[LedgerAccountKind, int]) -> Balances:
+        """From a user's balance per ledger account kind (a kind left out is 0)."""
+        return cls(
+            coins=by_kind.get(LedgerAccountKind.COINS, 0),
+            diamonds=by_kind.get(LedgerAccountKind.DIAMONDS, 0),
+            earnings_cents=by_kind.get(LedgerAccountKind.EARNINGS, 0),
+            pending_earnings_cents=by_kind.get(LedgerAccountKind.EARNINGS_PENDING, 0),
+            in_payout_cents=by_kind.get(LedgerAccountKind.PAYOUTS_HELD, 0),
+        )
+
 
 async def balances(session: AsyncSession, owner_ids: Sequence[int]) -> dict[int, Balances]:
     """Cached balances (the ledger verify checks them against the postings)."""
@@ -46,20 +57,11 @@ async def balances(session: AsyncSession, owner_ids: Sequence[int]) -> dict[int,
             LedgerAccount.owner_id.in_(set(owner_ids))
         )
     )
-    found: dict[int, dict[str, int]] = {owner: {} for owner in owner_ids}
+    found: dict[int, dict[LedgerAccountKind, int]] = {owner: {} for owner in owner_ids}
     for owner, kind, balance in rows.all():
         if owner is not None and balance is not None:  # user accounts always cache one
-            found[owner][kind.value] = int(balance)
-    return {
-        owner: Balances(
-            coins=values.get(LedgerAccountKind.COINS.value, 0),
-            diamonds=values.get(LedgerAccountKind.DIAMONDS.value, 0),
-            earnings_cents=values.get(LedgerAccountKind.EARNINGS.value, 0),
-            pending_earnings_cents=values.get(LedgerAccountKind.EARNINGS_PENDING.value, 0),
-            in_payout_cents=values.get(LedgerAccountKind.PAYOUTS_HELD.value, 0),
-        )
-        for owner, values in found.items()
-    }
+            found[owner][kind] = int(balance)
+    return {owner: Balances.of(values) for owner, values in found.items()}
 
 
 class Balance(StrEnum):

@@ -27,7 +27,6 @@ from reelpay.graphql.money import (
 )
 from reelpay.graphql.relay import decode_id_of
 from reelpay.graphql.wallet.types import Wallet
-from reelpay.wallet import service as wallet
 
 LIVE_ID = ("input", "liveId")
 AMOUNT = ("input", "amount")
@@ -196,12 +195,11 @@ class GiftingMutations:
             session: AsyncSession, sender: Account, request: gifting.GiftRequest
         ) -> SendGiftPayload:
             """Send the gift and read what the payload shows, in one transaction."""
-            sent = await gifting.give_gift(
+            sent, balances = await gifting.give_gift(
                 session, sender, request, now=ctx.now, settings=ctx.settings
             )
-            balances = await wallet.balances(session, [sender.id])
             return SendGiftPayload(
-                gift=GiftSent.from_model(sent), wallet=Wallet.of(sender.id, balances[sender.id])
+                gift=GiftSent.from_model(sent), wallet=Wallet.of(sender.id, balances)
             )
 
         async def work() -> SendGiftPayload:

@@ -22,7 +22,6 @@ from reelpay.graphql.series.types import PaidWith, Series, SeriesEpisode, Series
 from reelpay.graphql.wallet.types import Wallet
 from reelpay.series import models, service
 from reelpay.series import purchases as sales
-from reelpay.wallet import service as wallet
 
 log = logging.getLogger("reelpay.series")
 
@@ -430,7 +429,7 @@ class SeriesMutations:
             charge_id: str | None = None,
         ) -> PurchaseSeriesPayload:
             """Record the purchase and read what the payload shows, in one transaction."""
-            purchase, series = await sales.buy_series(
+            purchase, series, balances = await sales.buy_series(
                 session,
                 buyer,
                 request,
@@ -439,11 +438,10 @@ class SeriesMutations:
                 charge_id=charge_id,
                 provider=ctx.services.payments.name if charge_id else None,
             )
-            balances = await wallet.balances(session, [buyer.id])
             return PurchaseSeriesPayload(
                 purchase=SeriesPurchase.from_model(purchase),
                 series=Series.from_model(series),
-                wallet=Wallet.of(buyer.id, balances[buyer.id]),
+                wallet=Wallet.of(buyer.id, balances),
             )
 
         async def work() -> PurchaseSeriesPayload:
