@@ -19,7 +19,13 @@ from reelpay.settings import Rules
 from reelpay.wallet import audit, idempotency, ledger
 from reelpay.wallet import rules as money
 from reelpay.wallet.ledger import InsufficientFunds, Ref
-from reelpay.wallet.models import USER_KINDS, EarningsSource, LedgerAccountKind, TransactionKind
+from reelpay.wallet.models import (
+    CAMPAIGN_KINDS,
+    USER_KINDS,
+    EarningsSource,
+    LedgerAccountKind,
+    TransactionKind,
+)
 from reelpay.wallet.models import LedgerAccount as Acct
 from reelpay.wallet.models import LedgerPosting as Posting
 from reelpay.wallet.models import LedgerTransaction as Tx
@@ -257,15 +263,19 @@ async def test_legs_on_the_same_account_are_netted(api, db, clean_db):
 
 
 @pytest.mark.parametrize("kind", list(LedgerAccountKind))
-def test_refs_need_an_owner_exactly_for_user_kinds(kind):
+def test_refs_name_an_owner_for_user_kinds_and_a_campaign_for_escrow_kinds(kind):
     if kind in USER_KINDS:
         assert Ref(kind, 7).key == f"user:7:{kind.value}"
-        with pytest.raises(ValueError):
-            Ref(kind)
+        bad = [(kind,), (kind, None, 7), (kind, 7, 7)]
+    elif kind in CAMPAIGN_KINDS:
+        assert Ref(kind, campaign_id=7).key == f"campaign:7:{kind.value}"
+        bad = [(kind,), (kind, 7), (kind, 7, 7)]
     else:
         assert Ref(kind).key == f"platform:{kind.value}"
+        bad = [(kind, 7), (kind, None, 7)]
+    for arguments in bad:
         with pytest.raises(ValueError):
-            Ref(kind, 7)
+            Ref(*arguments)
 
 
 # --- 2. the database backs the service ------------------------------------------------------

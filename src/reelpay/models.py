@@ -12,6 +12,22 @@ from reelpay.content.models import (
 from reelpay.db import Base
 from reelpay.events.models import OutboxEvent
 from reelpay.gifting.models import Gift, GiftSend, LiveStream, LiveViewer, Tip
+from reelpay.marketplace.models import (
+    BrandProfile,
+    Campaign,
+    CampaignFunding,
+    CampaignRefund,
+    ChallengeEntry,
+    CommissionReport,
+    CreatorCategory,
+    Deal,
+    Deliverable,
+    Dispute,
+    PaidPartnership,
+    PrizeTier,
+    Proposal,
+    ViewAccrual,
+)
 from reelpay.notifications.models import Notification
 from reelpay.payments.models import Payment, RefundedCharge
 from reelpay.payouts.models import Payout, PayoutMethod, PayoutSchedule
@@ -30,7 +46,17 @@ __all__ = [
     "Account",
     "AuthSession",
     "Base",
+    "BrandProfile",
+    "Campaign",
+    "CampaignFunding",
+    "CampaignRefund",
+    "ChallengeEntry",
+    "CommissionReport",
+    "CreatorCategory",
     "DailyFollowerChange",
+    "Deal",
+    "Deliverable",
+    "Dispute",
     "EarningsHold",
     "Enrolment",
     "Follow",
@@ -44,13 +70,16 @@ __all__ = [
     "LiveViewer",
     "Notification",
     "OutboxEvent",
+    "PaidPartnership",
     "Payment",
     "Payout",
     "PayoutMethod",
     "PayoutSchedule",
     "PinnedVideo",
+    "PrizeTier",
     "ProgramApplication",
     "ProgramTerms",
+    "Proposal",
     "RefundedCharge",
     "RewardsAccrual",
     "SandboxClockOffset",
@@ -62,4 +91,5 @@ __all__ = [
     "Video",
     "VideoDailyViews",
     "VideoViewMark",
+    "ViewAccrual",
 ]

@@ -165,6 +165,19 @@ class Rules:
     payout_retry_base_seconds: int = 60  # then 2x, 4x, ... after each transient failure
     payout_lease_seconds: int = 300  # a payout being sent is not picked up again before this
     payout_batch_size: int = 100
+    # Creator Marketplace and sponsored challenges (domain.md "Brand partnerships").
+    marketplace_fee_basis_points: int = 0  # the platform fee brands pay on top; 100 = 1%
+    marketplace_review_days: int = 7  # a submission not reviewed by then is approved
+    marketplace_max_change_rounds: int = 2  # changes a brand may request per deal
+    campaign_title_max_length: int = 100
+    campaign_brief_max_length: int = 4_000
+    campaign_message_max_length: int = 2_000  # pitches, invitations, reviews, disputes
+    campaign_min_budget_cents: int = 100
+    campaign_max_budget_cents: int = 10_000_000  # 100,000 USD per funding charge
+    campaign_max_slots: int = 100
+    campaign_max_videos: int = 10
+    campaign_max_prize_tiers: int = 10
+    campaign_max_prize_rank: int = 100
 
 
 @dataclass(frozen=True)

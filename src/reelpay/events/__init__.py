@@ -42,6 +42,11 @@ def payouts_channel(account_id: int) -> str:
     return f"payouts:{account_id}"
 
 
+def marketplace_channel(account_id: int) -> str:
+    """Where changes to an account's campaigns and deals (as brand or creator) are announced."""
+    return f"marketplace:{account_id}"
+
+
 def sessions_channel(account_id: int) -> str:
     """Where an account's sessions being revoked is announced (open subscriptions recheck)."""
     return f"sessions:{account_id}"

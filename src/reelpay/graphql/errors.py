@@ -176,6 +176,44 @@ UserErrorCode = described_enum(
         "DURATION_TOO_LONG": "Staff: the advance is longer than one advance may be, or would "
         "put the sandbox clock further ahead of real time than allowed; the message gives the "
         "room left.",
+        "BRAND_PROFILE_REQUIRED": "Campaigns are run by brands: a BUSINESS account with a brand "
+        "profile (`setBrandProfile`).",
+        "CAMPAIGN_STATE_INVALID": "The campaign is not in a state that allows this (the message "
+        "names its state and what is needed).",
+        "CAMPAIGN_BUDGET_EXHAUSTED": "The campaign's escrow does not hold enough for this "
+        "reservation or payment; the brand may fund more.",
+        "CAMPAIGN_NOT_FUNDED": "The campaign's escrow holds less than its budget: fund it before "
+        "opening.",
+        "CAMPAIGN_HAS_OPEN_DEALS": "Deals of the campaign are still in progress, submitted or "
+        "disputed: finish them first.",
+        "APPLICATIONS_CLOSED": "The campaign takes no applications now: paused by the brand, or "
+        "its application deadline has passed.",
+        "CAMPAIGN_FULL": "Every creator slot of the campaign is taken.",
+        "CREATOR_NOT_QUALIFIED": "The creator does not meet the campaign's requirements or is not "
+        "active in the Creator Marketplace program (the message says which).",
+        "ALREADY_PROPOSED": "This creator already applied to or was invited to this campaign.",
+        "PROPOSAL_NOT_PENDING": "The application or invitation was already answered or withdrawn.",
+        "OFFERS_NOT_ALLOWED": "The campaign pays its own fee: it takes no proposed fee.",
+        "DEAL_STATE_INVALID": "The deal is not in a state that allows this (the message names "
+        "its state).",
+        "INVALID_DELIVERABLE": "The video cannot be delivered: not the creator's own public video, "
+        "deleted, missing the required hashtag or mention, or delivered already.",
+        "OUTSIDE_POSTING_WINDOW": "The video was not published inside the campaign's posting (or "
+        "submission) window.",
+        "TOO_MANY_CHANGE_ROUNDS": "The brand has used every round of changes it may request; "
+        "approve the submission or open a dispute.",
+        "PARTNERSHIP_LABEL_LOCKED": "The paid-partnership label stays on a delivered video until "
+        "its campaign has ended.",
+        "VIDEO_IN_CAMPAIGN": "The video is a deliverable or challenge entry of a running campaign "
+        "and cannot be deleted until it ends.",
+        "DISPUTE_NOT_OPEN": "The dispute was already resolved.",
+        "INVALID_SPLIT": "A split must give the creator between 0 and the deal's reservation.",
+        "REPORT_ID_REUSED": "This sales report id was already used with other figures.",
+        "ALREADY_ENTERED": "The creator has already entered this challenge.",
+        "INVALID_PRIZE_TIERS": "Prize tiers must cover ranks 1, 2, ... without gaps or overlaps, "
+        "each with a positive amount, and add up to the prize pool.",
+        "NOT_A_CHALLENGE": "This is for sponsored challenges; the campaign is a DEAL campaign (or "
+        "the other way round).",
     },
     name="UserErrorCode",
 )

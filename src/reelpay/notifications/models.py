@@ -30,6 +30,20 @@ class NotificationKind(StrEnum):
     REWARDS_CREDITED = "REWARDS_CREDITED"
     PROGRAM_TERMS_UPDATED = "PROGRAM_TERMS_UPDATED"
     VIDEO_FLAGGED_UNORIGINAL = "VIDEO_FLAGGED_UNORIGINAL"
+    # Creator Marketplace and sponsored challenges
+    CAMPAIGN_APPLICATION = "CAMPAIGN_APPLICATION"  # to the brand: a creator applied
+    CAMPAIGN_INVITATION = "CAMPAIGN_INVITATION"  # to the creator: a brand invited them
+    PROPOSAL_DECLINED = "PROPOSAL_DECLINED"  # to the sender of an application or invitation
+    DEAL_STARTED = "DEAL_STARTED"  # to both: an application or invitation was accepted
+    DEAL_SUBMITTED = "DEAL_SUBMITTED"  # to the brand: videos to review
+    DEAL_CHANGES_REQUESTED = "DEAL_CHANGES_REQUESTED"  # to the creator
+    DEAL_APPROVED = "DEAL_APPROVED"  # to both (by the brand or automatically)
+    DEAL_CANCELLED = "DEAL_CANCELLED"  # to both
+    MARKETPLACE_PAYMENT = "MARKETPLACE_PAYMENT"  # to the creator: money from a campaign
+    DEAL_DISPUTED = "DEAL_DISPUTED"  # to the other side
+    DISPUTE_RESOLVED = "DISPUTE_RESOLVED"  # to both
+    CHALLENGE_RESULTS = "CHALLENGE_RESULTS"  # to every entrant and the brand
+    CAMPAIGN_REFUNDED = "CAMPAIGN_REFUNDED"  # to the brand: unused escrow on its way back
 
 
 class Notification(Base):

@@ -16,6 +16,7 @@ class PaymentPurpose(StrEnum):
     COIN_PURCHASE = "COIN_PURCHASE"
     TIP = "TIP"
     SERIES_PURCHASE = "SERIES_PURCHASE"
+    CAMPAIGN_FUNDING = "CAMPAIGN_FUNDING"
 
 
 class Payment(Base):

@@ -39,6 +39,9 @@ class PaymentProvider(Protocol):
         """Take the money once per idempotency key; the same key returns the same charge."""
         ...
 
-    async def refund(self, charge_id: str) -> None:
-        """Give a charge's money back in full (a request we charged for was then refused)."""
+    async def refund(
+        self, charge_id: str, *, amount_cents: int | None = None, key: str | None = None
+    ) -> None:
+        """Give a charge's money back: in full, or `amount_cents` of it (a campaign's unused
+        escrow). `key` makes a partial refund idempotent: sending it again refunds once."""
         ...

@@ -29,6 +29,8 @@ class SandboxProvider:
         # key -> (token, amount, currency) of its first charge, as a provider would remember it
         self._seen: dict[str, tuple[str, int, str]] = {}
         self.refunded: set[str] = set()
+        # Partial refunds by key: (charge, cents), each once whatever the retries.
+        self.partial_refunds: dict[str, tuple[str, int]] = {}
 
     async def charge(self, request: ChargeRequest) -> Charge:
         if request.token == DECLINED_TOKEN:
@@ -50,8 +52,15 @@ class SandboxProvider:
         digest = hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:24]
         return Charge(ChargeOutcome.SUCCEEDED, charge_id=f"ch_sandbox_{digest}")
 
-    async def refund(self, charge_id: str) -> None:
-        self.refunded.add(charge_id)
+    async def refund(
+        self, charge_id: str, *, amount_cents: int | None = None, key: str | None = None
+    ) -> None:
+        if amount_cents is None:
+            self.refunded.add(charge_id)
+        else:
+            self.partial_refunds.setdefault(
+                key or f"{charge_id}:{amount_cents}", (charge_id, amount_cents)
+            )
 
 
 def create_provider(name: str) -> SandboxProvider:

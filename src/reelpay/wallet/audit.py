@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reelpay.marketplace import escrow
 from reelpay.wallet.models import LedgerAccount, LedgerPosting, LedgerTransaction
 
 
@@ -53,7 +54,7 @@ async def verify(session: AsyncSession) -> list[str]:
         sa.select(LedgerAccount.key, LedgerAccount.balance, sa.func.coalesce(sums.c.total, 0))
         .outerjoin(sums, sums.c.account_id == LedgerAccount.id)
         .where(
-            LedgerAccount.owner_id.is_not(None),
+            LedgerAccount.balance.is_not(None),
             LedgerAccount.balance != sa.func.coalesce(sums.c.total, 0),
         )
     )
@@ -64,7 +65,7 @@ async def verify(session: AsyncSession) -> list[str]:
 
     negative = await session.execute(
         sa.select(LedgerAccount.key, LedgerAccount.balance).where(
-            LedgerAccount.owner_id.is_not(None), LedgerAccount.balance < 0
+            LedgerAccount.balance.is_not(None), LedgerAccount.balance < 0
         )
     )
     problems += [f"{key} has a negative balance {balance}" for key, balance in negative.all()]
@@ -72,10 +73,12 @@ async def verify(session: AsyncSession) -> list[str]:
     dipped = await session.execute(
         sa.select(LedgerAccount.key, LedgerPosting.id, LedgerPosting.balance_after)
         .join(LedgerAccount, LedgerAccount.id == LedgerPosting.ledger_account_id)
-        .where(LedgerAccount.owner_id.is_not(None), LedgerPosting.balance_after < 0)
+        .where(LedgerAccount.balance.is_not(None), LedgerPosting.balance_after < 0)
     )
     problems += [
         f"{key} went negative ({balance}) at posting {posting}"
         for key, posting, balance in dipped.all()
     ]
+    # Every campaign's escrow: funded = paid + reserved + refunded + free.
+    problems += await escrow.verify(session)
     return problems

@@ -4,10 +4,11 @@
 with a conditional `UPDATE ... WHERE balance + :amount >= 0 RETURNING balance`, so it can never
 go below zero even when requests race (a database CHECK backs this up).
 
-Every transaction locks user balances in one order, so two never wait on each other in a cycle:
-coins first, then the other balances (diamonds, earnings), each kind group by account id. Coins
-are the paying fan's side of a payment; a creator's diamonds or earnings are the row every
-payment to that creator queues on, so it is locked last and held the shortest. `posting` goes
+Campaign escrow accounts cache their balance the same way (a campaign can never reserve or pay
+more than it holds). Every transaction locks these balances in one order, so two never wait on
+each other in a cycle: coins first, then the other balances (diamonds, earnings, escrow), each
+group by account id. Coins are the paying fan's side of a payment; a creator's diamonds or
+earnings are the row every payment to that creator queues on, so it is locked last and held the shortest. `posting` goes
 one step further for a caller that writes its own rows naming the transaction (a gift, a
 purchase): they are written between the coins and the creator's balance, not while it is held.
 """
@@ -28,6 +29,7 @@ from reelpay.db import upsert
 from reelpay.errors import DomainError, ErrorCode
 from reelpay.wallet.models import (
     ASSET_OF,
+    CAMPAIGN_KINDS,
     USER_KINDS,
     Asset,
     EarningsSource,
@@ -48,34 +50,57 @@ _SHORTFALL = {
     Asset.DIAMOND: (ErrorCode.INSUFFICIENT_DIAMONDS, "You do not have enough diamonds."),
     Asset.USD: (ErrorCode.INVALID_AMOUNT, "The balance is too low for this amount."),
 }
+# A campaign account short of money: the escrow does not hold enough.
+_ESCROW_SHORTFALL = (
+    ErrorCode.CAMPAIGN_BUDGET_EXHAUSTED,
+    "The campaign's escrow does not hold enough for this.",
+)
 
 
 @dataclass(frozen=True)
 class Ref:
-    """Names a ledger account: a user's (owner_id set) or the platform's."""
+    """Names a ledger account: a user's (owner_id set), a campaign's escrow (campaign_id set)
+    or the platform's (neither)."""
 
     kind: LedgerAccountKind
     owner_id: int | None = None
+    campaign_id: int | None = None
 
     def __post_init__(self) -> None:
         if (self.kind in USER_KINDS) != (self.owner_id is not None):
             raise ValueError(
                 f"{self.kind} accounts {'need' if self.kind in USER_KINDS else 'have no'} owner"
             )
+        if (self.kind in CAMPAIGN_KINDS) != (self.campaign_id is not None):
+            raise ValueError(
+                f"{self.kind} accounts "
+                f"{'need' if self.kind in CAMPAIGN_KINDS else 'have no'} campaign"
+            )
 
     @property
     def key(self) -> str:
-        if self.owner_id is None:
-            return f"platform:{self.kind.value}"
-        return f"user:{self.owner_id}:{self.kind.value}"
+        if self.owner_id is not None:
+            return f"user:{self.owner_id}:{self.kind.value}"
+        if self.campaign_id is not None:
+            return f"campaign:{self.campaign_id}:{self.kind.value}"
+        return f"platform:{self.kind.value}"
 
     @property
     def asset(self) -> Asset:
         return ASSET_OF[self.kind]
 
+    @property
+    def caches_balance(self) -> bool:
+        """User and campaign accounts keep a balance that may never go negative."""
+        return self.owner_id is not None or self.campaign_id is not None
+
 
 def user(owner_id: int, kind: LedgerAccountKind) -> Ref:
     return Ref(kind, owner_id)
+
+
+def campaign(campaign_id: int, kind: LedgerAccountKind) -> Ref:
+    return Ref(kind, campaign_id=campaign_id)
 
 
 def platform(kind: LedgerAccountKind) -> Ref:
@@ -94,9 +119,10 @@ async def _accounts(
         {
             "key": key,
             "owner_id": ref.owner_id,
+            "campaign_id": ref.campaign_id,
             "kind": ref.kind,
             "asset": ref.asset,
-            "balance": None if ref.owner_id is None else 0,
+            "balance": 0 if ref.caches_balance else None,
         }
         for key, ref in sorted(wanted.items())
         if key not in found
@@ -222,14 +248,14 @@ async def posting(
     posted = Posted(transaction, balances)
 
     # The one lock order (see the module): coins, then the other balances, each by id.
-    moving = sorted((ref for ref in amounts if ref.owner_id is not None), key=lambda r: ids[r])
+    moving = sorted((ref for ref in amounts if ref.caches_balance), key=lambda r: ids[r])
     after: dict[Ref, int] = {}
 
     async def move(refs: Iterable[Ref]) -> None:
         for ref in refs:
-            assert ref.owner_id is not None
-            after[ref] = await _move_balance(session, ids[ref], ref.asset, amounts[ref])
-            balances[ref.owner_id][ref.kind] = after[ref]
+            after[ref] = await _move_balance(session, ids[ref], ref, amounts[ref])
+            if ref.owner_id is not None:
+                balances[ref.owner_id][ref.kind] = after[ref]
 
     await move(ref for ref in moving if ref.kind is LedgerAccountKind.COINS)
     yield posted
@@ -266,7 +292,7 @@ async def posting(
     await session.execute(sa.insert(LedgerPosting).execution_options(render_nulls=True), postings)
 
 
-async def _move_balance(session: AsyncSession, account_id: int, asset: Asset, amount: int) -> int:
+async def _move_balance(session: AsyncSession, account_id: int, ref: Ref, amount: int) -> int:
     result = await session.execute(
         sa.update(LedgerAccount)
         .where(LedgerAccount.id == account_id, LedgerAccount.balance + amount >= 0)
@@ -276,7 +302,7 @@ async def _move_balance(session: AsyncSession, account_id: int, asset: Asset, am
     )
     balance = result.scalar_one_or_none()
     if balance is None:
-        code, message = _SHORTFALL[asset]
+        code, message = _ESCROW_SHORTFALL if ref.campaign_id is not None else _SHORTFALL[ref.asset]
         raise InsufficientFunds(message, code=code)
     return int(balance)
 
@@ -294,11 +320,19 @@ async def reverse(
     if original is None:
         raise ValueError(f"no ledger transaction {transaction_id}")
     rows = await session.execute(
-        sa.select(LedgerAccount.kind, LedgerAccount.owner_id, LedgerPosting.amount)
+        sa.select(
+            LedgerAccount.kind,
+            LedgerAccount.owner_id,
+            LedgerAccount.campaign_id,
+            LedgerPosting.amount,
+        )
         .join(LedgerAccount, LedgerAccount.id == LedgerPosting.ledger_account_id)
         .where(LedgerPosting.transaction_id == transaction_id)
     )
-    legs = [(Ref(kind, owner_id), -amount) for kind, owner_id, amount in rows.all()]
+    legs = [
+        (Ref(kind, owner_id, campaign_id), -amount)
+        for kind, owner_id, campaign_id, amount in rows.all()
+    ]
     return await post(
         session,
         kind=TransactionKind.REVERSAL,

@@ -40,6 +40,11 @@ class LedgerAccountKind(StrEnum):
     CREATOR_PAYABLES = "CREATOR_PAYABLES"  # what the platform owes creators from its revenue
     SERIES_REVENUE = "SERIES_REVENUE"  # the platform's share of Series sales paid by card
     PAYOUTS_SENT = "PAYOUTS_SENT"  # money the payout provider sent to creators
+    MARKETPLACE_FEES = "MARKETPLACE_FEES"  # platform fees brands paid on campaigns
+    # a campaign's (Creator Marketplace escrow)
+    ESCROW = "ESCROW"  # funded by the brand, not reserved for anyone
+    ESCROW_RESERVED = "ESCROW_RESERVED"  # set aside for accepted creators
+    ESCROW_FEES = "ESCROW_FEES"  # the platform fee paid on top, settled when it ends
 
 
 ASSET_OF: dict[LedgerAccountKind, Asset] = {
@@ -56,6 +61,10 @@ ASSET_OF: dict[LedgerAccountKind, Asset] = {
     LedgerAccountKind.SERIES_REVENUE: Asset.USD,
     LedgerAccountKind.PAYOUTS_HELD: Asset.USD,
     LedgerAccountKind.PAYOUTS_SENT: Asset.USD,
+    LedgerAccountKind.MARKETPLACE_FEES: Asset.USD,
+    LedgerAccountKind.ESCROW: Asset.USD,
+    LedgerAccountKind.ESCROW_RESERVED: Asset.USD,
+    LedgerAccountKind.ESCROW_FEES: Asset.USD,
 }
 
 USER_KINDS = frozenset(
@@ -66,6 +75,10 @@ USER_KINDS = frozenset(
         LedgerAccountKind.EARNINGS_PENDING,
         LedgerAccountKind.PAYOUTS_HELD,
     }
+)
+
+CAMPAIGN_KINDS = frozenset(
+    {LedgerAccountKind.ESCROW, LedgerAccountKind.ESCROW_RESERVED, LedgerAccountKind.ESCROW_FEES}
 )
 
 
@@ -81,6 +94,11 @@ class TransactionKind(StrEnum):
     PAYOUT_PAID = "PAYOUT_PAID"  # the provider sent the payout
     PAYOUT_RETURN = "PAYOUT_RETURN"  # a failed payout's money back to the earnings
     REVERSAL = "REVERSAL"
+    CAMPAIGN_FUNDING = "CAMPAIGN_FUNDING"  # a brand's card charge into escrow
+    CAMPAIGN_RESERVE = "CAMPAIGN_RESERVE"  # escrow set aside for an accepted creator
+    CAMPAIGN_RELEASE = "CAMPAIGN_RELEASE"  # a reservation no longer needed, back to escrow
+    CAMPAIGN_PAYMENT = "CAMPAIGN_PAYMENT"  # reserved escrow to a creator's earnings
+    CAMPAIGN_REFUND = "CAMPAIGN_REFUND"  # escrow (and its fee) back to the brand's card
 
 
 class EarningsSource(StrEnum):
@@ -94,20 +112,26 @@ class EarningsSource(StrEnum):
 
 
 class LedgerAccount(Base):
+    """A user's (owner_id), a campaign's (campaign_id, its escrow) or the platform's (neither).
+    User and campaign accounts cache their balance, which never goes negative."""
+
     __tablename__ = "ledger_accounts"
     __table_args__ = (
         sa.CheckConstraint("balance >= 0", name="balance_not_negative"),
         sa.CheckConstraint(
-            "(owner_id IS NULL AND balance IS NULL)"
-            " OR (owner_id IS NOT NULL AND balance IS NOT NULL)",
+            "(owner_id IS NULL AND campaign_id IS NULL AND balance IS NULL)"
+            " OR (owner_id IS NOT NULL AND campaign_id IS NULL AND balance IS NOT NULL)"
+            " OR (owner_id IS NULL AND campaign_id IS NOT NULL AND balance IS NOT NULL)",
             name="user_accounts_cache_balance",
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # "user:<id>:<KIND>" or "platform:<KIND>": one row per owner and kind on every backend.
+    # "user:<id>:<KIND>", "campaign:<id>:<KIND>" or "platform:<KIND>": one row per owner and
+    # kind on every backend.
     key: Mapped[str] = mapped_column(sa.String(64), unique=True)
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
     kind: Mapped[LedgerAccountKind] = mapped_column(
         enum_column_type(LedgerAccountKind, "ledger_account_kind", length=32)
     )

@@ -108,6 +108,22 @@ NotificationKind = described_enum(
         "names it and gives the reason): it earns no Creator Rewards while the flag stands, "
         "and Series' ORIGINAL_CONTENT criterion fails for 30 days (see the video's "
         "`originalityFlags`).",
+        "CAMPAIGN_APPLICATION": "A creator applied to one of your campaigns.",
+        "CAMPAIGN_INVITATION": "A brand invited you to one of its campaigns.",
+        "PROPOSAL_DECLINED": "Your application or invitation was declined.",
+        "DEAL_STARTED": "An application or invitation was accepted: a deal began.",
+        "DEAL_SUBMITTED": "A creator submitted a deal's videos for your review.",
+        "DEAL_CHANGES_REQUESTED": "The brand asked for changes to your submission (the body "
+        "gives its comment).",
+        "DEAL_APPROVED": "A deal's submission was approved (by the brand, or automatically when "
+        "the review was overdue).",
+        "DEAL_CANCELLED": "A deal was cancelled; what was reserved for it went back to escrow.",
+        "MARKETPLACE_PAYMENT": "Money from a campaign reached your earnings (a deal's fee, a "
+        "commission, views or a prize).",
+        "DEAL_DISPUTED": "The other side of a deal opened a dispute; staff will decide.",
+        "DISPUTE_RESOLVED": "Staff resolved a dispute about a deal (the body says how).",
+        "CHALLENGE_RESULTS": "A sponsored challenge you ran or entered has its results.",
+        "CAMPAIGN_REFUNDED": "Unused escrow of your campaign is being refunded to your card.",
     },
 )
 

@@ -48,6 +48,11 @@ TransactionKind = described_enum(
         "PAYOUT_PAID": "A payout was sent to a payout method.",
         "PAYOUT_RETURN": "A failed payout's money came back to the earnings.",
         "REVERSAL": "An earlier change undone (a refund, for example).",
+        "CAMPAIGN_FUNDING": "A brand funded a campaign's escrow by card.",
+        "CAMPAIGN_RESERVE": "Campaign escrow set aside for an accepted creator.",
+        "CAMPAIGN_RELEASE": "A campaign reservation no longer needed went back to its escrow.",
+        "CAMPAIGN_PAYMENT": "A brand deal or challenge prize paid from escrow to the creator.",
+        "CAMPAIGN_REFUND": "Unused campaign escrow refunded to the brand's card.",
     },
 )
 EarningsSource = described_enum(
@@ -58,7 +63,7 @@ EarningsSource = described_enum(
         "GIFTS": "Diamonds from gifts, redeemed into USD.",
         "TIPS": "Tips (100% of each tip).",
         "SERIES": "The creator's share of Series sales.",
-        "MARKETPLACE": "Brand deals in the Creator Marketplace.",
+        "MARKETPLACE": "Brand deals in the Creator Marketplace and sponsored challenge prizes.",
     },
 )
 
