@@ -21,6 +21,7 @@ campaign's row first (`lock`), then its deals, then the ledger's balances.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -327,9 +328,9 @@ async def send_refunds(
             )
         except Exception:
             log.exception("campaign refund %s was not sent; it stays PENDING", refund_id)
-            await write_once(maker, lambda s, rid=refund_id: _attempted(s, rid))
+            await write_once(maker, partial(_attempted, refund_id=refund_id))
             continue
-        await write_once(maker, lambda s, rid=refund_id: _sent(s, rid, now))
+        await write_once(maker, partial(_sent, refund_id=refund_id, now=now))
         sent += 1
     return sent
 
@@ -348,7 +349,7 @@ async def _charges(session: AsyncSession, payment_ids: list[int]) -> dict[int, s
     return {pid: charge for pid, charge in rows.all()}
 
 
-async def _attempted(session: AsyncSession, refund_id: int) -> None:
+async def _attempted(session: AsyncSession, *, refund_id: int) -> None:
     await session.execute(
         sa.update(CampaignRefund)
         .where(CampaignRefund.id == refund_id)
@@ -356,7 +357,7 @@ async def _attempted(session: AsyncSession, refund_id: int) -> None:
     )
 
 
-async def _sent(session: AsyncSession, refund_id: int, now: datetime) -> None:
+async def _sent(session: AsyncSession, *, refund_id: int, now: datetime) -> None:
     await session.execute(
         sa.update(CampaignRefund)
         .where(CampaignRefund.id == refund_id, CampaignRefund.status == RefundStatus.PENDING)
@@ -399,7 +400,7 @@ async def verify(session: AsyncSession) -> list[str]:
         )
     )
     balance: dict[tuple[int, LedgerAccountKind], int] = {
-        (cid, kind): int(value) for cid, kind, value in held.all()
+        (cid, kind): int(value or 0) for cid, kind, value in held.all() if cid is not None
     }
     deals = {
         cid: (int(reserved), int(paid))
