@@ -64,10 +64,12 @@ async def make_brand(
 
 
 async def make_creator(
-    api: Any, engine: AsyncEngine, handle: str | None = None, *, followers: int = 10_000,
+    api: Any, engine: AsyncEngine, handle: str | None = None, *, followers: int = 10,
     enrolled: bool = True, **fields: Any,
 ) -> User:  # fmt: skip
-    """A PERSONAL creator with `followers` followers, enrolled in the Creator Marketplace."""
+    """A PERSONAL creator with `followers` followers, enrolled in the Creator Marketplace
+    directly (joining asks for 10,000 followers; staying enrolled does not, so tests need not
+    pay for inserting them: a campaign's own `min_followers` is what they test)."""
     user = await sign_up(api, handle, **fields)
     await add_followers(engine, user, followers)
     if enrolled:

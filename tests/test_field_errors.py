@@ -19,9 +19,13 @@ from typing import Any
 
 import pytest
 
+from reelpay.db import create_sessionmaker, run_write
 from reelpay.graphql.relay import encode_id
 from reelpay.graphql.schema import schema as graphql_schema
+from reelpay.marketplace.models import BrandProfile, Category
+from tests.conftest import START
 from tests.factories import User, add_views, publish, sign_up
+from tests.marketplace_factories import funded_campaign, make_deal
 from tests.test_graphql_api import assert_no_leak, b64
 
 OWNER, OTHER, ANONYMOUS = "owner", "other", "anonymous"
@@ -153,13 +157,50 @@ CASES = [
         "accountTypeSwitchPreview(to: PERSONAL) { featuresLost }", ANONYMOUS,
         ("accountTypeSwitchPreview",), "UNAUTHENTICATED", None,
     ),
+    # The Creator Marketplace: mia is a brand with a challenge and a deal campaign (`world`).
+    on_account(f"deals(first: {BIG}) {{ totalCount }}", OWNER, BAD, ("deals",)),
+    on_account(f"proposals(first: {BIG}) {{ totalCount }}", OWNER, BAD, ("proposals",)),
+    Case(f"campaigns(first: {BIG}) {{ totalCount }}", ANONYMOUS, ("campaigns",), BAD, None),
+    Case(
+        "myCampaigns(first: 5) { totalCount }", ANONYMOUS, ("myCampaigns",), "UNAUTHENTICATED",
+        None,
+    ),
+    Case('campaign(id: "junk") { id }', ANONYMOUS, ("campaign",), BAD, ("campaign",)),
+    Case(
+        "searchCreators(first: 5) { totalCount }", ANONYMOUS, ("searchCreators",),
+        "UNAUTHENTICATED", None,
+    ),
+    Case(
+        f"searchCreators(first: {BIG}) {{ totalCount }}", OWNER, ("searchCreators",), BAD, None
+    ),
+    # A non-null connection nulls the campaign; a nullable one only itself.
+    Case(
+        f'campaign(id: "CHALLENGE") {{ entries(first: {BIG}) {{ totalCount }} }}', ANONYMOUS,
+        ("campaign", "entries"), BAD, ("campaign",),
+    ),
+    Case(
+        f'campaign(id: "CAMPAIGN") {{ deals(first: {BIG}) {{ totalCount }} }}', OWNER,
+        ("campaign", "deals"), BAD, ("campaign", "deals"),
+    ),
+    Case(
+        f'campaign(id: "CAMPAIGN") {{ proposals(first: {BIG}) {{ totalCount }} }}', OWNER,
+        ("campaign", "proposals"), BAD, ("campaign", "proposals"),
+    ),
+    Case(
+        'node(id: "DEAL") { ... on Deal { commissionReports(first: BIG) { totalCount } } }'.replace(
+            "BIG", str(BIG)
+        ),
+        OWNER, ("node", "commissionReports"), BAD, ("node",),
+    ),
 ]  # fmt: skip
 
 
 @dataclass
 class World:
-    mia: User  # a pro account with videos, views, followers and a LIVE
+    mia: User  # a pro account with videos, views, followers and a LIVE; a brand
     other: User  # a personal account
+    # mia's campaigns: a challenge, and a deal campaign with other's deal (global IDs).
+    ids: dict[str, str]
 
 
 @pytest.fixture
@@ -180,7 +221,29 @@ async def world(api: Any, clock: Any) -> World:
     assert follow["userErrors"] == []
     live = await api.mutate("startLive", {"title": "On air"}, "live { id }", token=mia.token)
     assert live["userErrors"] == []
-    return World(mia, other)
+    await brand_profile(api.engine, mia)
+    challenge = await funded_campaign(api.engine, mia, now=START, kind="CHALLENGE")
+    campaign = await funded_campaign(api.engine, mia, now=START)
+    deal = await make_deal(api.engine, campaign, other, now=START)
+    ids = {
+        '"MIA"': mia.id,
+        '"CHALLENGE"': encode_id("Campaign", challenge),
+        '"CAMPAIGN"': encode_id("Campaign", campaign),
+        '"DEAL"': encode_id("Deal", deal),
+    }
+    return World(mia, other, {key: json.dumps(value) for key, value in ids.items()})
+
+
+async def brand_profile(engine: Any, user: User) -> None:
+    """Make a BUSINESS account a brand (a profile inserted directly)."""
+    async with create_sessionmaker(engine)() as session:
+        session.add(
+            BrandProfile(
+                account_id=user.pk, name="Mia Co", website=None, category=Category.BEAUTY,
+                created_at=START, updated_at=START,
+            )
+        )  # fmt: skip
+        await run_write(session, session.flush)
 
 
 def query_for(case: Case | None, handle: str = "mia") -> str:
@@ -200,7 +263,9 @@ def nulled(baseline: dict[str, Any], case: Case) -> dict[str, Any] | None:
         return None
     data = copy.deepcopy(baseline)
     if not case.on_account:
-        return {"before": data["before"], case.path[0]: None, "after": data["after"]}
+        # The root field is null, or (its nullable child failing) holds only that null.
+        value = None if len(case.nulls) == 1 else {case.nulls[1]: None}
+        return {"before": data["before"], case.path[0]: value, "after": data["after"]}
     parent: Any = data
     for key in case.nulls[:-1]:
         parent = parent[key]
@@ -214,7 +279,9 @@ async def test_a_failing_field_nulls_only_what_the_spec_says(api, world, case, c
     tokens = {OWNER: world.mia.token, OTHER: world.other.token, ANONYMOUS: None}
     token = tokens[case.as_]
     baseline = await api.data(query_for(None, case.handle), token=token)
-    query = query_for(case).replace('"MIA"', json.dumps(world.mia.id))
+    query = query_for(case)
+    for placeholder, value in world.ids.items():
+        query = query.replace(placeholder, value)
 
     caplog.set_level(logging.WARNING)
     for _ in range(3):  # the same answer every time, whatever finishes first

@@ -137,16 +137,15 @@ async def test_the_fee_is_kept_on_what_was_paid_and_the_rest_refunded(api, clean
         clean_db, brand, now=START, budget_cents=100_000, fee_cents=10_000,
         fee_basis_points=1_000,
     )  # fmt: skip
-    await run(
-        clean_db,
-        lambda s: escrow.pay(
-            s, cid, creator.pk, 30_001, deal_id=None, now=START, actor_id=None, memo="prize"
-        ),
-    )
 
     async def close(session):
+        # Paid and refunded in one transaction, the campaign read before the payment.
+        campaign = await escrow.lock(session, cid)
+        await escrow.pay(
+            session, cid, creator.pk, 30_001, deal_id=None, now=START, actor_id=None, memo="prize"
+        )
         return await escrow.refund_free(
-            session, await escrow.lock(session, cid), now=START, actor_id=None, settle_fee=True
+            session, campaign, now=START, actor_id=None, settle_fee=True
         )
 
     refunds = await run(clean_db, close)

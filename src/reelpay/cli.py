@@ -85,6 +85,26 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
         help="delete the once-per-viewer-and-day view marks of days before yesterday, which "
         "nothing reads again (run it daily)",
     )
+    job.add_parser(
+        "send-campaign-refunds",
+        help="ask the payment provider for campaign refunds still PENDING (closed or cancelled "
+        "campaigns whose refund was not confirmed; run it every few minutes)",
+    )
+    job.add_parser(
+        "auto-approve-deals",
+        help="approve marketplace deal submissions the brand did not review in time (run it "
+        "every few minutes)",
+    )
+    job.add_parser(
+        "challenge-results",
+        help="rank the entries of sponsored challenges whose results are due, pay the prizes "
+        "and refund the rest (run it every few minutes)",
+    )
+    views_job = job.add_parser(
+        "accrue-campaign-views",
+        help="pay PER_VIEW campaign deals for a UTC day's authentic views (default: yesterday)",
+    )
+    views_job.add_argument("--day", type=date.fromisoformat)
     clock_cmd = commands.add_parser(
         "sandbox-clock",
         help="outside production: show the shared sandbox clock, or move it forward",
@@ -132,6 +152,14 @@ def _run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
         return asyncio.run(_payouts_job(settings, clock))
     if args.command == "jobs" and args.job == "prune-view-marks":
         return asyncio.run(_prune_view_marks_job(settings, clock))
+    if args.command == "jobs" and args.job == "send-campaign-refunds":
+        return asyncio.run(_send_campaign_refunds_job(settings, clock))
+    if args.command == "jobs" and args.job == "auto-approve-deals":
+        return asyncio.run(_auto_approve_deals_job(settings, clock))
+    if args.command == "jobs" and args.job == "challenge-results":
+        return asyncio.run(_challenge_results_job(settings, clock))
+    if args.command == "jobs" and args.job == "accrue-campaign-views":
+        return asyncio.run(_campaign_views_job(settings, args.day, clock))
     if args.command == "jobs":
         return asyncio.run(_rewards_job(settings, args.date, clock))
     return asyncio.run(_create_staff(settings, args, clock))
@@ -278,6 +306,96 @@ async def _prune_view_marks_job(settings: Settings, clock: Clock) -> int:
         await engine.dispose()
     print(f"pruned {deleted} view mark(s) of days before {view_marks.oldest_kept(today)}")
     return 0
+
+
+async def _auto_approve_deals_job(settings: Settings, clock: Clock) -> int:
+    from reelpay.marketplace import deals as marketplace_deals
+
+    engine = create_engine(settings.database_url, limits=settings.limits)
+    broker = create_broker(settings.database_url, settings.limits)
+    try:
+        maker = create_sessionmaker(engine)
+        now = (await _sandboxed(settings, maker, clock)).now()
+        summary = await marketplace_deals.auto_approve_due(maker, now=now, publish=broker.publish)
+    finally:
+        await broker.close()
+        await engine.dispose()
+    print(
+        f"auto-approved {summary.approved} deal(s), paying {summary.cents_paid / 100:.2f} USD"
+        + (f"; {summary.errors} could not be handled (see the log)" if summary.errors else "")
+    )
+    return 1 if summary.errors else 0
+
+
+async def _send_campaign_refunds_job(settings: Settings, clock: Clock) -> int:
+    from reelpay.marketplace import closing
+    from reelpay.payments.sandbox import create_provider
+
+    engine = create_engine(settings.database_url, limits=settings.limits)
+    try:
+        maker = create_sessionmaker(engine)
+        now = (await _sandboxed(settings, maker, clock)).now()
+        sent, pending = await closing.send_pending_refunds(
+            maker, create_provider(settings.payment_provider), now=now
+        )
+    finally:
+        await engine.dispose()
+    print(f"sent {sent} campaign refund(s); {pending} still pending")
+    return 1 if pending else 0
+
+
+async def _challenge_results_job(settings: Settings, clock: Clock) -> int:
+    from reelpay.marketplace import challenges, escrow
+    from reelpay.payments.sandbox import create_provider
+
+    engine = create_engine(settings.database_url, limits=settings.limits)
+    broker = create_broker(settings.database_url, settings.limits)
+    try:
+        maker = create_sessionmaker(engine)
+        now = (await _sandboxed(settings, maker, clock)).now()
+        summary = await challenges.settle_challenges(
+            maker, now=now, rules=settings.rules, publish=broker.publish
+        )
+        sent = 0
+        if summary.refund_ids:  # PENDING ones left are retried by send-campaign-refunds
+            sent = await escrow.send_refunds(
+                maker, create_provider(settings.payment_provider), now=now,
+                refund_ids=summary.refund_ids,
+            )  # fmt: skip
+    finally:
+        await broker.close()
+        await engine.dispose()
+    print(
+        f"challenge results: {len(summary.settled)} challenge(s) completed, {summary.prizes} "
+        f"prize(s) paid {summary.cents / 100:.2f} USD; {sent} of "
+        f"{len(summary.refund_ids)} refund(s) sent"
+        + (f"; {len(summary.failed)} failed (see the log)" if summary.failed else "")
+    )
+    return 1 if summary.failed else 0
+
+
+async def _campaign_views_job(settings: Settings, day: date | None, clock: Clock) -> int:
+    from reelpay.marketplace import per_view
+
+    engine = create_engine(settings.database_url, limits=settings.limits)
+    broker = create_broker(settings.database_url, settings.limits)
+    try:
+        maker = create_sessionmaker(engine)
+        now = (await _sandboxed(settings, maker, clock)).now()
+        day = day or (now - timedelta(days=1)).date()
+        summary = await per_view.accrue_views(maker, day=day, now=now, publish=broker.publish)
+    except DomainError as error:
+        print(error.problems[0].message, file=sys.stderr)
+        return 1
+    finally:
+        await broker.close()
+        await engine.dispose()
+    print(
+        f"campaign views for {summary.day}: {summary.deals_paid} deal(s) paid "
+        f"{summary.cents / 100:.2f} USD; {summary.already} already accrued"
+        + (f"; {len(summary.failed)} failed (see the log)" if summary.failed else "")
+    )
+    return 1 if summary.failed else 0
 
 
 async def _create_staff(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:

@@ -144,6 +144,11 @@ async def update_video(
     )
     if problems:
         raise DomainError.of(problems)
+    from reelpay.marketplace import deals as marketplace_deals  # it imports this module
+
+    await marketplace_deals.check_video_change(
+        session, video, visibility=changes.visibility, title=title, description=description
+    )
     if title is not None:
         video.title = title
     if description is not None:
@@ -162,8 +167,12 @@ async def update_video(
 async def delete_video(
     session: AsyncSession, owner: Account, video_id: int, *, now: datetime
 ) -> Video:
-    """Hide the video everywhere; the row stays for the records that may point at it."""
+    """Hide the video everywhere; the row stays for the records that may point at it.
+    VIDEO_IN_CAMPAIGN while it is a deliverable or challenge entry of a running campaign."""
+    from reelpay.marketplace import deals as marketplace_deals  # it imports this module
+
     video = await get_own_video_or_raise(session, owner, video_id)
+    await marketplace_deals.check_video_deletable(session, video.id)
     video.deleted_at = now
     video.updated_at = now
     await _unpin(session, video.id)

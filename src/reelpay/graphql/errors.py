@@ -187,7 +187,7 @@ UserErrorCode = described_enum(
         "CAMPAIGN_HAS_OPEN_DEALS": "Deals of the campaign are still in progress, submitted or "
         "disputed: finish them first.",
         "APPLICATIONS_CLOSED": "The campaign takes no applications now: paused by the brand, or "
-        "its application deadline has passed.",
+        "its application deadline has passed (accepting one: its posting window has ended).",
         "CAMPAIGN_FULL": "Every creator slot of the campaign is taken.",
         "CREATOR_NOT_QUALIFIED": "The creator does not meet the campaign's requirements or is not "
         "active in the Creator Marketplace program (the message says which).",

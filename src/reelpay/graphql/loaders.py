@@ -20,6 +20,10 @@ from reelpay.enums import FollowStatus
 from reelpay.gifting import live as lives
 from reelpay.gifting import service as gifting
 from reelpay.graphql.context import Context, shielded
+from reelpay.marketplace import brands as marketplace_brands
+from reelpay.marketplace import browse as marketplace_browse
+from reelpay.marketplace import deal_reads as marketplace_deal_reads
+from reelpay.marketplace import disputes as marketplace_disputes
 from reelpay.pagination import Page, PageRequest
 from reelpay.payouts import methods as payout_methods
 from reelpay.programs import terms as programs_terms
@@ -94,6 +98,20 @@ class Loaders:
     payout_method = _by_id(payout_methods.methods_by_ids)
     program_terms = _by_id(programs_terms.terms_by_ids)
     originality_flags = _by_id(originality.flags_by_video)
+    # Creator Marketplace
+    campaign = _by_id(marketplace_browse.campaigns_by_ids)
+    campaign_slots_taken = _by_id(marketplace_browse.slots_taken)
+    campaign_deals = _by_id(marketplace_browse.deals_by_campaign)
+    brand_profile = _by_id(marketplace_brands.brand_profiles_by_ids)
+    creator_categories = _by_id(marketplace_brands.creator_categories_by_ids)
+    deal = _by_id(marketplace_deal_reads.deals_by_ids)
+    proposal = _by_id(marketplace_deal_reads.proposals_by_ids)
+    deal_by_proposal = _by_id(marketplace_deal_reads.deals_by_proposal)
+    deliverables = _by_id(marketplace_deal_reads.deliverables_by_deal)
+    paid_partnership = _by_id(marketplace_deal_reads.partnerships_by_video)
+    dispute = _by_id(marketplace_disputes.disputes_by_ids)
+    deal_disputes = _by_id(marketplace_disputes.disputes_by_deal)
+    campaign_deal_count = _by_id(marketplace_deal_reads.campaign_deal_counts)
 
     def __init__(self, context: Context) -> None:
         self._ctx = context
@@ -103,6 +121,73 @@ class Loaders:
         async def load(programs: list[Program]) -> list[ProgramTerms | None]:
             found = await self._ctx.read(lambda s: programs_terms.current_by_programs(s, programs))
             return [found.get(p) for p in programs]
+
+        return self._loader(load)
+
+    @cached_property
+    def viewer_campaign_involvement(self) -> DataLoader[int, bool]:
+        """Whether the viewer has a proposal (or deal) in each campaign."""
+
+        async def load(ids: list[int]) -> list[bool]:
+            viewer = await self._ctx.viewer()
+            if viewer is None:
+                return [False] * len(ids)
+            found = await self._ctx.read(
+                lambda s: marketplace_browse.involvement(s, viewer.id, ids)
+            )
+            return [found[i] for i in ids]
+
+        return self._loader(load)
+
+    @cached_property
+    def campaign_deal_page(self) -> DataLoader[tuple[int, PageRequest], Page[Any]]:
+        """The same page of many campaigns' deals (key: campaign id, page)."""
+
+        async def load(keys: list[tuple[int, PageRequest]]) -> list[Page[Any]]:
+            pages: dict[tuple[int, PageRequest], Page[Any]] = {}
+            for request in dict.fromkeys(r for _, r in keys):
+                ids = list(dict.fromkeys(c for c, r in keys if r == request))
+                found = await self._ctx.read(
+                    partial(marketplace_deal_reads.campaign_deal_pages, campaign_ids=ids,
+                            request=request)
+                )  # fmt: skip
+                pages.update({(c, request): page for c, page in found.items()})
+            return [pages[key] for key in keys]
+
+        return self._loader(load)
+
+    @cached_property
+    def campaign_proposal_page(self) -> DataLoader[tuple[int, Any, PageRequest], Page[Any]]:
+        """The same page of many campaigns' proposals (key: campaign id, status or None,
+        page)."""
+
+        async def load(keys: list[tuple[int, Any, PageRequest]]) -> list[Page[Any]]:
+            pages: dict[tuple[int, Any, PageRequest], Page[Any]] = {}
+            for status, request in dict.fromkeys((s, r) for _, s, r in keys):
+                ids = list(dict.fromkeys(c for c, s, r in keys if (s, r) == (status, request)))
+                found = await self._ctx.read(
+                    partial(marketplace_deal_reads.campaign_proposal_pages, campaign_ids=ids,
+                            request=request, status=status)
+                )  # fmt: skip
+                pages.update({(c, status, request): page for c, page in found.items()})
+            return [pages[key] for key in keys]
+
+        return self._loader(load)
+
+    @cached_property
+    def campaign_proposal_count(self) -> DataLoader[tuple[int, Any], int]:
+        """How many proposals each campaign has (key: campaign id, status or None)."""
+
+        async def load(keys: list[tuple[int, Any]]) -> list[int]:
+            counts: dict[tuple[int, Any], int] = {}
+            for status in dict.fromkeys(s for _, s in keys):
+                ids = list(dict.fromkeys(c for c, s in keys if s == status))
+                found = await self._ctx.read(
+                    partial(marketplace_deal_reads.campaign_proposal_counts, campaign_ids=ids,
+                            status=status)
+                )  # fmt: skip
+                counts.update({(c, status): n for c, n in found.items()})
+            return [counts[key] for key in keys]
 
         return self._loader(load)
 
@@ -155,6 +240,13 @@ class Loaders:
                 s, ids, now=ctx.now, rules=ctx.settings.rules
             )
         )
+
+    @cached_property
+    def challenges(self) -> Any:
+        """Sponsored challenges' and commission reports' loaders (their own module's)."""
+        from reelpay.graphql.marketplace.challenges import ChallengeLoaders
+
+        return ChallengeLoaders(self._ctx)
 
     def _loader(self, load: Callable[[list[Any]], Awaitable[Sequence[Any]]]) -> Loader[Any, Any]:
         return Loader(load, track=self._ctx.track)

@@ -200,6 +200,11 @@ RESOLVERS: dict[str, Callable[[Info[Context, None], int], Awaitable[Node | None]
     "MonetizationOption": _lazy("reelpay.graphql.programs.types", "monetization_node"),
     "ProgramTerms": _lazy("reelpay.graphql.programs.types", "program_terms_node"),
     "VideoOriginalityFlag": _lazy("reelpay.graphql.content.originality", "flag_node"),
+    "Campaign": _lazy("reelpay.graphql.marketplace.types", "resolve_campaign"),
+    "CampaignProposal": _lazy("reelpay.graphql.marketplace.deals", "resolve_proposal"),
+    "Deal": _lazy("reelpay.graphql.marketplace.deals", "resolve_deal"),
+    "Dispute": _lazy("reelpay.graphql.marketplace.deals", "resolve_dispute"),
+    "ChallengeEntry": _lazy("reelpay.graphql.marketplace.challenges", "resolve_entry"),
 }
 
 

@@ -37,6 +37,12 @@ from reelpay.graphql.extensions import (
 from reelpay.graphql.gifting.mutations import GiftingMutations, GiftingQueries
 from reelpay.graphql.gifting.subscriptions import LiveSubscriptions
 from reelpay.graphql.gifting.types import Gift, LiveStream
+from reelpay.graphql.marketplace.campaigns import CampaignMutations, CampaignQueries
+from reelpay.graphql.marketplace.challenges import ChallengeMutations
+from reelpay.graphql.marketplace.deal_mutations import DealMutations, DealQueries
+from reelpay.graphql.marketplace.deals import CampaignProposal, Deal, Dispute
+from reelpay.graphql.marketplace.subscriptions import MarketplaceSubscriptions
+from reelpay.graphql.marketplace.types import Campaign
 from reelpay.graphql.node import resolve_node
 from reelpay.graphql.payments.mutations import PaymentMutations, PaymentQueries
 from reelpay.graphql.payments.types import CoinPackage
@@ -133,6 +139,8 @@ Query = merge_types(
         GiftingQueries,
         ProgramQueries,
         SeriesQueries,
+        CampaignQueries,
+        DealQueries,
         PayoutQueries,
         SandboxQueries,
     ),
@@ -149,11 +157,16 @@ Mutation = merge_types(
         ProgramMutations,
         SeriesMutations,
         SeriesLinkMutations,
+        CampaignMutations,
+        DealMutations,
         PayoutMutations,
         SandboxMutations,
+        ChallengeMutations,
     ),
 )
-Subscription = merge_types("Subscription", (LiveSubscriptions, PayoutSubscription))
+Subscription = merge_types(
+    "Subscription", (LiveSubscriptions, PayoutSubscription, MarketplaceSubscriptions)
+)
 
 # merge_types takes no description: the root types get theirs here, for the docs pane.
 for _root, _description in (
@@ -211,6 +224,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             Series,
             SeriesEpisode,
             SeriesPurchase,
+            Campaign,
+            CampaignProposal,
+            Deal,
+            Dispute,
             Payout,
             PayoutMethod,
         ],

@@ -21,9 +21,9 @@ campaign's row first (`lock`), then its deals, then the ledger's balances.
 from __future__ import annotations
 
 import logging
-from functools import partial
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -238,6 +238,8 @@ async def refund_free(
     With `settle_fee` (the campaign is over) the fee is settled too: the platform keeps the
     fee on what was paid to creators and the rest of the fee goes back with the refund.
     """
+    # The amounts as this transaction left them (a payment earlier in it moved them in SQL).
+    await session.refresh(campaign, ["paid_cents", "fee_kept_cents"])
     held = await balances(session, campaign.id)
     free = held[FREE]
     fee_back = fee_kept = 0

@@ -121,6 +121,14 @@ class Campaign(Base):
     __table_args__ = (
         sa.Index("ix_campaigns_brand", "brand_id", "id"),
         sa.Index("ix_campaigns_status", "status", "id"),
+        # The creators' browse: running campaigns, most recently opened first.
+        sa.Index(
+            "ix_campaigns_browse",
+            "opened_at",
+            "id",
+            sqlite_where=sa.text("status IN ('OPEN', 'IN_PROGRESS')"),
+            postgresql_where=sa.text("status IN ('OPEN', 'IN_PROGRESS')"),
+        ),
         sa.CheckConstraint("budget_cents > 0", name="budget_positive"),
         sa.CheckConstraint("creator_slots > 0", name="slots_positive"),
         sa.CheckConstraint("videos_required > 0", name="videos_positive"),
@@ -391,6 +399,7 @@ class CommissionReport(Base):
     deal_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign_deals.id"), index=True)
     report_id: Mapped[str] = mapped_column(sa.String(128))
     sales_cents: Mapped[int] = mapped_column(sa.BigInteger)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the brand says they sold
     # What it paid (after the creator's cap); 0 once the cap is reached.
     commission_cents: Mapped[int] = mapped_column(sa.BigInteger)
     ledger_transaction_id: Mapped[int | None] = mapped_column(
@@ -423,6 +432,8 @@ class ChallengeEntry(Base):
         # Named by their first column: creator_id, video_id.
         sa.UniqueConstraint("creator_id", "campaign_id"),
         sa.UniqueConstraint("video_id", "campaign_id"),
+        # A challenge's entries in entry order (its ranked order reads the same rows).
+        sa.Index("ix_challenge_entries_campaign", "campaign_id", "entered_at", "id"),
         sa.CheckConstraint("prize_cents >= 0", name="prize_not_negative"),
         {"sqlite_autoincrement": True},
     )

@@ -8,9 +8,10 @@ Campaign escrow accounts cache their balance the same way (a campaign can never 
 more than it holds). Every transaction locks these balances in one order, so two never wait on
 each other in a cycle: coins first, then the other balances (diamonds, earnings, escrow), each
 group by account id. Coins are the paying fan's side of a payment; a creator's diamonds or
-earnings are the row every payment to that creator queues on, so it is locked last and held the shortest. `posting` goes
-one step further for a caller that writes its own rows naming the transaction (a gift, a
-purchase): they are written between the coins and the creator's balance, not while it is held.
+earnings are the row every payment to that creator queues on, so it is locked last and held
+the shortest. `posting` goes one step further for a caller that writes its own rows naming the
+transaction (a gift, a purchase): they are written between the coins and the creator's
+balance, not while it is held.
 """
 
 from __future__ import annotations

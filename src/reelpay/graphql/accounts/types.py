@@ -35,6 +35,8 @@ from reelpay.graphql.relay import (
 if TYPE_CHECKING:
     from reelpay.graphql.content.types import AccountAnalytics, Video
     from reelpay.graphql.gifting.types import LiveStream, Supporter, Tip
+    from reelpay.graphql.marketplace.deals import CampaignProposal, Deal, ProposalStatus
+    from reelpay.graphql.marketplace.types import BrandProfile, Category
     from reelpay.graphql.payouts.types import CreatorPayouts
     from reelpay.graphql.programs.types import (
         Enrolment,
@@ -62,6 +64,14 @@ SeriesRef = Annotated["Series", strawberry.lazy("reelpay.graphql.series.types")]
 PurchaseRef = Annotated["SeriesPurchase", strawberry.lazy("reelpay.graphql.series.types")]
 ProgramRef = Annotated["Program", strawberry.lazy("reelpay.graphql.programs.types")]  # type: ignore[valid-type]
 AnalyticsRef = Annotated["AccountAnalytics", strawberry.lazy("reelpay.graphql.content.types")]
+BrandProfileRef = Annotated["BrandProfile", strawberry.lazy("reelpay.graphql.marketplace.types")]
+CategoryRef = Annotated["Category", strawberry.lazy("reelpay.graphql.marketplace.types")]  # type: ignore[valid-type]
+DealRef = Annotated["Deal", strawberry.lazy("reelpay.graphql.marketplace.deals")]
+ProposalRef = Annotated["CampaignProposal", strawberry.lazy("reelpay.graphql.marketplace.deals")]
+ProposalStatusRef = Annotated[
+    "ProposalStatus",  # type: ignore[valid-type]
+    strawberry.lazy("reelpay.graphql.marketplace.deals"),
+]
 
 FOLLOW_KEY = (int,)
 VIDEO_KEY = (datetime, int)
@@ -143,6 +153,26 @@ class Account(Node):
     @strawberry.field(description="Public contact email; shown on pro (BUSINESS) accounts only.")
     def contact_email(self) -> str | None:
         return self.model.contact_email if self.model.is_business else None
+
+    @strawberry.field(
+        description="The brand behind a BUSINESS account that runs campaigns (its name, website "
+        "and category); null for any other account."
+    )
+    async def brand_profile(self, info: Info[Context, None]) -> BrandProfileRef | None:
+        if not self.model.is_business:
+            return None
+        from reelpay.graphql.marketplace.types import BrandProfile
+
+        found = await info.context.loaders.brand_profile.load(self.db_id)
+        return BrandProfile.from_model(found) if found is not None else None
+
+    @strawberry.field(
+        description="The categories the account makes videos in (0 to 3, set with "
+        "`setMarketplaceCategories`); campaigns may require one of them. Public."
+    )
+    async def marketplace_categories(self, info: Info[Context, None]) -> list[CategoryRef]:
+        found: list[CategoryRef] = await info.context.loaders.creator_categories.load(self.db_id)
+        return found
 
     @strawberry.field(description="Login email. Only the owner and staff see it.")
     async def email(self, info: Info[Context, None]) -> str | None:
@@ -483,6 +513,46 @@ class Account(Node):
         own = await _is_self_or_staff(info, self.db_id)
         return await profile_series(  # type: ignore[return-value]
             info, self.db_id, own=own, first=first, after=after, last=last, before=before
+        )
+
+    @strawberry.field(
+        description="Your Creator Marketplace deals as a creator, newest first; the owner only "
+        "(null on anyone else's account). A brand finds its deals on its campaigns."
+    )
+    async def deals(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[DealRef] | None:
+        from reelpay.graphql.marketplace.deals import own_deals
+
+        return await own_deals(  # type: ignore[return-value]
+            info, self.db_id, first=first, after=after, last=last, before=before
+        )
+
+    @strawberry.field(
+        description="Your applications to campaigns and brands' invitations to you, newest "
+        "first; the owner only (null on anyone else's account)."
+    )
+    async def proposals(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        status: Annotated[
+            ProposalStatusRef | None,
+            strawberry.argument(description="Only proposals in this status (e.g. PENDING)."),
+        ] = None,
+    ) -> Connection[ProposalRef] | None:
+        from reelpay.graphql.marketplace.deals import own_proposals
+
+        return await own_proposals(  # type: ignore[return-value]
+            info, self.db_id, status=status, first=first, after=after, last=last, before=before
         )
 
     @strawberry.field(description='Series you bought ("Purchased content"); the owner only.')

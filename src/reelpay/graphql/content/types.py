@@ -19,8 +19,10 @@ from reelpay.series import links
 
 if TYPE_CHECKING:
     from reelpay.graphql.content.originality import VideoOriginalityFlag
+    from reelpay.graphql.marketplace.deals import PaidPartnership
 
 FlagRef = Annotated["VideoOriginalityFlag", strawberry.lazy("reelpay.graphql.content.originality")]
+PartnershipRef = Annotated["PaidPartnership", strawberry.lazy("reelpay.graphql.marketplace.deals")]
 
 
 @strawberry.type(description="A short video. Only people allowed to see it can reach it.")
@@ -96,6 +98,16 @@ class Video(Node):
         found = await info.context.loaders.series.load(self.model.series_id)
         linked = links.linked_series(self.model, found)
         return Series.from_model(linked) if linked is not None else None
+
+    @strawberry.field(
+        description="The public disclosure that this video is a paid partnership with a brand "
+        "(put on when it was delivered for a campaign's deal); null when it is not one."
+    )
+    async def paid_partnership(self, info: Info[Context, None]) -> PartnershipRef | None:
+        from reelpay.graphql.marketplace.deals import PaidPartnership
+
+        found = await info.context.loaders.paid_partnership.load(self.db_id)
+        return PaidPartnership(model=found, labelled_at=found.labelled_at) if found else None
 
 
 @strawberry.type(description="A count for one UTC day.")

@@ -254,6 +254,13 @@ def upgrade() -> None:
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.create_index("ix_campaigns_brand", ["brand_id", "id"], unique=False)
         batch_op.create_index("ix_campaigns_status", ["status", "id"], unique=False)
+        batch_op.create_index(
+            "ix_campaigns_browse",
+            ["opened_at", "id"],
+            unique=False,
+            sqlite_where=sa.text("status IN ('OPEN', 'IN_PROGRESS')"),
+            postgresql_where=sa.text("status IN ('OPEN', 'IN_PROGRESS')"),
+        )
 
     op.create_table(
         "creator_categories",
@@ -498,11 +505,14 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "creator_id", "campaign_id", name=op.f("uq_challenge_entries_creator_id")
         ),
-        sa.UniqueConstraint(
-            "video_id", "campaign_id", name=op.f("uq_challenge_entries_video_id")
-        ),
+        sa.UniqueConstraint("video_id", "campaign_id", name=op.f("uq_challenge_entries_video_id")),
         sqlite_autoincrement=True,
     )
+    with op.batch_alter_table("challenge_entries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_challenge_entries_campaign", ["campaign_id", "entered_at", "id"], unique=False
+        )
+
     op.create_table(
         "paid_partnerships",
         sa.Column("video_id", sa.Integer(), nullable=False),
@@ -534,6 +544,7 @@ def upgrade() -> None:
         sa.Column("deal_id", sa.Integer(), nullable=False),
         sa.Column("report_id", sa.String(length=128), nullable=False),
         sa.Column("sales_cents", sa.BigInteger(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("commission_cents", sa.BigInteger(), nullable=False),
         sa.Column("ledger_transaction_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -805,6 +816,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_paid_partnerships_campaign_id"))
 
     op.drop_table("paid_partnerships")
+    with op.batch_alter_table("challenge_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_challenge_entries_campaign")
+
     op.drop_table("challenge_entries")
     with op.batch_alter_table("campaign_fundings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_campaign_fundings_campaign_id"))
@@ -829,6 +843,11 @@ def downgrade() -> None:
 
     op.drop_table("creator_categories")
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_campaigns_browse",
+            sqlite_where=sa.text("status IN ('OPEN', 'IN_PROGRESS')"),
+            postgresql_where=sa.text("status IN ('OPEN', 'IN_PROGRESS')"),
+        )
         batch_op.drop_index("ix_campaigns_status")
         batch_op.drop_index("ix_campaigns_brand")
 

@@ -1,0 +1,1 @@
+"""The Creator Marketplace's GraphQL layer: brands, campaigns, deals and challenges."""
