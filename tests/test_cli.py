@@ -39,17 +39,22 @@ def test_migrate_seed_and_create_staff(scratch_db, capsys, clock):
     assert main(["seed-demo"], clock=clock) == 0
     assert "24 Series sales" in capsys.readouterr().out
     accounts = _scalar(scratch_db, "SELECT count(*) FROM accounts")
-    assert accounts == 30 + 1_200  # people you can log in as, and chef.leo's audience
-    assert _scalar(scratch_db, "SELECT count(*) FROM videos") == 20
-    assert _scalar(scratch_db, "SELECT count(*) FROM payments") == 25 + 24  # coins, Series
-    # chef.leo: 21 sales past their refund window are available (6.99 USD each), 3 pending;
-    # he is paid weekly to PayPal, next in three days.
+    # People you can log in as (the brand glow.labs too), chef.leo's audience, and the crowd
+    # that follows chef.leo and jin.sings (the Creator Marketplace needs 10,000 followers).
+    assert accounts == 31 + 1_200 + 10_000
+    # 20, chef.leo's deal video, and two #glowup challenge entries.
+    assert _scalar(scratch_db, "SELECT count(*) FROM videos") == 23
+    # Coins, Series, and glow.labs' three campaign fundings.
+    assert _scalar(scratch_db, "SELECT count(*) FROM payments") == 25 + 24 + 3
+    # chef.leo: 21 sales past their refund window are available (6.99 USD each), 3 pending,
+    # and the #glowup challenge's first prize; he is paid weekly to PayPal, next in three days.
     assert (
         _scalar(
             scratch_db,
-            "SELECT balance FROM ledger_accounts WHERE kind = 'EARNINGS' AND balance > 0",
+            "SELECT balance FROM ledger_accounts JOIN accounts ON accounts.id = owner_id"
+            " WHERE kind = 'EARNINGS' AND handle = 'chef.leo'",
         )
-        == 21 * 699
+        == 21 * 699 + 50_000
     )
     assert _scalar(scratch_db, "SELECT frequency FROM payout_schedules") == "WEEKLY"
     payday = clock.now().date() + timedelta(days=3)

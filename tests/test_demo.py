@@ -80,6 +80,17 @@ FAN = """query($series: ID!) { viewer {
   purchasedSeries(first: 5) { edges { node { series { id } status } } }
 } node(id: $series) { ... on Series { viewerAccess { allowed reason } } } }"""
 
+BRAND = """{ viewer { brandProfile { name category } }
+  campaigns: myCampaigns(first: 10) { edges { node {
+    title status
+    money { paid { minorUnits } reserved { minorUnits } }
+    winners { creator { handle } rank prize { minorUnits } }
+    deals(first: 5) { edges { node { creator { handle } status reviewDueAt } } }
+  } } }
+}"""
+
+BROWSE = """{ campaigns(first: 10) { edges { node { title } } } }"""
+
 LOGIN = """mutation($e: String!, $p: String!) { logIn(input: { email: $e, password: $p }) {
   token account { handle } userErrors { code } } }"""
 
@@ -118,7 +129,8 @@ async def test_the_demo_holds_on_any_date(api, settings, clock, clean_db, verify
     assert counts["Series sales"] == 24 and counts["coin purchases"] == 25, counts
 
     tokens = {email.split("@")[0]: await demo_token(api, email) for email in readme_logins()}
-    assert len(tokens) == 4 + demo.FANS  # mia.dances, chef.leo, pat.private, staff and the fans
+    # mia.dances, chef.leo, pat.private, glow.labs, jin.sings, staff and the fans
+    assert len(tokens) == 6 + demo.FANS
     # The audience only follows: its accounts cannot log in.
     audience = await api.data(LOGIN, {"e": "audience0001@demo.reelpay.dev", "p": ""})
     assert audience["logIn"]["token"] is None
@@ -139,6 +151,7 @@ async def test_the_demo_holds_on_any_date(api, settings, clock, clean_db, verify
     )
     me = (await api.data(CHEF_PRIVATE, token=tokens["chef.leo"]))["viewer"]
     assert {e["program"]: e["active"] for e in me["enrolments"]} == {
+        "CREATOR_MARKETPLACE": True,
         "LIVE_GIFTS": True,
         "SERIES": True,
     }
@@ -175,6 +188,31 @@ async def test_the_demo_holds_on_any_date(api, settings, clock, clean_db, verify
     assert [d["date"] for d in days] == [str(today - timedelta(days=6 - i)) for i in range(7)]
     assert all(d["views"] > 0 for d in days), days
 
+    # glow.labs: a finished challenge whose winners were paid, a deal awaiting review, and
+    # an open campaign creators can browse (all three campaigns funded in full).
+    brand = await api.data(BRAND, token=tokens["glow.labs"])
+    assert brand["viewer"]["brandProfile"] == {"name": "Glow Labs", "category": "BEAUTY"}
+    mine = {c["title"]: c for c in (e["node"] for e in brand["campaigns"]["edges"])}
+    challenge = mine["#glowup challenge"]
+    assert challenge["status"] == "COMPLETED"
+    assert [
+        (w["creator"]["handle"], w["rank"], w["prize"]["minorUnits"]) for w in challenge["winners"]
+    ] == [
+        ("chef.leo", 1, 50_000),
+        ("jin.sings", 2, 20_000),
+    ]
+    assert challenge["money"]["paid"]["minorUnits"] == 70_000
+    review = mine["Glow serum launch"]
+    [deal] = [e["node"] for e in review["deals"]["edges"]]
+    assert (deal["creator"]["handle"], deal["status"]) == ("chef.leo", "SUBMITTED")
+    assert datetime.fromisoformat(deal["reviewDueAt"]) > now  # the job has not approved it
+    assert (review["status"], review["money"]["reserved"]["minorUnits"]) == ("IN_PROGRESS", 25_000)
+    assert mine["Summer SPF"]["status"] == "OPEN"
+    browse = (await api.data(BROWSE, token=tokens["jin.sings"]))["campaigns"]["edges"]
+    assert {e["node"]["title"] for e in browse} == {"Summer SPF", "Glow serum launch"}
+    leo_sources = {s["source"]: s for s in me["wallet"]["earningsBySource"]}
+    assert leo_sources["MARKETPLACE"]["available"]["minorUnits"] == 50_000
+
     pat = (await api.data(PROFILE, {"h": "pat.private"}, tokens["pat.private"]))["account"]
     assert pat["visibility"] == "PRIVATE"
     staff = await api.data("{ viewer { role } }", token=tokens["staff"])
@@ -183,13 +221,15 @@ async def test_the_demo_holds_on_any_date(api, settings, clock, clean_db, verify
 
 def test_the_readme_names_every_demo_login():
     logins = readme_logins()
-    assert logins[:4] == [
+    assert logins[:6] == [
         "mia.dances@demo.reelpay.dev",
         "chef.leo@demo.reelpay.dev",
         "pat.private@demo.reelpay.dev",
+        "glow.labs@demo.reelpay.dev",
+        "jin.sings@demo.reelpay.dev",
         "staff@demo.reelpay.dev",
     ]
-    assert len(logins) == 4 + demo.FANS
+    assert len(logins) == 6 + demo.FANS
 
 
 async def snapshot(engine: Any, now: datetime) -> dict[str, list[tuple[Any, ...]]]:

@@ -67,6 +67,9 @@ async def test_every_tour_operation_runs_without_errors(api, settings, clock, cl
             await api.data('{ account(handle: "chef.leo") { series { edges { node { id } } } } }')
         )["account"]["series"]["edges"][0]["node"]["id"],
     }
+    now = clock.now()
+    for placeholder, days in (("<now>", 0), ("<in 14 days>", 14), ("<in 30 days>", 30)):
+        ids[placeholder] = (now + timedelta(days=days)).isoformat()
     checked: set[str] = set()
     for operation in rest:
         for placeholder, value in ids.items():
@@ -99,6 +102,34 @@ async def test_every_tour_operation_runs_without_errors(api, settings, clock, cl
                 ("Five-ingredient dinners", "NOT_PURCHASED")
             ]
             checked.add("link")
+        # The campaign tour: glow.labs funds a campaign, jin.sings delivers, is paid, withdraws.
+        if "createCampaign" in data:
+            ids["<the new campaign id>"] = data["createCampaign"]["campaign"]["id"]
+        if "fundCampaign" in data:
+            money = data["fundCampaign"]["campaign"]["money"]
+            assert (money["funded"]["amount"], money["free"]["amount"]) == ("500.00", "500.00")
+        if "applyToCampaign" in data:
+            ids["<jin's proposal id>"] = data["applyToCampaign"]["proposal"]["id"]
+        if "acceptCampaignProposal" in data:
+            deal = data["acceptCampaignProposal"]["deal"]
+            assert (deal["status"], deal["reserved"]["amount"]) == ("ACTIVE", "250.00")
+            ids["<jin's deal id>"] = deal["id"]
+        if "publishVideo" in data:
+            ids["<jin's new video id>"] = data["publishVideo"]["video"]["id"]
+        if "submitDeal" in data:
+            [delivered] = data["submitDeal"]["deal"]["deliverables"]
+            assert delivered["video"]["paidPartnership"] == {"brand": {"name": "Glow Labs"}}
+        if "approveDeal" in data:
+            assert data["approveDeal"]["deal"]["paid"]["amount"] == "250.00"
+            checked.add("approveDeal")
+        if "Campaign" in operation and "node" in data:
+            money = data["node"]["money"]
+            assert {k: v["amount"] for k, v in money.items()} == {
+                "funded": "500.00", "reserved": "0.00", "paid": "250.00", "free": "250.00"
+            }  # fmt: skip
+        if "requestPayout" in data and "jin-payout" in operation:
+            assert data["requestPayout"]["payout"]["amount"]["amount"] == "250.00"
+            checked.add("campaign payout")
         if "applyToProgram" in data:  # mia accepts the current terms
             application = data["applyToProgram"]["application"]
             assert application["acceptedTerms"] == {"version": "1"}
@@ -115,7 +146,10 @@ async def test_every_tour_operation_runs_without_errors(api, settings, clock, cl
             days = data["viewer"]["wallet"]["earningsByDay"]
             assert len(days) == 30
             assert sum(Decimal(day["total"]["amount"]) for day in days) >= 24 * Decimal("6.99")
-    assert checked == {"link", "linkVideoSeries", "applyToProgram"}  # issue 15's tour steps ran
+    # issue 15's and issue 16's tour steps ran
+    assert checked == {
+        "link", "linkVideoSeries", "applyToProgram", "approveDeal", "campaign payout"
+    }  # fmt: skip
 
 
 def sandbox_operations() -> list[str]:

@@ -1,5 +1,6 @@
 """Demo data for GraphiQL: creators with videos, followers and 30 days of views, coins, a LIVE
-with gifts, a Series fans bought, and a creator paid weekly.
+with gifts, a Series fans bought, a creator paid weekly, and a brand's campaigns (a finished
+challenge, a deal awaiting review, an open campaign).
 
 Loaded through the same services the API uses, at times counted back from `now` (see
 `timeline`), so every figure is consistent and the demo is the same on any date. A part that
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelpay.accounts.models import Account
 from reelpay.accounts.passwords import Passwords
+from reelpay.demo.marketplace import BRAND, seed_marketplace
 from reelpay.demo.money import AUDIENCE, LIVE_CREATOR, seed_money
 from reelpay.demo.people import CREATORS, DEMO_PASSWORD, FANS, seed_people
 from reelpay.demo.timeline import DemoError, step
@@ -23,6 +25,7 @@ from reelpay.settings import Settings
 
 __all__ = [
     "AUDIENCE",
+    "BRAND",
     "CREATORS",
     "DEMO_PASSWORD",
     "FANS",
@@ -42,9 +45,10 @@ async def seed(session: AsyncSession, *, settings: Settings, now: datetime) -> d
     # The same choices on every date: only the dates move with `now`.
     rng = random.Random("reelpay-demo")
     with step("the demo"):  # any refusal a finer step did not name
+        password_hash = await Passwords(settings).hash(DEMO_PASSWORD)
         people = await seed_people(
             session,
-            password_hash=await Passwords(settings).hash(DEMO_PASSWORD),
+            password_hash=password_hash,
             rules=settings.rules,
             now=now,
             rng=rng,
@@ -56,4 +60,9 @@ async def seed(session: AsyncSession, *, settings: Settings, now: datetime) -> d
             "views": people.views,
         }
         counts.update(await seed_money(session, people, settings=settings, now=now, rng=rng))
+        counts.update(
+            await seed_marketplace(
+                session, people, password_hash=password_hash, settings=settings, now=now
+            )
+        )
     return counts

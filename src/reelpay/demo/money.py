@@ -72,10 +72,10 @@ async def seed_money(
     star = people.creators[LIVE_CREATOR]
     await _add_audience(session, star, days_ago(now, AUDIENCE_FOLLOWED_DAYS_AGO))
     enrolled = days_ago(now, ENROLLED_DAYS_AGO)
-    await _enrol(session, star, people.staff, Program.LIVE_GIFTS, at=enrolled, settings=settings)
+    await enrol(session, star, people.staff, Program.LIVE_GIFTS, at=enrolled, settings=settings)
     # Tips need 100,000 followers by default: chef.leo takes tips only where the rules are
     # lowered (the README's REELPAY_TIPS_MIN_FOLLOWERS=10).
-    await _enrol(
+    await enrol(
         session, star, people.staff, Program.TIPS, at=enrolled, settings=settings, optional=True
     )
     buyers = [*people.fans, people.creators["mia.dances"]]
@@ -91,7 +91,7 @@ async def seed_money(
     }
 
 
-async def _enrol(
+async def enrol(
     session: AsyncSession,
     creator: Account,
     staff: Account,
@@ -224,7 +224,7 @@ async def _series(
             f"ago need a refund window of {RECENT_SALES_DAYS_AGO + 1} to {SERIES_DAYS_AGO - 1} "
             f"days; REELPAY_SERIES_REFUND_WINDOW_DAYS is {rules.series_refund_window_days}"
         )
-    await _enrol(
+    await enrol(
         session, star, staff, Program.SERIES, at=published, settings=settings,
         premium_content_url="https://chef-leo.example.com/masterclass",
     )  # fmt: skip
