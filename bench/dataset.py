@@ -14,7 +14,9 @@ is enrolled in LIVE gifts and Series through `programs.apply`/`approve`, is LIVE
 `SALE_SERIES` one-episode Series at the minimum price that nobody owns yet (the "purchase"
 scenario: each request buys a new (fan, Series) pair). Ledger rows are written by the ledger
 only, so `reelpay ledger verify` holds. Everything is ASCII, so Python's `json.dumps` and orjson
-write the same bytes. The manifest (JSON) tells the runner the IDs and tokens.
+write the same bytes. The Creator Marketplace's part (brands, marketplace creators, campaigns to
+browse and SUBMITTED deals to approve) is bench/marketplace.py's. The manifest (JSON) tells the
+runner the IDs and tokens.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ import argparse
 import asyncio
 import json
 import random
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,6 +53,10 @@ from reelpay.series import purchases as series_sales
 from reelpay.series import service as series_service
 from reelpay.series.models import PaidWith
 from reelpay.settings import CoinPackage, Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
+
+from bench import marketplace
 
 CREATORS = 2_000
 VIDEOS_PER_CREATOR = 50
@@ -80,6 +88,8 @@ class Manifest:
     page_buyers: int
     fan_ids: list[int]
     counts: dict[str, int]
+    # Tokens and IDs of the marketplace scenarios (see bench/marketplace.py `generate`).
+    marketplace: dict[str, Any]
 
 
 def scaled(n: int, scale: float, minimum: int = 1) -> int:
@@ -374,8 +384,14 @@ async def settle(engine: AsyncEngine) -> None:
             await conn.exec_driver_sql("ANALYZE")
 
 
-async def generate(url: str, scale: float, seed: int = 1) -> Manifest:
-    """Fill a freshly migrated database; the manifest of what it holds."""
+async def generate(
+    url: str,
+    scale: float,
+    seed: int = 1,
+    deal_pools: Sequence[str] = marketplace.APPROVE_SCENARIOS,
+) -> Manifest:
+    """Fill a freshly migrated database (the SUBMITTED deals of the `deal_pools` scenarios
+    only); the manifest of what it holds."""
     settings = Settings(database_url=url)
     engine = create_engine(url, limits=settings.limits)
     now = datetime.now(UTC)
@@ -387,6 +403,9 @@ async def generate(url: str, scale: float, seed: int = 1) -> Manifest:
             gift_id = await conn.scalar(sa.select(Gift.id).order_by(Gift.coin_price, Gift.id))
         async with create_sessionmaker(engine)() as session:
             made = await run_write(session, lambda: money(session, fan_ids, settings, now))
+        market, market_counts = await marketplace.generate(
+            engine, account_row, fan_ids, scale, now, rng, deal_pools
+        )
         await settle(engine)
     finally:
         await engine.dispose()
@@ -394,6 +413,7 @@ async def generate(url: str, scale: float, seed: int = 1) -> Manifest:
     counts["coin purchases (14,000 coins each)"] = len(fan_ids)
     counts["page Series buyers"] = min(PAGE_BUYERS, len(fan_ids))
     counts["sale Series"] = SALE_SERIES
+    counts.update(market_counts)
     return Manifest(
         scale=scale,
         creators=counts["creators"] - 1,
@@ -406,6 +426,7 @@ async def generate(url: str, scale: float, seed: int = 1) -> Manifest:
         page_buyers=min(PAGE_BUYERS, len(fan_ids)),
         fan_ids=fan_ids,
         counts=counts,
+        marketplace=market,
     )
 
 
@@ -414,9 +435,16 @@ def main() -> None:
     parser.add_argument("--url", required=True, help="SQLAlchemy URL of a migrated, empty database")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--manifest", required=True, help="where to write the manifest (JSON)")
+    parser.add_argument(
+        "--deal-pools",
+        nargs="*",
+        choices=marketplace.APPROVE_SCENARIOS,
+        default=list(marketplace.APPROVE_SCENARIOS),
+        help="the approveDeal scenarios to make SUBMITTED deals for (most of the time it takes)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
-    manifest = asyncio.run(generate(args.url, args.scale))
+    manifest = asyncio.run(generate(args.url, args.scale, deal_pools=args.deal_pools))
     with open(args.manifest, "w") as out:
         json.dump(asdict(manifest), out)
     print(f"data set generated in {time.perf_counter() - started:.1f} s: {manifest.counts}")

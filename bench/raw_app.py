@@ -6,7 +6,8 @@ statements that only repeat a read) and answers the bytes Reelpay answers, seria
 orjson. The engine is built by `reelpay.db.create_engine` from the same REELPAY_* settings, so
 pool, SQLite pragmas and BEGIN IMMEDIATE for writes match; tables are the models' Core tables.
 Business rules are checked as far as the bench data can hit them (no PRIVATE accounts, no
-events for subscribers: nobody listens).
+events for subscribers: nobody listens; but `approveDeal` writes its notifications and live
+events (outbox rows) as Reelpay does, so (h) and (i) compare the whole transaction).
 
     uvicorn bench.raw_app:create_app --factory ...
 """
@@ -20,6 +21,7 @@ import hmac
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -37,7 +39,20 @@ from reelpay.accounts.models import Account, AuthSession
 from reelpay.content.models import Follow, PinnedVideo, Video
 from reelpay.db import WRITE_OPTION, create_engine
 from reelpay.enums import AccountType, FollowStatus, Standing, Visibility
+from reelpay.events.models import OutboxEvent
+from reelpay.events.outbox import PG_WAKE_CHANNEL
 from reelpay.gifting.models import Gift, GiftSend, LiveStatus, LiveStream
+from reelpay.marketplace.models import (
+    BrandProfile,
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    CreatorCategory,
+    Deal,
+    DealStatus,
+    TermsKind,
+)
+from reelpay.notifications.models import Notification, NotificationKind
 from reelpay.programs.models import Enrolment, Program
 from reelpay.series.models import (
     PaidWith,
@@ -61,6 +76,7 @@ from reelpay.wallet.models import (
 
 A, F, V, P = Account.__table__, Follow.__table__, Video.__table__, PinnedVideo.__table__
 LEDGER_ACCOUNTS, POSTINGS = LedgerAccount.__table__, LedgerPosting.__table__
+C, D, BP = Campaign.__table__, Deal.__table__, BrandProfile.__table__
 Handler = Callable[[AsyncEngine, Settings, dict[str, Any], Request], Awaitable[Any]]
 # SQLite has one writer at a time: like `reelpay.db.run_write`, writers of this process queue
 # here in order instead of polling SQLite's lock.
@@ -438,15 +454,16 @@ def enrolled(program: Program, account_id: Any) -> sa.Exists:
 async def post(
     conn: AsyncConnection,
     kind: TransactionKind,
-    legs: list[tuple[LedgerAccountKind, int | None, int]],
+    legs: list[tuple[LedgerAccountKind, int | Escrow | None, int]],
     *,
     actor_id: int,
     memo: str,
     now: datetime,
     source: EarningsSource | None = None,
 ) -> tuple[int, dict[str, int]]:
-    """One balanced ledger transaction of (kind, owner or None, amount) legs, as `ledger.post`
-    writes it; (its id, {key: balance after} of the user accounts)."""
+    """One balanced ledger transaction of (kind, owner, amount) legs, as `ledger.post` writes
+    it; the owner is a user's id, an `Escrow` (a campaign's account) or None (the platform's).
+    (Its id, {key: balance after} of the accounts that cache a balance.)"""
     keyed = {ledger_key(kind, owner): (kind, owner, amount) for kind, owner, amount in legs}
     keys = list(keyed)
     ids = await ledger_ids(conn, keys)
@@ -458,7 +475,8 @@ async def post(
                 [
                     {
                         "key": key,
-                        "owner_id": keyed[key][1],
+                        "owner_id": owner_of(keyed[key][1]),
+                        "campaign_id": campaign_of(keyed[key][1]),
                         "kind": keyed[key][0],
                         "asset": ASSET_OF[keyed[key][0]],
                         "balance": None if keyed[key][1] is None else 0,
@@ -511,8 +529,25 @@ async def ledger_ids(conn: AsyncConnection, keys: list[str]) -> dict[str, int]:
     return {key: id_ for key, id_ in rows.all()}
 
 
-def ledger_key(kind: LedgerAccountKind, owner: int | None = None) -> str:
+@dataclass(frozen=True)
+class Escrow:
+    """Names a campaign's escrow account in `post`'s legs."""
+
+    campaign_id: int
+
+
+def ledger_key(kind: LedgerAccountKind, owner: int | Escrow | None = None) -> str:
+    if isinstance(owner, Escrow):
+        return f"campaign:{owner.campaign_id}:{kind.value}"
     return f"platform:{kind.value}" if owner is None else f"user:{owner}:{kind.value}"
+
+
+def owner_of(owner: int | Escrow | None) -> int | None:
+    return None if isinstance(owner, Escrow) else owner
+
+
+def campaign_of(owner: int | Escrow | None) -> int | None:
+    return owner.campaign_id if isinstance(owner, Escrow) else None
 
 
 async def send_gift(
@@ -663,6 +698,249 @@ async def purchase_series(
     }
 
 
+# --- the Creator Marketplace ---------------------------------------------------------------
+
+
+def json_list_any(column: Any, codes: list[str]) -> sa.ColumnElement[bool]:
+    """The JSON list of codes in `column` is empty or names one of `codes` (its text matched,
+    as `marketplace.browse` does)."""
+    text = sa.cast(column, sa.Text)
+    return sa.or_(text == "[]", *(text.contains(f'"{code}"') for code in codes))
+
+
+def price(cents: int | None) -> dict[str, Any] | None:
+    return None if cents is None else {"amount": money(cents)["amount"], "currency": "USD"}
+
+
+async def campaigns(
+    engine: AsyncEngine, settings: Settings, _: dict[str, Any], request: Request
+) -> Any:
+    """`campaigns(first: 20)` for a logged-in creator: DEAL campaigns taking applications
+    (OPEN or IN_PROGRESS, not paused, before the deadline, a slot free) whose requirements the
+    creator meets, most recently opened first, with brand, profile name, terms and slots."""
+    now, size = datetime.now(UTC), settings.limits.default_page_size
+    followers = (
+        sa.select(sa.func.count())
+        .where(F.c.followee_id == A.c.id, F.c.status == FollowStatus.ACCEPTED)
+        .scalar_subquery()
+    )
+    taken = (
+        sa.select(sa.func.count())
+        .where(D.c.campaign_id == C.c.id, D.c.status != DealStatus.CANCELLED)
+        .scalar_subquery()
+    )
+    token_hash = hashlib.sha256(bearer(request).encode()).hexdigest()
+    async with engine.connect() as conn:
+        me = (
+            await conn.execute(
+                sa.select(A.c.id, A.c.account_type, A.c.country, followers.label("followers"))
+                .join(AuthSession.__table__, AuthSession.account_id == A.c.id)
+                .where(
+                    AuthSession.token_hash == token_hash,
+                    AuthSession.revoked_at.is_(None),
+                    AuthSession.expires_at > now,
+                )
+            )
+        ).one_or_none()
+        if me is None:
+            raise Refused("unknown token")
+        conditions = [
+            C.c.status.in_([CampaignStatus.OPEN, CampaignStatus.IN_PROGRESS]),
+            C.c.kind == CampaignKind.DEAL,
+            C.c.applications_paused.is_(False),
+            C.c.application_deadline > now,
+            taken < C.c.creator_slots,
+        ]
+        if me.account_type is not AccountType.BUSINESS:  # a creator: what they qualify for
+            categories = list(
+                await conn.scalars(
+                    sa.select(CreatorCategory.category).where(CreatorCategory.account_id == me.id)
+                )
+            )
+            conditions += [
+                C.c.min_followers <= me.followers,
+                json_list_any(C.c.countries, [me.country]),
+                json_list_any(C.c.categories, [c.value for c in categories]),
+            ]
+        rows = (
+            await conn.execute(
+                sa.select(
+                    C.c.id, C.c.title, C.c.category, C.c.terms_kind, C.c.flat_fee_cents,
+                    C.c.application_deadline, C.c.creator_slots, C.c.opened_at, A.c.handle,
+                    BP.c.name, taken.label("taken"),
+                )
+                .join(A, A.c.id == C.c.brand_id)
+                .outerjoin(BP, BP.c.account_id == C.c.brand_id)
+                .where(*conditions)
+                .order_by(C.c.opened_at.desc(), C.c.id.desc())
+                .limit(size + 1)
+            )
+        ).all()  # fmt: skip
+    edges = [
+        {
+            "node": {
+                "id": global_id("Campaign", c.id),
+                "title": c.title,
+                "brand": {"handle": c.handle},
+                "brandProfile": None if c.name is None else {"name": c.name},
+                "category": c.category.value,
+                "terms": None
+                if c.terms_kind is None
+                else {"kind": c.terms_kind.value, "flatFee": price(c.flat_fee_cents)},
+                "applicationDeadline": c.application_deadline.isoformat(),
+                "creatorSlots": c.creator_slots,
+                "slotsTaken": c.taken,
+            }
+        }
+        for c in rows[:size]
+    ]
+    last = rows[min(len(rows), size) - 1] if rows else None
+    return {
+        "campaigns": {
+            "edges": edges,
+            "pageInfo": {
+                "hasNextPage": len(rows) > size,
+                "endCursor": None if last is None else cursor(last.opened_at.isoformat(), last.id),
+            },
+        }
+    }
+
+
+def quoted(title: str) -> str:
+    """A campaign's title as its notifications quote it (`marketplace.notices.quoted`)."""
+    return f'"{title if len(title) <= 60 else title[:57] + "..."}"'
+
+
+def outbox_rows(events: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    return [
+        {"channel": channel, "payload": json.dumps(payload, separators=(",", ":"))}
+        for channel, payload in events
+    ]
+
+
+async def approve_deal(
+    engine: AsyncEngine, _: Settings, variables: dict[str, Any], request: Request
+) -> Any:
+    """`approveDeal` by the campaign's brand: the campaign's row locked first, the deal
+    claimed SUBMITTED -> APPROVED by a conditional UPDATE, its fee paid from the reservation
+    (FLAT_FEE releases the rest), the campaign's amounts, three notifications and the live
+    events (outbox), in one transaction."""
+    deal_id = pk_of(variables["input"]["dealId"], "Deal")
+    token, now = bearer(request), datetime.now(UTC)
+    async with write_transaction(engine) as conn:
+        me = await viewer(conn, token, now)
+        found = (
+            await conn.execute(
+                sa.select(C.c.id, C.c.brand_id, C.c.title, C.c.terms_kind, D.c.status)
+                .join(D, D.c.campaign_id == C.c.id)
+                .where(D.c.id == deal_id)
+                .with_for_update(of=C)
+            )
+        ).one_or_none()
+        if found is None or found.brand_id != me.id:
+            raise Refused("no such deal, or not the brand's")
+        if found.status is not DealStatus.SUBMITTED:
+            raise Refused("the deal is not SUBMITTED")
+        deal = (
+            await conn.execute(
+                sa.update(D)
+                .where(D.c.id == deal_id, D.c.status == DealStatus.SUBMITTED)
+                .values(
+                    status=DealStatus.APPROVED, approved_at=now, ended_at=now, updated_at=now,
+                    auto_approved=False, paid_cents=D.c.paid_cents + D.c.fee_cents,
+                    reserved_cents=D.c.reserved_cents - D.c.fee_cents,
+                )
+                .returning(D.c.creator_id, D.c.fee_cents, D.c.reserved_cents, D.c.paid_cents)
+            )
+        ).one_or_none()  # fmt: skip
+        if deal is None:
+            raise Refused("the deal is not SUBMITTED")
+        campaign_id, creator_id, fee = found.id, deal.creator_id, deal.fee_cents
+        events: list[tuple[str, dict[str, Any]]] = []
+        if fee > 0:
+            transaction_id, balances = await post(
+                conn,
+                TransactionKind.CAMPAIGN_PAYMENT,
+                [
+                    (LedgerAccountKind.ESCROW_RESERVED, Escrow(campaign_id), -fee),
+                    (LedgerAccountKind.EARNINGS, creator_id, fee),
+                ],
+                actor_id=me.id,
+                memo=f"Campaign {campaign_id}: deal {deal_id} approved",
+                now=now,
+                source=EarningsSource.MARKETPLACE,
+            )
+            wallet = {
+                "transactionId": transaction_id, "kind": TransactionKind.CAMPAIGN_PAYMENT.value,
+                "asset": "USD", "amount": fee,
+                "balanceAfter": balances[ledger_key(LedgerAccountKind.EARNINGS, creator_id)],
+            }  # fmt: skip
+            events.append((f"wallet:{creator_id}", wallet))
+        reserved = deal.reserved_cents
+        rest = reserved if found.terms_kind is TermsKind.FLAT_FEE else 0
+        if rest > 0:  # not in the bench's data: a FLAT_FEE reservation is the fee
+            await post(
+                conn,
+                TransactionKind.CAMPAIGN_RELEASE,
+                [
+                    (LedgerAccountKind.ESCROW_RESERVED, Escrow(campaign_id), -rest),
+                    (LedgerAccountKind.ESCROW, Escrow(campaign_id), rest),
+                ],
+                actor_id=me.id,
+                memo=f"Campaign {campaign_id}: deal {deal_id} approved, rest",
+                now=now,
+            )
+            reserved = await conn.scalar(
+                sa.update(D)
+                .where(D.c.id == deal_id)
+                .values(reserved_cents=D.c.reserved_cents - rest)
+                .returning(D.c.reserved_cents)
+            )
+        await conn.execute(
+            sa.update(C)
+            .where(C.c.id == campaign_id)
+            .values(paid_cents=C.c.paid_cents + fee, reserved_cents=C.c.reserved_cents - fee - rest)
+        )
+        title = quoted(found.title)
+        about = {"campaignId": campaign_id, "dealId": deal_id, "proposalId": None}
+        approved = {
+            "kind": NotificationKind.DEAL_APPROVED, "title": "Deal approved",
+            "body": f"The videos for {title} were approved by the brand.",
+            "data": {**about, "auto": False}, "created_at": now, "updated_at": now,
+        }  # fmt: skip
+        told = [{**approved, "account_id": me.id}, {**approved, "account_id": creator_id}]
+        if fee > 0:
+            told.append(
+                {
+                    "account_id": creator_id, "kind": NotificationKind.MARKETPLACE_PAYMENT,
+                    "title": "Campaign payment",
+                    "body": f"{fee // 100}.{fee % 100:02d} USD from {title} reached your "
+                    "earnings (deal approved).",
+                    "data": {**about, "cents": fee}, "created_at": now, "updated_at": now,
+                }
+            )  # fmt: skip
+        await conn.execute(sa.insert(Notification.__table__), told)
+        announced = {"campaignId": campaign_id, "dealId": deal_id, "event": "DEAL_APPROVED"}
+        events += [(f"marketplace:{me.id}", announced), (f"marketplace:{creator_id}", announced)]
+        outbox = sa.insert(OutboxEvent.__table__).values(outbox_rows(events))
+        if conn.dialect.name == "postgresql":  # wakes the API processes at COMMIT
+            (await conn.execute(outbox.returning(sa.func.pg_notify(PG_WAKE_CHANNEL, "")))).all()
+        else:
+            await conn.execute(outbox)
+    return {
+        "approveDeal": {
+            "deal": {
+                "id": global_id("Deal", deal_id),
+                "status": "APPROVED",
+                "fee": price(fee),
+                "paid": price(deal.paid_cents),
+                "reserved": price(reserved),
+            },
+            "userErrors": [],
+        }
+    }
+
+
 async def typename(_: AsyncEngine, __: Settings, ___: dict[str, Any], ____: Request) -> Any:
     return {"__typename": "Query"}
 
@@ -674,6 +952,9 @@ ROUTES: dict[str, Handler] = {
     "gift": send_gift,
     "purchase": purchase_series,
     "typename": typename,
+    "campaigns": campaigns,
+    "approve": approve_deal,
+    "approve_hot": approve_deal,
 }
 
 

@@ -9,6 +9,11 @@ pass. Writes bench/RESULTS.md (or `--output`).
 
     .venv/bin/python bench/run.py [--quick] [--scale 1] [--rounds 5] [--duration 10]
         [--postgres-url postgresql://postgres@127.0.0.1:5432/postgres] [--workers 1]
+        [--scenarios campaigns approve approve_hot] [--logs DIR]
+
+The approveDeal scenarios use up one SUBMITTED deal per request (25,000 per scenario at scale
+1, made when the data set is): a run that could exhaust them stops first, asking for a larger
+--scale.
 """
 
 from __future__ import annotations
@@ -44,8 +49,13 @@ sys.path.insert(0, str(ROOT))  # `bench.*` modules for the identity checks
 from bench import checks  # noqa: E402
 from bench.scenarios import DOCUMENTS  # noqa: E402
 
-SCENARIOS = ("profile", "series", "accounts", "gift", "purchase", "typename")
-WRITES = ("gift", "purchase")
+SCENARIOS = (
+    "profile", "series", "accounts", "gift", "purchase", "typename", "campaigns", "approve",
+    "approve_hot",
+)  # fmt: skip
+WRITES = ("gift", "purchase", "approve", "approve_hot")
+# Scenarios whose request k uses up item k of a pool in the data set (one deal each).
+POOLED = ("approve", "approve_hot")
 TITLES = {
     "profile": "(a) creator profile, anonymous",
     "series": "(b) buyer's Series page + playback links",
@@ -53,6 +63,9 @@ TITLES = {
     "gift": "(d) sendGift to a LIVE",
     "purchase": "(e) purchaseSeries with coins",
     "typename": "(f) { __typename }",
+    "campaigns": "(g) campaigns(first: 20) browse, logged-in creator",
+    "approve": "(h) approveDeal, concurrent, one deal each, campaigns spread",
+    "approve_hot": "(i) approveDeal, one deal each, one campaign at a time (its row lock)",
 }
 STATS_PATH = "/__bench/statements"
 
@@ -182,18 +195,24 @@ class Bench:
     threads: int
     connections: int
     timeout: float
-    next_request: int = 0  # write scenarios never reuse a request number (keys, pairs)
+    # Per scenario, the next request number: a write scenario never reuses one (keys, pairs,
+    # deals), whichever server sent it.
+    next_request: dict[str, int] = field(default_factory=dict)
+    # Per scenario, the most requests per second a run answered (to foresee a pool running out).
+    fastest: dict[str, float] = field(default_factory=dict)
 
     def wrk(self, server: Server, scenario: str, seconds: float, warmup: bool = False) -> Run:
         """One wrk run; exits loudly on any failed request (or none answered, unless warming
         up: a slow scenario may answer nothing in a short warm-up)."""
         path = "/graphql" if server is self.reelpay else f"/raw/{scenario}"
-        prefix = f"{server.name}-{scenario}-{self.next_request}"
+        first = self.next_request.get(scenario, 0)
+        self.check_pool(scenario, first, seconds)
+        prefix = f"{server.name}-{scenario}-{first}"
         before = server.statements()
         command = [
             "wrk", f"-t{self.threads}", f"-c{self.connections}", f"-d{max(1, round(seconds))}s",
             f"--timeout={self.timeout:g}s", "-s", f"bench/wrk/{scenario}.lua", server.url, "--",
-            path, str(self.data_dir / f"{scenario}.lua"), str(self.next_request), prefix,
+            path, str(self.data_dir / f"{scenario}.lua"), str(first), prefix,
         ]  # fmt: skip
         out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
         statements = server.statements() - before
@@ -201,7 +220,9 @@ class Bench:
         if out.returncode != 0 or match is None:
             sys.exit(f"wrk failed on {scenario}/{server.name}:\n{out.stdout}\n{out.stderr}")
         figures = json.loads(match.group(1))
-        self.next_request += (figures["most_made_by_a_thread"] + 1) * self.threads
+        self.next_request[scenario] = first + (figures["most_made_by_a_thread"] + 1) * self.threads
+        rate = figures["requests"] / max(figures["duration_us"] / 1e6, 0.001)
+        self.fastest[scenario] = max(self.fastest.get(scenario, 0.0), rate)
         bad = figures["non2xx"] + figures["failures"] + figures["socket_errors"]
         if bad or (figures["requests"] == 0 and not warmup):
             sys.exit(
@@ -217,16 +238,45 @@ class Bench:
             statements=statements,
         )
 
+    def check_pool(self, scenario: str, first: int, seconds: float) -> None:
+        """Exit before a run that could use up the scenario's pool (its last requests would
+        fail): it may go 1.5 times as fast as the fastest run so far (both servers), plus the
+        requests in flight when wrk stops."""
+        if scenario not in POOLED:
+            return
+        left = len(self.manifest["marketplace"]["pools"][scenario]["deals"]) - first
+        rate = self.fastest.get(scenario, 0.0)
+        needed = round(rate * 1.5 * max(1, round(seconds))) + self.connections if rate else 0
+        if left < needed:
+            sys.exit(
+                f"FAILED: {scenario} has {left} SUBMITTED deals left and a run may take "
+                f"{needed}: raise --scale (deals grow with it) or shorten --duration"
+            )
+
 
 def write_data_file(path: Path, scenario: str, manifest: dict[str, Any], threads: int) -> None:
     """The Lua table a wrk script reads: its document, tokens and IDs (the fans exclude the
     checks' two)."""
     fans = manifest["fan_tokens"][: -len(checks.CHECK_FANS)]
     buyers = manifest["fan_tokens"][: manifest["page_buyers"]]
+    market = manifest["marketplace"]
 
-    def lua_list(items: list[str]) -> str:
+    def lua_list(items: list[Any]) -> str:
         return "{" + ",".join(json.dumps(i) for i in items) + "}"
 
+    extra = ""  # the marketplace's lists, only where used (the pools are long)
+    if scenario == "campaigns":
+        extra = f"  viewers = {lua_list(market['viewer_tokens'])},\n"
+    elif scenario in POOLED:  # "<deal ID> <brand index>" per line, read by the script
+        pool = market["pools"][scenario]
+        deals = path.with_suffix(".deals")
+        deals.write_text(
+            "".join(f"{d} {b}\n" for d, b in zip(pool["deals"], pool["brands"], strict=True))
+        )
+        extra = (
+            f"  deals_file = {json.dumps(str(deals))},\n"
+            f"  brand_tokens = {lua_list(market['brand_tokens'])},\n"
+        )
     path.write_text(
         "return {\n"
         f"  query = {json.dumps(json.dumps(DOCUMENTS[scenario]))},\n"
@@ -238,6 +288,7 @@ def write_data_file(path: Path, scenario: str, manifest: dict[str, Any], threads
         f"  fans = {lua_list(fans)},\n"
         f"  buyers = {lua_list(buyers)},\n"
         f"  sale_series = {lua_list(manifest['sale_series_ids'])},\n"
+        f"{extra}"
         "}\n"
     )
 
@@ -266,7 +317,7 @@ def run_scenario(
 
 def check_capacity(bench: Bench) -> None:
     fans = len(bench.manifest["fan_tokens"]) - len(checks.CHECK_FANS)
-    if bench.next_request >= fans * len(bench.manifest["sale_series_ids"]):
+    if bench.next_request["purchase"] >= fans * len(bench.manifest["sale_series_ids"]):
         sys.exit("FAILED: purchaseSeries ran out of (fan, Series) pairs: raise --scale")
 
 
@@ -313,14 +364,18 @@ def postgres_database(server_url: str) -> Iterator[str]:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def prepare(database_url: str, scale: float, manifest_path: Path) -> tuple[dict[str, Any], float]:
-    """Migrate and fill the database; (the manifest, seconds the data set took)."""
+def prepare(
+    database_url: str, scale: float, manifest_path: Path, scenarios: list[str]
+) -> tuple[dict[str, Any], float]:
+    """Migrate and fill the database (deals to approve only for the approveDeal scenarios
+    that run); (the manifest, seconds the data set took)."""
     env = {**os.environ, "REELPAY_DATABASE_URL": database_url}
     subprocess.run([str(BIN / "reelpay"), "migrate"], env=env, check=True, capture_output=True)
     started = time.perf_counter()
     subprocess.run(
         [str(BIN / "python"), "bench/dataset.py", "--url", database_url,
-         "--scale", str(scale), "--manifest", str(manifest_path)],
+         "--scale", str(scale), "--manifest", str(manifest_path),
+         "--deal-pools", *(s for s in POOLED if s in scenarios)],
         cwd=ROOT, check=True,
     )  # fmt: skip
     return json.loads(manifest_path.read_text()), time.perf_counter() - started
@@ -330,17 +385,21 @@ def run_backend(backend: str, database_url: str, args: argparse.Namespace, tmp: 
     """Everything for one backend; a dict the report is written from."""
     print(f"== {backend}: generating the data set (scale {args.scale})", flush=True)
     load_before = os.getloadavg()[0]
-    manifest, generated = prepare(database_url, args.scale, tmp / f"{backend}-manifest.json")
+    manifest, generated = prepare(
+        database_url, args.scale, tmp / f"{backend}-manifest.json", args.scenarios
+    )
     data_dir = tmp / f"{backend}-data"
     data_dir.mkdir()
-    for scenario in SCENARIOS:
+    for scenario in args.scenarios:
         write_data_file(data_dir / f"{scenario}.lua", scenario, manifest, args.threads)
     env = server_env(database_url)
     # --reelpay-src: Reelpay's code from another checkout (a "before" figure); the raw app,
     # the data set and the checks stay this checkout's.
     reelpay_env = {**env, "PYTHONPATH": args.reelpay_src} if args.reelpay_src else env
-    reelpay = start("reelpay", "bench.reelpay_app:create_app", reelpay_env, args.workers, tmp)
-    raw = start("raw", "bench.raw_app:create_app", env, args.workers, tmp)
+    logs = tmp if args.logs is None else args.logs / backend
+    logs.mkdir(parents=True, exist_ok=True)
+    reelpay = start("reelpay", "bench.reelpay_app:create_app", reelpay_env, args.workers, logs)
+    raw = start("raw", "bench.raw_app:create_app", env, args.workers, logs)
     try:
         bench = Bench(
             database_url, manifest, data_dir, env["REELPAY_SECRET_KEY"], reelpay, raw,
@@ -503,7 +562,13 @@ NOTES = """
   engine made by `reelpay.db.create_engine` from the same settings, orjson) that takes the same
   body. (a) picks a random creator per request, (b) a random buyer of the 10-episode Series,
   (d) and (e) a fan in turn with a fresh idempotency key (and, for (e), a Series that fan does
-  not own yet).
+  not own yet), (g) a random marketplace creator (the browse lists what they qualify for), (h)
+  and (i) the next SUBMITTED deal of the scenario's pool, as its brand (each deal is approved
+  once). (h) measures approvals that run concurrently: request k's deal is in campaign k mod C,
+  so the 32 requests in flight lock different campaigns and pay different creators. (i)
+  measures approvals that queue: deals k .. k+99 are one campaign's, so the requests in flight
+  wait, one at a time, for that campaign's row lock (`escrow.lock`, taken first); on SQLite
+  every write waits its turn anyway.
 - Before timing, both answer the same request and the bodies must be byte-identical. For the
   Series page the signed playback links (`expires`, `sig`) and `expiresAt` depend on the instant,
   so they are replaced by placeholders after checking that each link verifies with the servers'
@@ -511,7 +576,10 @@ NOTES = """
   fresh fans with the same balance send the same mutation, one to each server; the answers must
   match once the new purchase's ID is normalised, and so must the ledger transactions they wrote
   (kind, memo, source, each posting's account kind, owner, asset, amount, and the sender's
-  balance after).
+  balance after). For `approveDeal` two deals alike in every amount (each its own brand,
+  creator and campaign) are approved, one through each server, and everything they wrote must
+  match with the IDs named by role: the campaign's and the deal's rows, the ledger transaction
+  and its postings, the notifications and the live events (outbox rows).
 - The raw side runs the statements Reelpay's rules need, in one transaction for the writes
   (BEGIN IMMEDIATE and an in-process writer queue on SQLite, like `reelpay.db.run_write`), but
   not the ones that repeat a read, and takes the wallet balance from the ledger's
@@ -541,6 +609,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument(
         "--output", type=Path, help="default bench/RESULTS.md (--quick: bench/RESULTS-quick.md)"
+    )
+    parser.add_argument(
+        "--logs", type=Path, help="keep the servers' logs here (<backend>/reelpay.log, raw.log)"
     )
     parser.add_argument(
         "--quick", action="store_true", help="scale 0.1, 1 round of 3 s, 1 s warm-up"

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+APPROVE = (
+    "mutation Approve($input: ApproveDealInput!) { approveDeal(input: $input) { "
+    "deal { id status fee { amount currency } paid { amount currency } "
+    "reserved { amount currency } } userErrors { code message field } } }"
+)
+
 DOCUMENTS = {
     "profile": (
         "query Profile($handle: String!) { account(handle: $handle) { id handle displayName bio "
@@ -29,4 +35,11 @@ DOCUMENTS = {
         "userErrors { code message field } } }"
     ),
     "typename": "{ __typename }",
+    "campaigns": (
+        "query Browse { campaigns(first: 20) { edges { node { id title brand { handle } "
+        "brandProfile { name } category terms { kind flatFee { amount currency } } "
+        "applicationDeadline creatorSlots slotsTaken } } pageInfo { hasNextPage endCursor } } }"
+    ),
+    "approve": APPROVE,
+    "approve_hot": APPROVE,
 }
