@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -42,6 +42,7 @@ from reelpay.marketplace.models import (
     TermsKind,
 )
 from reelpay.marketplace.proposals import message_of
+from reelpay.notifications import service as notifications
 from reelpay.notifications.models import NotificationKind
 from reelpay.settings import Rules
 
@@ -59,12 +60,16 @@ ENDED_STATUSES = frozenset({CampaignStatus.COMPLETED, CampaignStatus.CANCELLED})
 
 
 async def locked_deal(session: AsyncSession, deal_id: int) -> tuple[Deal, Campaign]:
-    """The deal and its campaign, the campaign's row locked first, the deal read after."""
-    deal = await session.get(Deal, deal_id)
+    """The deal and its campaign, the campaign's row locked first, the deal read after (once:
+    the lock finds the campaign through the deal's row)."""
+    campaign = await escrow.lock_of_deal(session, deal_id)
+    if campaign is None:
+        raise NotFound("No such deal.", field=DEAL_FIELD)
+    deal = await session.scalar(
+        sa.select(Deal).where(Deal.id == deal_id).execution_options(populate_existing=True)
+    )
     if deal is None:
         raise NotFound("No such deal.", field=DEAL_FIELD)
-    campaign = await escrow.lock(session, deal.campaign_id)
-    await session.refresh(deal)
     return deal, campaign
 
 
@@ -233,35 +238,81 @@ async def submit_deal(
 # --- reviewing -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Approval:
+    """What approving moves, worked out under the campaign's lock before the claim."""
+
+    fee: int  # paid to the creator from the reservation
+    rest: int  # released back to free escrow (FLAT_FEE terms; <= 0: nothing)
+    # The deal's own amounts move with the claim's UPDATE (escrow leaves them alone): only
+    # when they stay within its CHECKs, else escrow moves them as it always does.
+    folded: bool
+
+    @classmethod
+    def of(cls, deal: Deal, campaign: Campaign) -> _Approval:
+        fee = deal.fee_cents
+        rest = deal.reserved_cents - fee if campaign.terms_kind is TermsKind.FLAT_FEE else 0
+        return cls(fee, rest, folded=0 <= fee <= deal.reserved_cents - max(rest, 0))
+
+    def deal_values(self) -> dict[str, object]:
+        """The claim's extra SET clauses (the amounts `escrow.pay` and `release` would move)."""
+        if not self.folded:
+            return {}
+        values: dict[str, object] = {}
+        if self.fee > 0:
+            values["paid_cents"] = Deal.paid_cents + self.fee
+        taken = max(self.fee, 0) + max(self.rest, 0)
+        if taken:
+            values["reserved_cents"] = Deal.reserved_cents - taken
+        return values
+
+
 async def _settle_approval(
-    session: AsyncSession, deal: Deal, campaign: Campaign, *, now: datetime, actor_id: int | None
+    session: AsyncSession,
+    deal: Deal,
+    campaign: Campaign,
+    approval: _Approval,
+    *,
+    now: datetime,
+    actor_id: int | None,
 ) -> int:
     """Money and messages of a deal just marked APPROVED: the flat fee is paid from its
     reservation; FLAT_FEE terms release whatever else it held, COMMISSION and PER_VIEW keep
     the cap reserved until the campaign closes. Returns the cents paid."""
-    fee = deal.fee_cents
-    reserved_before = deal.reserved_cents
+    fee = approval.fee
+    moved = not approval.folded
     await escrow.pay(
         session, campaign.id, deal.creator_id, fee, deal_id=deal.id, now=now, actor_id=actor_id,
-        memo=f"Campaign {campaign.id}: deal {deal.id} approved",
+        memo=f"Campaign {campaign.id}: deal {deal.id} approved", move_deal=moved,
     )  # fmt: skip
     if campaign.terms_kind is TermsKind.FLAT_FEE:
         await escrow.release(
-            session, campaign.id, reserved_before - fee, deal_id=deal.id, now=now,
+            session, campaign.id, approval.rest, deal_id=deal.id, now=now,
             actor_id=actor_id, memo=f"Campaign {campaign.id}: deal {deal.id} approved, rest",
+            move_deal=moved,
         )  # fmt: skip
-    await session.refresh(deal)
+    if moved:
+        await session.refresh(deal)
     how = "automatically: the review time ran out" if deal.auto_approved else "by the brand"
     title = notices.quoted(campaign.title)
-    for account_id in _both(deal, campaign):
-        await notices.tell(
-            session, account_id, NotificationKind.DEAL_APPROVED, campaign,
-            title="Deal approved", body=f"The videos for {title} were approved {how}.",
-            now=now, deal_id=deal.id, auto=deal.auto_approved,
-        )  # fmt: skip
-    await notices.paid(
-        session, deal.creator_id, campaign, fee, deal_id=deal.id, why="deal approved", now=now
+    notes = [
+        notices.note(
+            account_id,
+            NotificationKind.DEAL_APPROVED,
+            campaign,
+            title="Deal approved",
+            body=f"The videos for {title} were approved {how}.",
+            deal_id=deal.id,
+            auto=deal.auto_approved,
+        )
+        for account_id in _both(deal, campaign)
+    ]
+    payment = notices.paid_note(
+        deal.creator_id, campaign, fee, deal_id=deal.id, why="deal approved"
     )
+    if payment is not None:
+        notes.append(payment)
+    await notifications.notify_all(session, notes, now=now)  # one statement
     notices.announce(
         session, _both(deal, campaign), campaign_id=campaign.id, deal_id=deal.id,
         event="DEAL_APPROVED",
@@ -269,21 +320,28 @@ async def _settle_approval(
     return fee
 
 
-async def _claim_approval(session: AsyncSession, deal: Deal, *, now: datetime, auto: bool) -> bool:
-    """SUBMITTED -> APPROVED as a conditional UPDATE (the job: only once due)."""
+async def _claim_approval(
+    session: AsyncSession, deal: Deal, approval: _Approval, *, now: datetime, auto: bool
+) -> bool:
+    """SUBMITTED -> APPROVED as a conditional UPDATE (the job: only once due), moving the
+    deal's amounts too when `approval.folded`; the deal is refreshed from the UPDATE's
+    RETURNING (or read again when nothing was claimed)."""
     stmt = sa.update(Deal).where(Deal.id == deal.id, Deal.status == DealStatus.SUBMITTED)
     if auto:
         stmt = stmt.where(Deal.review_due_at <= now)
     claimed = await session.scalar(
         stmt.values(
             status=DealStatus.APPROVED, approved_at=now, ended_at=now, updated_at=now,
-            auto_approved=auto,
+            auto_approved=auto, **approval.deal_values(),
         )
-        .returning(Deal.id)
-        .execution_options(synchronize_session=False)
+        .returning(Deal)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )  # fmt: skip
-    await session.refresh(deal)
-    return claimed is not None
+    if claimed is None:
+        await session.refresh(deal)
+        return False
+    assert claimed is deal
+    return True
 
 
 async def approve_deal(
@@ -294,9 +352,11 @@ async def approve_deal(
     deal, campaign = await locked_deal(session, deal_id)
     require_side(brand, deal, campaign, "brand")
     require_status(deal, DealStatus.SUBMITTED, doing="approving")
-    if not await _claim_approval(session, deal, now=now, auto=False):
+    approval = _Approval.of(deal, campaign)
+    if not await _claim_approval(session, deal, approval, now=now, auto=False):
         require_status(deal, DealStatus.SUBMITTED, doing="approving")
-    await _settle_approval(session, deal, campaign, now=now, actor_id=brand.id)
+        approval = replace(approval, folded=False)  # nothing moved with the claim
+    await _settle_approval(session, deal, campaign, approval, now=now, actor_id=brand.id)
     return deal
 
 
@@ -435,9 +495,10 @@ async def auto_approve_due(
 
 async def _auto_approve(session: AsyncSession, *, deal_id: int, now: datetime) -> int | None:
     deal, campaign = await locked_deal(session, deal_id)
-    if not await _claim_approval(session, deal, now=now, auto=True):
+    approval = _Approval.of(deal, campaign)
+    if not await _claim_approval(session, deal, approval, now=now, auto=True):
         return None  # reviewed, disputed, or approved by a concurrent run meanwhile
-    return await _settle_approval(session, deal, campaign, now=now, actor_id=None)
+    return await _settle_approval(session, deal, campaign, approval, now=now, actor_id=None)
 
 
 # --- labels and deletion ---------------------------------------------------------------------

@@ -69,6 +69,19 @@ async def lock(session: AsyncSession, campaign_id: int) -> Campaign:
     return campaign
 
 
+async def lock_of_deal(session: AsyncSession, deal_id: int) -> Campaign | None:
+    """The deal's campaign, its row locked as `lock` does (the deal's row is read, not locked,
+    to find it); None when there is no such deal. One statement instead of reading the deal
+    first."""
+    campaign_id = sa.select(Deal.campaign_id).where(Deal.id == deal_id).scalar_subquery()
+    return await session.scalar(
+        sa.select(Campaign)
+        .where(Campaign.id == campaign_id)
+        .with_for_update(of=Campaign)
+        .execution_options(populate_existing=True)
+    )
+
+
 async def _add(session: AsyncSession, campaign_id: int, **amounts: int) -> None:
     """Move the campaign's displayed amounts (the database CHECKs back the ledger up)."""
     await session.execute(
@@ -158,8 +171,10 @@ async def release(
     now: datetime,
     actor_id: int | None,
     memo: str,
+    move_deal: bool = True,
 ) -> None:
-    """Return a reservation no longer needed to the campaign's free escrow."""
+    """Return a reservation no longer needed to the campaign's free escrow. `move_deal`
+    off: the caller moved the deal's amount itself (in the same transaction)."""
     if cents <= 0:
         return
     await ledger.post(
@@ -174,7 +189,8 @@ async def release(
         memo=memo,
     )
     await _add(session, campaign_id, reserved_cents=-cents)
-    await _add_to_deal(session, deal_id, reserved_cents=-cents)
+    if move_deal:
+        await _add_to_deal(session, deal_id, reserved_cents=-cents)
 
 
 async def pay(
@@ -187,9 +203,11 @@ async def pay(
     now: datetime,
     actor_id: int | None,
     memo: str,
+    move_deal: bool = True,
 ) -> LedgerTransaction | None:
     """Pay a creator: from the deal's reservation, or (no deal: a challenge prize) from the
-    free escrow, to their earnings with source MARKETPLACE. None when `cents` is 0."""
+    free escrow, to their earnings with source MARKETPLACE. None when `cents` is 0.
+    `move_deal` off: the caller moved the deal's amounts itself (in the same transaction)."""
     if cents <= 0:
         return None
     source = FREE if deal_id is None else RESERVED
@@ -209,7 +227,8 @@ async def pay(
         await _add(session, campaign_id, paid_cents=cents)
     else:
         await _add(session, campaign_id, paid_cents=cents, reserved_cents=-cents)
-        await _add_to_deal(session, deal_id, paid_cents=cents, reserved_cents=-cents)
+        if move_deal:
+            await _add_to_deal(session, deal_id, paid_cents=cents, reserved_cents=-cents)
     return transaction
 
 

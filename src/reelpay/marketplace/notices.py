@@ -44,6 +44,25 @@ def announce(
         events.emit(session, events.marketplace_channel(account_id), payload)
 
 
+def note(
+    account_id: int,
+    kind: NotificationKind,
+    campaign: Campaign,
+    *,
+    title: str,
+    body: str,
+    deal_id: int | None = None,
+    proposal_id: int | None = None,
+    **data: Any,
+) -> notifications.Note:
+    """One notification about `campaign` (its data names the campaign, deal and proposal),
+    to write with others (`notifications.notify_all`)."""
+    return notifications.Note(
+        account_id, kind, title, body,
+        {"campaignId": campaign.id, "dealId": deal_id, "proposalId": proposal_id, **data},
+    )  # fmt: skip
+
+
 async def tell(
     session: AsyncSession,
     account_id: int,
@@ -58,10 +77,30 @@ async def tell(
     **data: Any,
 ) -> None:
     """One notification about `campaign` (its data names the campaign, deal and proposal)."""
+    one = note(
+        account_id, kind, campaign, title=title, body=body, deal_id=deal_id,
+        proposal_id=proposal_id, **data,
+    )  # fmt: skip
+    await _notify(session, one, now)
+
+
+async def _notify(session: AsyncSession, one: notifications.Note, now: datetime) -> None:
     await notifications.notify(
-        session, account_id, kind, title=title, body=body,
-        data={"campaignId": campaign.id, "dealId": deal_id, "proposalId": proposal_id, **data},
-        now=now,
+        session, one.account_id, one.kind, title=one.title, body=one.body, data=one.data, now=now
+    )
+
+
+def paid_note(
+    creator_id: int, campaign: Campaign, cents: int, *, deal_id: int | None, why: str
+) -> notifications.Note | None:
+    """MARKETPLACE_PAYMENT (`paid`) as a note; None when nothing was paid."""
+    if cents <= 0:
+        return None
+    return note(
+        creator_id, NotificationKind.MARKETPLACE_PAYMENT, campaign,
+        title="Campaign payment",
+        body=f"{usd(cents)} from {quoted(campaign.title)} reached your earnings ({why}).",
+        deal_id=deal_id, cents=cents,
     )  # fmt: skip
 
 
@@ -76,11 +115,6 @@ async def paid(
     now: datetime,
 ) -> None:
     """MARKETPLACE_PAYMENT: money from the campaign reached the creator's earnings."""
-    if cents <= 0:
-        return
-    await tell(
-        session, creator_id, NotificationKind.MARKETPLACE_PAYMENT, campaign,
-        title="Campaign payment",
-        body=f"{usd(cents)} from {quoted(campaign.title)} reached your earnings ({why}).",
-        now=now, deal_id=deal_id, cents=cents,
-    )  # fmt: skip
+    found = paid_note(creator_id, campaign, cents, deal_id=deal_id, why=why)
+    if found is not None:
+        await _notify(session, found, now)

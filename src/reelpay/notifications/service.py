@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,25 @@ from reelpay.pagination import Key, Page, PageRequest, paginate
 ORDER = (Notification.updated_at, Notification.id)
 
 
+@dataclass(frozen=True)
+class Note:
+    """One notification to write with others (`notify_all`)."""
+
+    account_id: int
+    kind: NotificationKind
+    title: str
+    body: str
+    data: dict[str, Any]
+
+
+def _columns(note: Note, now: datetime) -> dict[str, Any]:
+    return {
+        "account_id": note.account_id, "kind": note.kind, "title": note.title[:200],
+        "body": note.body[:1000], "data": note.data, "created_at": now, "updated_at": now,
+        "batch_key": None, "read_at": None,
+    }  # fmt: skip
+
+
 async def notify(
     session: AsyncSession,
     account_id: int,
@@ -30,13 +50,17 @@ async def notify(
     data: dict[str, Any],
     now: datetime,
 ) -> Notification:
-    notification = Notification(
-        account_id=account_id, kind=kind, title=title[:200], body=body[:1000], data=data,
-        created_at=now, updated_at=now,
-    )  # fmt: skip
+    notification = Notification(**_columns(Note(account_id, kind, title, body, data), now))
     session.add(notification)
     await session.flush()
     return notification
+
+
+async def notify_all(session: AsyncSession, notes: Sequence[Note], *, now: datetime) -> None:
+    """The rows `notify` writes for each note, in their order, in one statement (an
+    executemany: one INSERT of several rows on PostgreSQL); their IDs are not read back."""
+    if notes:
+        await session.execute(sa.insert(Notification), [_columns(n, now) for n in notes])
 
 
 async def notify_batched(
