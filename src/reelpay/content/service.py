@@ -627,6 +627,16 @@ class FollowCounts(NamedTuple):
     following: int
 
 
+def followers_of(account_id: int) -> sa.ScalarSelect[int]:
+    """The account's approved followers (as `follow_counts` counts them) as a scalar
+    subquery, for a statement that reads other things too."""
+    return (
+        sa.select(sa.func.count())
+        .where(Follow.followee_id == account_id, Follow.status == FollowStatus.ACCEPTED)
+        .scalar_subquery()
+    )
+
+
 async def follow_counts(
     session: AsyncSession, account_ids: Sequence[int]
 ) -> dict[int, FollowCounts]:

@@ -103,15 +103,20 @@ class CreatorFacts:
 
 
 async def creator_facts(session: AsyncSession, account: Account) -> CreatorFacts:
-    """The creator's approved followers, country and categories (two statements)."""
-    counts = await content.follow_counts(session, [account.id])
-    categories = await session.scalars(
-        sa.select(CreatorCategory.category).where(CreatorCategory.account_id == account.id)
-    )
+    """The creator's approved followers, country and categories (one statement: a row per
+    category, or one without a category, each with the followers)."""
+    rows = (
+        await session.execute(
+            sa.select(content.followers_of(account.id), CreatorCategory.category)
+            .select_from(Account)
+            .outerjoin(CreatorCategory, CreatorCategory.account_id == Account.id)
+            .where(Account.id == account.id)
+        )
+    ).all()
     return CreatorFacts(
-        followers=counts[account.id].followers,
+        followers=int(rows[0][0]) if rows else 0,
         country=account.country,
-        categories=tuple(sorted(categories)),
+        categories=tuple(sorted(c for _, c in rows if c is not None)),
     )
 
 
