@@ -30,8 +30,11 @@ seed: install
 	$(BIN)/reelpay seed-demo
 
 # PostgreSQL tests run when REELPAY_TEST_POSTGRES_URL is set (CI always sets it).
+# The suite runs on every core (pytest-xdist): each worker migrates its own SQLite file and
+# PostgreSQL database. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 # The tests marked `dated` again, with their clock at awkward instants: a leap day one second
 # to midnight, the year's last second and first instant, a Sunday at a month's end.
@@ -39,7 +42,7 @@ DATED_AT ?= 2028-02-29T23:59:59Z 2026-12-31T23:59:59Z 2027-01-01T00:00:00Z 2027-
 test-dated: install
 	@for now in $(DATED_AT); do \
 	  echo "== dated tests at $$now"; \
-	  REELPAY_TEST_NOW=$$now $(BIN)/pytest -q -m dated || exit 1; \
+	  REELPAY_TEST_NOW=$$now $(BIN)/pytest -q -n $(TEST_WORKERS) -m dated || exit 1; \
 	done
 
 schema: install
