@@ -60,9 +60,13 @@ async def test_the_bench_data_set_builds_through_todays_services(tmp_path):
                 }
                 for k, deal_id in enumerate(ids[:40]):  # request k's token is the brand's
                     token = market["brand_tokens"][pool["brands"][k]]
-                    # real clock: the data set issues its sessions at the real time the bench
-                    # servers read, so they are checked at that time too.
-                    brand = await authenticate(session, token, now=datetime.now(UTC))
+                    # The data set issues its sessions at the real time the bench servers read,
+                    # so they are checked at that time too.
+                    brand = await authenticate(
+                        session,
+                        token,
+                        now=datetime.now(UTC),  # real clock: the bench's time
+                    )
                     assert brand is not None
                     assert brand.id == campaigns[deals[deal_id].campaign_id].brand_id
                 window = [deals[i] for i in ids[:32]]
