@@ -145,6 +145,7 @@ def server_env(database_url: str) -> dict[str, str]:
         "REELPAY_SECRET_KEY": secrets.token_urlsafe(32),
         "REELPAY_PAYMENT_PROVIDER": "sandbox",
         "REELPAY_PAYOUT_PROVIDER": "sandbox",
+        "REELPAY_ALLOW_SANDBOX_IN_PRODUCTION": "1",  # no money moves in a benchmark
         "REELPAY_DATABASE_URL": database_url,
         "REELPAY_REQUESTS_PER_ADDRESS": "1000000000",
         "REELPAY_REQUESTS_IN_FLIGHT_PER_ADDRESS": "1000000",

@@ -74,6 +74,7 @@ def test_production_requires_a_long_secret_key():
             "REELPAY_SECRET_KEY": GOOD_KEY,
             "REELPAY_PAYMENT_PROVIDER": "sandbox",
             "REELPAY_PAYOUT_PROVIDER": "sandbox",
+            "REELPAY_ALLOW_SANDBOX_IN_PRODUCTION": "1",
         }
     )
     assert ok.is_production and ok.secret_key == GOOD_KEY
@@ -83,9 +84,9 @@ def test_production_names_its_payment_provider():
     prod = {"REELPAY_ENV": "production", "REELPAY_SECRET_KEY": GOOD_KEY}
     with pytest.raises(ConfigurationError, match="REELPAY_PAYMENT_PROVIDER is required"):
         Settings.from_env({**prod, "REELPAY_PAYOUT_PROVIDER": "sandbox"})
-    with pytest.raises(ConfigurationError, match="must be one of sandbox"):
+    with pytest.raises(ConfigurationError, match="must be one of sandbox, stripe"):
         Settings.from_env(
-            {**prod, "REELPAY_PAYMENT_PROVIDER": "stripe", "REELPAY_PAYOUT_PROVIDER": "sandbox"}
+            {**prod, "REELPAY_PAYMENT_PROVIDER": "adyen", "REELPAY_PAYOUT_PROVIDER": "sandbox"}
         )
     assert Settings.from_env({}).payment_provider == "sandbox"
 
@@ -98,9 +99,97 @@ def test_production_names_its_payout_provider():
     }
     with pytest.raises(ConfigurationError, match="REELPAY_PAYOUT_PROVIDER is required"):
         Settings.from_env(prod)
-    with pytest.raises(ConfigurationError, match="REELPAY_PAYOUT_PROVIDER must be one of"):
-        Settings.from_env({**prod, "REELPAY_PAYOUT_PROVIDER": "paypal"})
+    for wrong in ("wise", "sandbox,paypal", "paypal,,stripe"):
+        with pytest.raises(ConfigurationError, match="REELPAY_PAYOUT_PROVIDER must be sandbox"):
+            Settings.from_env({**prod, "REELPAY_PAYOUT_PROVIDER": wrong})
     assert Settings.from_env({}).payout_provider == "sandbox"
+
+
+STRIPE_KEYS = {"REELPAY_STRIPE_SECRET_KEY": "sk_live_x", "REELPAY_STRIPE_WEBHOOK_SECRET": "whsec_x"}
+PAYPAL_KEYS = {
+    "REELPAY_PAYPAL_CLIENT_ID": "id",
+    "REELPAY_PAYPAL_CLIENT_SECRET": "secret",
+    "REELPAY_PAYPAL_WEBHOOK_ID": "WH-1",
+}
+
+
+def test_production_refuses_the_sandbox_unless_told_it_is_a_staging_deployment():
+    prod = {"REELPAY_ENV": "production", "REELPAY_SECRET_KEY": GOOD_KEY, **STRIPE_KEYS}
+    real = {"REELPAY_PAYMENT_PROVIDER": "stripe", "REELPAY_PAYOUT_PROVIDER": "stripe"}
+    with pytest.raises(ConfigurationError, match=r"^REELPAY_PAYMENT_PROVIDER=sandbox is refused"):
+        Settings.from_env({**prod, **real, "REELPAY_PAYMENT_PROVIDER": "sandbox"})
+    with pytest.raises(ConfigurationError, match=r"^REELPAY_PAYOUT_PROVIDER=sandbox is refused"):
+        Settings.from_env({**prod, **real, "REELPAY_PAYOUT_PROVIDER": "sandbox"})
+    with pytest.raises(ConfigurationError, match="REELPAY_ALLOW_SANDBOX_IN_PRODUCTION"):
+        Settings.from_env(
+            {**prod, "REELPAY_PAYMENT_PROVIDER": "sandbox", "REELPAY_PAYOUT_PROVIDER": "sandbox"}
+        )
+    staging = Settings.from_env(
+        {
+            **prod,
+            "REELPAY_PAYMENT_PROVIDER": "sandbox",
+            "REELPAY_PAYOUT_PROVIDER": "sandbox",
+            "REELPAY_ALLOW_SANDBOX_IN_PRODUCTION": "true",
+        }
+    )
+    assert staging.allow_sandbox_in_production and staging.payment_provider == "sandbox"
+    live = Settings.from_env({**prod, **real})
+    assert live.payment_provider == "stripe" and live.stripe is not None
+    assert live.stripe.secret_key == "sk_live_x" and live.paypal is None
+    with pytest.raises(ConfigurationError, match="must be 1 or 0"):
+        Settings.from_env({**prod, **real, "REELPAY_ALLOW_SANDBOX_IN_PRODUCTION": "maybe"})
+
+
+@pytest.mark.parametrize(
+    "providers, given, missing",
+    [
+        ({"REELPAY_PAYMENT_PROVIDER": "stripe"}, {}, list(STRIPE_KEYS)),
+        (
+            {"REELPAY_PAYMENT_PROVIDER": "stripe"},
+            {"REELPAY_STRIPE_SECRET_KEY": "sk_live_x"},
+            ["REELPAY_STRIPE_WEBHOOK_SECRET"],
+        ),
+        ({"REELPAY_PAYOUT_PROVIDER": "paypal"}, {}, list(PAYPAL_KEYS)),
+        (
+            {"REELPAY_PAYOUT_PROVIDER": "stripe,paypal"},
+            {**STRIPE_KEYS, "REELPAY_PAYPAL_CLIENT_ID": " "},
+            list(PAYPAL_KEYS),
+        ),
+    ],
+)
+def test_missing_provider_keys_are_named_at_start_up(providers, given, missing):
+    """In development as in production: a configured provider without its keys cannot run."""
+    with pytest.raises(ConfigurationError) as refused:
+        Settings.from_env({**providers, **given})
+    message = str(refused.value)
+    assert message.startswith(", ".join(missing) + (" is" if len(missing) == 1 else " are"))
+    for name in {*STRIPE_KEYS, *PAYPAL_KEYS} - set(missing):
+        assert name not in message
+
+
+def test_real_providers_read_their_settings():
+    settings = Settings.from_env(
+        {
+            "REELPAY_PAYMENT_PROVIDER": "stripe",
+            "REELPAY_PAYOUT_PROVIDER": "paypal,stripe",
+            **STRIPE_KEYS,
+            **PAYPAL_KEYS,
+            "REELPAY_STRIPE_API_BASE": "http://127.0.0.1:9999/",
+            "REELPAY_PAYPAL_API_BASE": "https://api-m.sandbox.paypal.com",
+        }
+    )
+    assert settings.payout_provider == "paypal,stripe"
+    assert settings.stripe is not None and settings.stripe.api_base == "http://127.0.0.1:9999"
+    assert settings.paypal is not None and settings.paypal.webhook_id == "WH-1"
+    assert settings.paypal.api_base == "https://api-m.sandbox.paypal.com"
+    with pytest.raises(ConfigurationError, match="REELPAY_STRIPE_API_BASE must be an http"):
+        Settings.from_env(
+            {
+                "REELPAY_PAYMENT_PROVIDER": "stripe",
+                **STRIPE_KEYS,
+                "REELPAY_STRIPE_API_BASE": "ftp://x",
+            }
+        )
 
 
 def test_coin_packages_come_from_the_environment():

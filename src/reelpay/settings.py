@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 
 class Environment(StrEnum):
@@ -165,6 +165,8 @@ class Rules:
     payout_retry_base_seconds: int = 60  # then 2x, 4x, ... after each transient failure
     payout_lease_seconds: int = 300  # a payout being sent is not picked up again before this
     payout_batch_size: int = 100
+    # A payout the provider accepted and answers later (PayPal) is asked about this often.
+    payout_status_poll_seconds: int = 900
     # Creator Marketplace and sponsored challenges (domain.md "Brand partnerships").
     marketplace_fee_basis_points: int = 0  # the platform fee brands pay on top; 100 = 1%
     marketplace_review_days: int = 7  # a submission not reviewed by then is approved
@@ -246,8 +248,43 @@ DEFAULT_COIN_PACKAGES: tuple[CoinPackage, ...] = (
     CoinPackage(7_000, 9_999),
 )
 
-PAYMENT_PROVIDERS = ("sandbox",)
-PAYOUT_PROVIDERS = ("sandbox",)
+PAYMENT_PROVIDERS = ("sandbox", "stripe")
+# REELPAY_PAYOUT_PROVIDER is `sandbox`, or the real ones, comma-separated: Stripe Connect sends
+# bank payouts, PayPal Payouts sends PayPal payouts.
+PAYOUT_PROVIDERS = ("sandbox", "stripe", "paypal")
+PAYOUT_KINDS = {"stripe": "BANK_ACCOUNT", "paypal": "PAYPAL"}
+
+
+@dataclass(frozen=True)
+class StripeSettings:
+    """Stripe: card payments (PaymentIntents) and bank payouts (Connect transfers)."""
+
+    secret_key: str  # REELPAY_STRIPE_SECRET_KEY: sk_live_… (sk_test_… in Stripe's test mode)
+    webhook_secret: str  # REELPAY_STRIPE_WEBHOOK_SECRET: whsec_… of the /webhooks/stripe endpoint
+    # REELPAY_STRIPE_API_BASE: Stripe's API; tests point it at a local fake.
+    api_base: str = "https://api.stripe.com"
+    timeout_seconds: float = 20.0  # REELPAY_STRIPE_TIMEOUT_SECONDS: one HTTP request
+    max_network_retries: int = 2  # the SDK retries with the same idempotency key
+
+
+@dataclass(frozen=True)
+class PayPalSettings:
+    """PayPal: payouts to PayPal accounts (the Payouts API)."""
+
+    client_id: str  # REELPAY_PAYPAL_CLIENT_ID
+    client_secret: str  # REELPAY_PAYPAL_CLIENT_SECRET
+    webhook_id: str  # REELPAY_PAYPAL_WEBHOOK_ID: the id PayPal gave the /webhooks/paypal hook
+    # REELPAY_PAYPAL_API_BASE: live; https://api-m.sandbox.paypal.com for PayPal's sandbox.
+    api_base: str = "https://api-m.paypal.com"
+    timeout_seconds: float = 20.0  # REELPAY_PAYPAL_TIMEOUT_SECONDS
+
+
+STRIPE_REQUIRED = ("REELPAY_STRIPE_SECRET_KEY", "REELPAY_STRIPE_WEBHOOK_SECRET")
+PAYPAL_REQUIRED = (
+    "REELPAY_PAYPAL_CLIENT_ID",
+    "REELPAY_PAYPAL_CLIENT_SECRET",
+    "REELPAY_PAYPAL_WEBHOOK_ID",
+)
 
 
 @dataclass(frozen=True)
@@ -263,10 +300,15 @@ class Settings:
     rules: Rules = field(default_factory=Rules)
     limits: Limits = field(default_factory=Limits)
     coin_packages: tuple[CoinPackage, ...] = DEFAULT_COIN_PACKAGES
-    # Which payment provider takes real money; only the sandbox ships today (see README).
+    # Which payment provider takes real money: `sandbox` (no money moves) or `stripe`.
     payment_provider: str = "sandbox"
-    # Which payout provider sends creators their money; only the sandbox ships today.
+    # Which payout providers send creators their money: `sandbox`, or `stripe` (bank payouts
+    # through Connect) and/or `paypal`, comma-separated in that order ("paypal,stripe").
     payout_provider: str = "sandbox"
+    stripe: StripeSettings | None = None  # set when a provider above is Stripe
+    paypal: PayPalSettings | None = None  # set when a payout provider above is PayPal
+    # Production refuses the sandbox providers unless this is set (a staging deployment).
+    allow_sandbox_in_production: bool = False
     # Redis for what every worker must share (throttles); None keeps it in process.
     redis_url: str | None = None
     # Web origins whose pages may call the API (CORS and WebSocket; see `reelpay.origins`).
@@ -297,24 +339,7 @@ class Settings:
             problem = secret_key_problem(secret_key)
             if problem is not None:
                 raise ConfigurationError(f"REELPAY_SECRET_KEY {problem}. {MAKE_A_SECRET_KEY}")
-        provider = env.get("REELPAY_PAYMENT_PROVIDER", "")
-        if environment is Environment.PRODUCTION and not provider:
-            # Never hand out free coins by accident: production names its provider explicitly.
-            raise ConfigurationError("REELPAY_PAYMENT_PROVIDER is required in production")
-        provider = provider or cls.payment_provider
-        if provider not in PAYMENT_PROVIDERS:
-            raise ConfigurationError(
-                f"REELPAY_PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}"
-            )
-        payout_provider = env.get("REELPAY_PAYOUT_PROVIDER", "")
-        if environment is Environment.PRODUCTION and not payout_provider:
-            # Never pretend to pay creators: production names its payout provider explicitly.
-            raise ConfigurationError("REELPAY_PAYOUT_PROVIDER is required in production")
-        payout_provider = payout_provider or cls.payout_provider
-        if payout_provider not in PAYOUT_PROVIDERS:
-            raise ConfigurationError(
-                f"REELPAY_PAYOUT_PROVIDER must be one of {', '.join(PAYOUT_PROVIDERS)}"
-            )
+        providers = _providers(env, environment)
         settings = cls(
             database_url=env.get("REELPAY_DATABASE_URL", cls.database_url),
             environment=environment,
@@ -330,8 +355,7 @@ class Settings:
             rules=_overridden(Rules(), env),
             limits=_overridden(Limits(), env),
             coin_packages=_coin_packages(env.get("REELPAY_COIN_PACKAGES")),
-            payment_provider=provider,
-            payout_provider=payout_provider,
+            **providers,
             redis_url=env.get("REELPAY_REDIS_URL") or None,
             cors_origins=_origins(env.get("REELPAY_CORS_ORIGINS", "")),
             sandbox_clock=_sandbox_clock(env.get("REELPAY_SANDBOX_CLOCK", ""), environment),
@@ -344,6 +368,102 @@ class Settings:
                 f"({rules.analytics_max_range_days}), got {rules.report_default_days}"
             )
         return settings
+
+
+def _providers(env: Mapping[str, str], environment: Environment) -> dict[str, Any]:
+    """The payment and payout providers and their keys, or a ConfigurationError naming every
+    variable that is missing or wrong."""
+    production = environment is Environment.PRODUCTION
+    payment = env.get("REELPAY_PAYMENT_PROVIDER", "").strip()
+    payout_raw = env.get("REELPAY_PAYOUT_PROVIDER", "").strip()
+    if production and not payment:
+        # Never hand out free coins by accident: production names its provider explicitly.
+        raise ConfigurationError("REELPAY_PAYMENT_PROVIDER is required in production")
+    if production and not payout_raw:
+        # Never pretend to pay creators: production names its payout provider explicitly.
+        raise ConfigurationError("REELPAY_PAYOUT_PROVIDER is required in production")
+    payment = payment or Settings.payment_provider
+    if payment not in PAYMENT_PROVIDERS:
+        raise ConfigurationError(
+            f"REELPAY_PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}"
+        )
+    payouts = sorted({p.strip() for p in (payout_raw or Settings.payout_provider).split(",")})
+    if any(p not in PAYOUT_PROVIDERS for p in payouts) or (
+        "sandbox" in payouts and len(payouts) > 1
+    ):
+        raise ConfigurationError(
+            "REELPAY_PAYOUT_PROVIDER must be sandbox, or stripe and/or paypal "
+            f"(e.g. stripe,paypal), got {payout_raw!r}"
+        )
+    allow_sandbox = _flag(env, "REELPAY_ALLOW_SANDBOX_IN_PRODUCTION")
+    sandboxed = [
+        name
+        for name, value in (
+            ("REELPAY_PAYMENT_PROVIDER", payment),
+            ("REELPAY_PAYOUT_PROVIDER", payouts[0]),
+        )
+        if value == "sandbox"
+    ]
+    if production and sandboxed and not allow_sandbox:
+        raise ConfigurationError(
+            f"{' and '.join(sandboxed)}=sandbox is refused in production: no money would move. "
+            "Configure stripe/paypal, or set REELPAY_ALLOW_SANDBOX_IN_PRODUCTION=1 for a "
+            "staging deployment."
+        )
+    uses_stripe = payment == "stripe" or "stripe" in payouts
+    uses_paypal = "paypal" in payouts
+    missing = [
+        name
+        for name in (STRIPE_REQUIRED if uses_stripe else ())
+        + (PAYPAL_REQUIRED if uses_paypal else ())
+        if not env.get(name, "").strip()
+    ]
+    if missing:
+        raise ConfigurationError(
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required by the "
+            "configured payment and payout providers (see the README's Deployment section)"
+        )
+    stripe = None
+    if uses_stripe:
+        stripe = StripeSettings(
+            secret_key=env["REELPAY_STRIPE_SECRET_KEY"].strip(),
+            webhook_secret=env["REELPAY_STRIPE_WEBHOOK_SECRET"].strip(),
+            api_base=_url(env, "REELPAY_STRIPE_API_BASE", StripeSettings.api_base),
+            timeout_seconds=_int(env, "REELPAY_STRIPE_TIMEOUT_SECONDS", 20) or 20,
+            max_network_retries=_int(env, "REELPAY_STRIPE_MAX_NETWORK_RETRIES", 2),
+        )
+    paypal = None
+    if uses_paypal:
+        paypal = PayPalSettings(
+            client_id=env["REELPAY_PAYPAL_CLIENT_ID"].strip(),
+            client_secret=env["REELPAY_PAYPAL_CLIENT_SECRET"].strip(),
+            webhook_id=env["REELPAY_PAYPAL_WEBHOOK_ID"].strip(),
+            api_base=_url(env, "REELPAY_PAYPAL_API_BASE", PayPalSettings.api_base),
+            timeout_seconds=_int(env, "REELPAY_PAYPAL_TIMEOUT_SECONDS", 20) or 20,
+        )
+    return {
+        "payment_provider": payment,
+        "payout_provider": ",".join(payouts),
+        "stripe": stripe,
+        "paypal": paypal,
+        "allow_sandbox_in_production": allow_sandbox,
+    }
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigurationError(f"{name} must be 1 or 0 (true/false), got {raw!r}")
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip().rstrip("/") or default
+    if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", raw):
+        raise ConfigurationError(f"{name} must be an http(s) URL, got {raw!r}")
+    return raw
 
 
 def _sandbox_clock(raw: str, environment: Environment) -> bool:

@@ -1,0 +1,1 @@
+"""Local fake servers of the payment and payout providers, for the SDKs to talk to."""
