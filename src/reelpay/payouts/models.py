@@ -144,3 +144,22 @@ class Payout(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProviderAccount(Base):
+    """A creator's own account at a payout provider (a Stripe Connect account): bank payouts
+    go there once the provider says it can receive them."""
+
+    __tablename__ = "provider_accounts"
+    __table_args__ = (sa.UniqueConstraint("provider", "external_id"),)
+
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
+    provider: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    external_id: Mapped[str] = mapped_column(sa.String(255))  # acct_…
+    # What the provider last told us (the `account.updated` webhook, or a check).
+    payouts_enabled: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    details_submitted: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # What the provider still needs from the creator, e.g. ["external_account"] (JSON list).
+    requirements_due: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

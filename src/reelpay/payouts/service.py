@@ -23,7 +23,8 @@ from reelpay.errors import DomainError, ErrorCode, NotFound
 from reelpay.notifications import service as notifications
 from reelpay.notifications.models import NotificationKind
 from reelpay.pagination import Page, PageRequest, paginate
-from reelpay.payouts import methods
+from reelpay.payments import chargebacks
+from reelpay.payouts import connect, methods
 from reelpay.payouts import rules as payout_rules
 from reelpay.payouts.models import (
     Payout,
@@ -32,6 +33,7 @@ from reelpay.payouts.models import (
     PayoutSchedule,
     PayoutStatus,
     PayoutTrigger,
+    ProviderAccount,
 )
 from reelpay.payouts.rules import Blocker
 from reelpay.payouts.schedule import Schedule, latest_on_or_before, next_on_or_after
@@ -131,15 +133,38 @@ class Position:
     used_today: int
     method: PayoutMethod | None
     suspended: bool
+    via_stripe: bool = False  # bank payouts go to the creator's Stripe Connect account
+    stripe_account: ProviderAccount | None = None
+    # Owed from chargebacks: settled from the earnings first, so `available` is net of it.
+    debt: int = 0
+
+    def not_ready_reason(self, method: PayoutMethod | None) -> str | None:
+        """Why a payout to `method` cannot be sent yet (its provider account), or None."""
+        if method is None:
+            return None
+        return connect.not_ready_reason(
+            method.kind, self.stripe_account, via_stripe=self.via_stripe
+        )
+
+    @property
+    def account_ready(self) -> bool:
+        """The default method's provider account can receive payouts (or needs none)."""
+        return self.not_ready_reason(self.method) is None
 
 
-async def payout_position(session: AsyncSession, creator: Account, today: date) -> Position:
-    available = (await balances(session, [creator.id]))[creator.id].earnings_cents
+async def payout_position(
+    session: AsyncSession, creator: Account, today: date, *, via_stripe: bool
+) -> Position:
+    """`via_stripe`: `connect.bank_payouts_via_stripe(settings)`."""
+    held = (await balances(session, [creator.id]))[creator.id]
     return Position(
-        available=available,
+        available=max(held.earnings_cents - held.earnings_debt_cents, 0),
         used_today=await used_on(session, creator.id, today),
         method=await methods.default_method(session, creator.id),
         suspended=payout_rules.is_suspended(creator.standing),
+        via_stripe=via_stripe,
+        stripe_account=await connect.get_account(session, creator.id) if via_stripe else None,
+        debt=held.earnings_debt_cents,
     )
 
 
@@ -151,33 +176,45 @@ class Forecast:
     blockers: list[Blocker]
     requestable_now: int  # the most `requestPayout` accepts right now (0: none)
     schedule: Schedule
+    # With PAYOUT_ACCOUNT_NOT_READY: what the creator's Stripe account still needs.
+    account_reason: str | None = None
+    debt: int = 0  # owed from chargebacks, settled before the payout (cents)
 
 
 async def forecast(
-    session: AsyncSession, creator: Account, *, now: datetime, rules: Rules
+    session: AsyncSession,
+    creator: Account,
+    *,
+    now: datetime,
+    rules: Rules,
+    via_stripe: bool = False,
 ) -> Forecast:
-    """The next scheduled payout at today's available balance, or why none will happen."""
+    """The next scheduled payout at today's available balance, or why none will happen.
+    `via_stripe`: `connect.bank_payouts_via_stripe(settings)`."""
     today = now.date()
     schedule = await get_schedule(session, creator.id)
-    state = await payout_position(session, creator, today)
+    state = await payout_position(session, creator, today, via_stripe=via_stripe)
     now_blockers = payout_rules.blockers(
         has_method=state.method is not None, suspended=state.suspended,
         available=state.available, used_on_day=state.used_today, rules=rules,
+        account_ready=state.account_ready, debt=state.debt,
     )  # fmt: skip
     requestable = (
         0 if now_blockers else payout_rules.payable(state.available, state.used_today, rules)
     )
     day = await next_scheduled_date(session, creator.id, schedule, today)
+    reason = state.not_ready_reason(state.method)
     if day is None:
         return Forecast(None, None, state.method, [*now_blockers, Blocker.MANUAL_SCHEDULE],
-                        requestable, schedule)  # fmt: skip
+                        requestable, schedule, reason, state.debt)  # fmt: skip
     used = state.used_today if day == today else 0
     found = payout_rules.blockers(
         has_method=state.method is not None, suspended=state.suspended,
         available=state.available, used_on_day=used, rules=rules,
+        account_ready=state.account_ready, debt=state.debt,
     )  # fmt: skip
     amount = None if found else payout_rules.payable(state.available, used, rules)
-    return Forecast(day, amount, state.method, found, requestable, schedule)
+    return Forecast(day, amount, state.method, found, requestable, schedule, reason, state.debt)
 
 
 async def next_scheduled_date(
@@ -222,7 +259,9 @@ async def request_payout(
         method: PayoutMethod | None = await methods.own_method(session, creator.id, method_id)
     else:
         method = await methods.default_method(session, creator.id)
-    state = await payout_position(session, creator, now.date())
+    state = await payout_position(
+        session, creator, now.date(), via_stripe=connect.bank_payouts_via_stripe(settings)
+    )
     _check_payable(method, state, amount_cents, rules)
     assert method is not None
     payout = await create_payout(
@@ -236,6 +275,9 @@ async def request_payout(
 def _check_payable(method: PayoutMethod | None, state: Position, amount: int, rules: Rules) -> None:
     if method is None:
         raise DomainError("Link a payout method first.", code=ErrorCode.PAYOUT_METHOD_REQUIRED)
+    not_ready = state.not_ready_reason(method)
+    if not_ready is not None:
+        raise DomainError(not_ready, code=ErrorCode.PAYOUT_ACCOUNT_NOT_READY)
     if state.suspended:
         raise DomainError(
             "Payouts are suspended while your account is restricted or banned; your earnings "
@@ -250,8 +292,9 @@ def _check_payable(method: PayoutMethod | None, state: Position, amount: int, ru
             field=AMOUNT_FIELD,
         )
     if amount > state.available:
+        owed = f" (after the {usd(state.debt)} you owe from a chargeback)" if state.debt else ""
         raise DomainError(
-            f"You have {usd(state.available)} available to pay out.",
+            f"You have {usd(state.available)} available to pay out{owed}.",
             code=ErrorCode.INSUFFICIENT_EARNINGS,
             field=AMOUNT_FIELD,
         )
@@ -293,7 +336,9 @@ def new_reference() -> str:
 
 
 async def hold(session: AsyncSession, payout: Payout, *, now: datetime) -> None:
-    """Take the payout's amount out of the available earnings."""
+    """Take the payout's amount out of the available earnings, after settling what the
+    creator owes from chargebacks (the amount was checked against the earnings net of it)."""
+    await chargebacks.settle_creator_debt(session, payout.creator_id, now=now)
     try:
         await ledger.post(
             session,
@@ -359,10 +404,15 @@ def notify_subscribers(session: AsyncSession, payout: Payout) -> None:
 
 
 async def retry_failed(
-    session: AsyncSession, payout_id: int, *, now: datetime, rules: Rules
+    session: AsyncSession,
+    payout_id: int,
+    *,
+    now: datetime,
+    rules: Rules,
+    via_stripe: bool = False,
 ) -> Payout:
     """Send a failed payout again (to the creator's current default method): its money is
-    held again and it counts toward today's cap."""
+    held again and it counts toward today's cap. `via_stripe`: see `payout_position`."""
     found = await session.get(Payout, payout_id)
     if found is None:
         raise NotFound("No such payout.", field=("input", "payoutId"))
@@ -378,7 +428,7 @@ async def retry_failed(
             field=("input", "payoutId"),
         )
     method = await methods.default_method(session, creator.id)
-    state = await payout_position(session, creator, now.date())
+    state = await payout_position(session, creator, now.date(), via_stripe=via_stripe)
     _check_payable(method, state, payout.amount_cents, rules)
     assert method is not None
     payout.method_id = method.id

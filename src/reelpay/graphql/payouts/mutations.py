@@ -17,6 +17,7 @@ from reelpay.graphql.context import Context, logged_in
 from reelpay.graphql.errors import UserError, as_user_errors
 from reelpay.graphql.money import MoneyInput, exactly_one, require_key
 from reelpay.graphql.payouts.arguments import AFTER, BEFORE, FIRST, LAST
+from reelpay.graphql.payouts.connect import PayoutAccountMutations
 from reelpay.graphql.payouts.types import (
     PAYOUT_KEY,
     CreatorPayouts,
@@ -32,7 +33,7 @@ from reelpay.graphql.payouts.types import (
 from reelpay.graphql.relay import Connection, decode_id_of, paged
 from reelpay.graphql.series.inputs import cents_of, reported_as
 from reelpay.graphql.wallet.types import Wallet
-from reelpay.payouts import destinations, methods, processing
+from reelpay.payouts import connect, destinations, methods, processing
 from reelpay.payouts import models as payout_models
 from reelpay.payouts import service as payouts
 from reelpay.payouts.destinations import Destination
@@ -305,7 +306,7 @@ INPUT = "The mutation's arguments."
 
 
 @strawberry.type
-class PayoutMutations:
+class PayoutMutations(PayoutAccountMutations):
     @strawberry.mutation(
         description="Link a PayPal account or a bank account (IBAN, or US routing and account "
         "number). Only a masked form is ever shown again."
@@ -456,9 +457,10 @@ class PayoutMutations:
 
         async def work() -> PayoutPayload:
             pk = decode_id_of(input.payout_id, "Payout", PAYOUT_ID)
+            via_stripe = connect.bank_payouts_via_stripe(ctx.settings)
             payout = await ctx.write(
                 lambda s, _viewer: payouts.retry_failed(
-                    s, pk, now=ctx.now, rules=ctx.settings.rules
+                    s, pk, now=ctx.now, rules=ctx.settings.rules, via_stripe=via_stripe
                 )
             )
             return await _payout_payload(info, payout.id)

@@ -13,9 +13,10 @@ from reelpay.graphql.context import Context
 from reelpay.graphql.enums import described_enum
 from reelpay.graphql.money import Money
 from reelpay.graphql.payouts.arguments import AFTER, BEFORE, FIRST, LAST
+from reelpay.graphql.payouts.connect import PayoutAccount, load_payout_account
 from reelpay.graphql.relay import Connection, Node, paged
+from reelpay.payouts import connect, models
 from reelpay.payouts import methods as method_service
-from reelpay.payouts import models
 from reelpay.payouts import service as payouts
 from reelpay.payouts.rules import Blocker
 from reelpay.payouts.schedule import Schedule
@@ -60,10 +61,15 @@ PayoutBlocker = described_enum(
     "Why no payout will happen.",
     {
         "NO_PAYOUT_METHOD": "No payout method is linked.",
+        "PAYOUT_ACCOUNT_NOT_READY": "The default method is a bank account, bank payouts go "
+        "through Stripe, and your Stripe account cannot receive them yet "
+        "(`startPayoutOnboarding`; `payoutAccount.requirementsDue` says what is missing).",
         "SUSPENDED": "Payouts are suspended while the account is restricted or banned.",
         "BELOW_THRESHOLD": "The available earnings are below the payout threshold.",
         "DAILY_CAP_REACHED": "The daily payout limit is used up for that day.",
         "MANUAL_SCHEDULE": "The schedule is MANUAL: no payout happens unless you request one.",
+        "OUTSTANDING_DEBT": "You owe money from a chargeback (`PayoutForecast.debt`): it is "
+        "settled from your earnings before any payout and leaves less than the threshold.",
     },
 )
 
@@ -75,12 +81,17 @@ PAYOUT_KEY = (int,)
 
 _BLOCKER_TEXT = {
     Blocker.NO_PAYOUT_METHOD: "Link a payout method (PayPal or a bank account).",
+    Blocker.PAYOUT_ACCOUNT_NOT_READY: "Finish setting up your bank payouts with Stripe "
+    "(startPayoutOnboarding): payouts to your bank account start once Stripe enables them.",
     Blocker.SUSPENDED: "Payouts are suspended while the account is restricted or banned.",
     Blocker.BELOW_THRESHOLD: "Your available earnings are below the payout threshold of "
     "{threshold}.",
     Blocker.DAILY_CAP_REACHED: "The daily payout limit of {cap} is reached for that day.",
     Blocker.MANUAL_SCHEDULE: "You have no payout schedule: request payouts yourself, or choose "
     "a weekly or monthly schedule.",
+    Blocker.OUTSTANDING_DEBT: "You owe {debt} from a payment to you that was charged back "
+    "after it was paid out: it is settled from your earnings first, which leaves less than "
+    "the payout threshold of {threshold}.",
 }
 
 
@@ -246,6 +257,11 @@ class PayoutForecast(Node):
     daily_cap: Money = strawberry.field(
         description="The most paid out per UTC day (a setting; 1000.00 USD by default)."
     )
+    debt: Money = strawberry.field(
+        description="What you owe from payments to you that were charged back after their "
+        "money was paid out (zero when nothing is owed). It is settled from your available "
+        "earnings before any payout: `amount` and `requestableNow` are net of it."
+    )
 
     @classmethod
     def of(
@@ -255,6 +271,7 @@ class PayoutForecast(Node):
         fill = {
             "threshold": payouts.usd(rules.payout_threshold_cents),
             "cap": payouts.usd(rules.payout_daily_cap_cents),
+            "debt": payouts.usd(forecast.debt),
         }
         return cls(
             db_id=account_id,
@@ -262,20 +279,29 @@ class PayoutForecast(Node):
             amount=Money.usd(forecast.amount) if forecast.amount is not None else None,
             method=PayoutMethod.from_model(forecast.method) if forecast.method else None,
             reasons=[
-                PayoutBlock(code=b, message=_BLOCKER_TEXT[b].format(**fill))
+                PayoutBlock(
+                    code=b,
+                    message=forecast.account_reason
+                    if b is Blocker.PAYOUT_ACCOUNT_NOT_READY and forecast.account_reason
+                    else _BLOCKER_TEXT[b].format(**fill),
+                )
                 for b in forecast.blockers
             ],
             requestable_now=Money.usd(forecast.requestable_now),
             schedule=PayoutScheduleInfo.of(account_id, forecast.schedule),
             threshold=Money.usd(rules.payout_threshold_cents),
             daily_cap=Money.usd(rules.payout_daily_cap_cents),
+            debt=Money.usd(forecast.debt),
         )
 
 
 async def load_forecast(info: Info[Context, None], creator: AccountModel) -> PayoutForecast:
     ctx = info.context
+    via_stripe = connect.bank_payouts_via_stripe(ctx.settings)
     found = await ctx.read(
-        lambda s: payouts.forecast(s, creator, now=ctx.now, rules=ctx.settings.rules)
+        lambda s: payouts.forecast(
+            s, creator, now=ctx.now, rules=ctx.settings.rules, via_stripe=via_stripe
+        )
     )
     return PayoutForecast.of(creator.id, found, info)
 
@@ -312,6 +338,13 @@ class CreatorPayouts(Node):
     @strawberry.field(description="The next payout, or why none will happen.")
     async def forecast(self, info: Info[Context, None]) -> PayoutForecast:
         return await load_forecast(info, self.account)
+
+    @strawberry.field(
+        description="Your Stripe account for bank payouts (when bank payouts go through "
+        "Stripe): null until `startPayoutOnboarding`."
+    )
+    async def payout_account(self, info: Info[Context, None]) -> PayoutAccount | None:
+        return await load_payout_account(info, self.account.id)
 
     @strawberry.field(description="Payouts, newest first, optionally of one status.")
     async def history(
