@@ -23,6 +23,10 @@ from reelpay.db import create_engine, create_sessionmaker
 from reelpay.migrate import upgrade
 from reelpay.models import Base
 from reelpay.settings import Environment, Limits, Settings
+from tests.fakes.paypal_server import paypal, paypal_server, paypal_settings  # noqa: F401
+
+# The fake Stripe's and PayPal's fixtures (servers start only for the tests that use them).
+from tests.fakes.stripe_server import stripe, stripe_fake, stripe_settings  # noqa: F401
 
 POSTGRES_URL = os.environ.get("REELPAY_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("REELPAY_REQUIRE_POSTGRES") == "1"

@@ -116,6 +116,12 @@ class _NoAnswer:
             raise TimeoutError("read timed out: https://payouts.example/v1?iban=DE89...")
         return result
 
+    async def status(self, request):
+        """Asking about the reference times out the same way until it answers."""
+        if self.calls <= self.answers_after:
+            raise TimeoutError("read timed out: https://payouts.example/v1/status")
+        return await self.inner.status(request)
+
 
 async def test_an_unknown_outcome_is_never_failed_and_the_same_reference_settles_it(
     api, clock, settings
@@ -169,6 +175,9 @@ async def test_a_late_answer_is_recorded_after_another_run_took_over(api, clock,
         async def send(self, request):
             await release_a.wait()
             return await sandbox.send(request)
+
+        async def status(self, request):
+            return await sandbox.status(request)
 
     run_a = asyncio.create_task(processing.run(maker, Slow(), clock=clock, settings=settings))
     for _ in range(100):  # until A has claimed it

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from reelpay import providers
 from reelpay.accounts.passwords import Passwords
 from reelpay.body_limit import BodyLimit
 from reelpay.clock import Clock, SystemClock
@@ -29,8 +30,9 @@ from reelpay.graphql.playground import assets as playground_assets
 from reelpay.graphql.schema import build_schema
 from reelpay.graphql.view import ReelpayGraphQL, bearer
 from reelpay.origins import development_origins
-from reelpay.payments.sandbox import create_provider
-from reelpay.payouts.sandbox import create_payout_provider
+from reelpay.payments import webhooks
+from reelpay.payments.webhook_events import InvalidWebhook, ProviderEvent
+from reelpay.payouts import processing as payout_processing
 from reelpay.series import access, playback
 from reelpay.settings import Settings
 from reelpay.throttle import RequestThrottle, Throttle
@@ -125,14 +127,17 @@ def create_app(
     engine = engine or create_engine(
         settings.database_url, limits=settings.limits, pool_pre_ping=True
     )
+    connect = providers.stripe_connect(settings)
+    paypal = providers.paypal_payouts(settings)
     services = AppServices(
         settings=settings,
         clock=clock or SystemClock(),
         sessionmaker=create_sessionmaker(engine),
         passwords=Passwords(settings),
-        payments=create_provider(settings.payment_provider),
+        payments=providers.payment_provider(settings),
         broker=create_broker(settings.database_url, settings.limits),
-        payouts=create_payout_provider(settings.payout_provider),
+        payouts=providers.payout_provider(settings, connect=connect, paypal=paypal),
+        connect=connect,
         throttle=Throttle(settings.limits, settings.redis_url),
     )
     graphql = ReelpayGraphQL(
@@ -174,6 +179,58 @@ def create_app(
             f"episode {key}".encode(), media_type="application/octet-stream", headers=NO_STORE
         )
 
+    stripe_events = providers.stripe_webhooks(settings)
+
+    async def stripe_webhook(request: Request) -> Response:
+        """Stripe's events (register https://<host>/webhooks/stripe; see the README)."""
+        if stripe_events is None:
+            return JSONResponse({"error": "NOT_CONFIGURED"}, status_code=404)
+        try:
+            event = stripe_events.parse_webhook(
+                await request.body(), request.headers.get("stripe-signature")
+            )
+        except InvalidWebhook:
+            return JSONResponse({"error": "INVALID_SIGNATURE"}, status_code=400)
+        return await _handled(
+            event,
+            lambda: webhooks.handle_stripe(
+                services.sessionmaker, services.payments, event, now=services.clock.now(),
+                settings=settings, publish=services.broker.publish,
+            ),
+        )  # fmt: skip
+
+    async def paypal_webhook(request: Request) -> Response:
+        """PayPal's payout events (register https://<host>/webhooks/paypal)."""
+        if paypal is None:
+            return JSONResponse({"error": "NOT_CONFIGURED"}, status_code=404)
+        try:
+            event = await paypal.parse_webhook(await request.body(), request.headers)
+        except InvalidWebhook:
+            return JSONResponse({"error": "INVALID_SIGNATURE"}, status_code=400)
+        return await _handled(
+            event,
+            lambda: payout_processing.handle_paypal(
+                services.sessionmaker, paypal, event, now=services.clock.now(),
+                publish=services.broker.publish,
+            ),
+        )  # fmt: skip
+
+    async def _handled(event: ProviderEvent, handle: Callable[[], Awaitable[str]]) -> Response:
+        """2xx once handled (or a replay); 503 when the database is down (the provider sends
+        it again later). Any other failure is a 500 the provider also retries."""
+        try:
+            outcome = await handle()
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            return JSONResponse(
+                {"error": "SERVICE_UNAVAILABLE"},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        log.info("%s event %s (%s): %s", event.provider, event.id, event.type, outcome)
+        return JSONResponse({"received": True, "outcome": outcome})
+
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
@@ -196,6 +253,10 @@ def create_app(
         yield
         await probe.close()
         await services.broker.close()
+        for client in (services.payments, connect, paypal, stripe_events):
+            close = getattr(client, "aclose", None)  # the providers' HTTP connections
+            if close is not None:
+                await close()
         await engine.dispose()
 
     app = Starlette(
@@ -203,6 +264,8 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/media/{media_key}", media),
+            Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
+            Route("/webhooks/paypal", paypal_webhook, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             # GraphiQL's own files, for the page at GET /graphql (outside production only).

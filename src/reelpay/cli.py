@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from reelpay import demo, migrate
+from reelpay import demo, migrate, providers
 from reelpay.accounts import service as accounts
 from reelpay.accounts.passwords import Passwords
 from reelpay.clock import Clock, SandboxClock, SystemClock
@@ -31,7 +31,6 @@ from reelpay.events.broker import create_broker
 from reelpay.graphql.errors import brief
 from reelpay.payouts import audit as payout_audit
 from reelpay.payouts import processing as payout_processing
-from reelpay.payouts.sandbox import create_payout_provider
 from reelpay.programs import rewards
 from reelpay.sandbox import service as sandbox
 from reelpay.series import purchases as series_sales
@@ -280,7 +279,7 @@ async def _payouts_job(settings: Settings, clock: Clock) -> int:
         maker = create_sessionmaker(engine)
         summary = await payout_processing.run(
             maker,
-            create_payout_provider(settings.payout_provider),
+            providers.payout_provider(settings),
             clock=await _sandboxed(settings, maker, clock),
             settings=settings,
             publish=broker.publish,
@@ -329,14 +328,13 @@ async def _auto_approve_deals_job(settings: Settings, clock: Clock) -> int:
 
 async def _send_campaign_refunds_job(settings: Settings, clock: Clock) -> int:
     from reelpay.marketplace import closing
-    from reelpay.payments.sandbox import create_provider
 
     engine = create_engine(settings.database_url, limits=settings.limits)
     try:
         maker = create_sessionmaker(engine)
         now = (await _sandboxed(settings, maker, clock)).now()
         sent, pending = await closing.send_pending_refunds(
-            maker, create_provider(settings.payment_provider), now=now
+            maker, providers.payment_provider(settings), now=now
         )
     finally:
         await engine.dispose()
@@ -346,7 +344,6 @@ async def _send_campaign_refunds_job(settings: Settings, clock: Clock) -> int:
 
 async def _challenge_results_job(settings: Settings, clock: Clock) -> int:
     from reelpay.marketplace import challenges, escrow
-    from reelpay.payments.sandbox import create_provider
 
     engine = create_engine(settings.database_url, limits=settings.limits)
     broker = create_broker(settings.database_url, settings.limits)
@@ -359,7 +356,7 @@ async def _challenge_results_job(settings: Settings, clock: Clock) -> int:
         sent = 0
         if summary.refund_ids:  # PENDING ones left are retried by send-campaign-refunds
             sent = await escrow.send_refunds(
-                maker, create_provider(settings.payment_provider), now=now,
+                maker, providers.payment_provider(settings), now=now,
                 refund_ids=summary.refund_ids,
             )  # fmt: skip
     finally:

@@ -47,6 +47,8 @@ class AppServices:
     broker: Broker
     payouts: PayoutProvider
     throttle: Throttle
+    # Stripe Connect when bank payouts go through it (onboarding links, account status).
+    connect: Any = None
 
     def __post_init__(self) -> None:
         # Outside production time is the given clock plus the shared sandbox offset (read by

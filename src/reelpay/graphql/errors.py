@@ -14,6 +14,7 @@ from reelpay import db
 from reelpay.errors import DomainError, ErrorCode, PermissionDenied, Problem, Unauthenticated
 from reelpay.events.broker import EventsLost
 from reelpay.graphql.enums import described_enum
+from reelpay.payments.charging import PaymentPending
 from reelpay.programs import eligibility
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ UserErrorCode = described_enum(
         "CREATOR_NOT_ELIGIBLE": "The creator cannot receive this now (not enrolled in the "
         "program, monetization suspended, or the program's current terms not accepted yet); "
         "nothing was charged. Or you may not go LIVE (too young, restricted "
-        "or banned).",
+        "or banned), or set up bank payouts with Stripe (under 18).",
         "LIVE_NOT_ACTIVE": "The LIVE has ended: no more gifts, joins or ending it again.",
         "ALREADY_LIVE": "You are already LIVE: end that LIVE before starting another.",
         "TIP_LIMIT_EXCEEDED": "A daily tipping limit (per UTC day: 100 tips, 500 USD) would be "
@@ -113,6 +114,13 @@ UserErrorCode = described_enum(
         "PAYMENT_METHOD_REQUIRED": "Paying by card needs `paymentToken`.",
         "PAYMENT_REFUNDED": "The card was charged but the operation was then refused, and the "
         "charge refunded: start again with a new idempotency key.",
+        "PAYMENT_FAILED": "A card payment that needed the buyer's action (3-D Secure) or was "
+        "still processing did not go through: nothing was credited and anything taken is "
+        "refunded. Start again with a new idempotency key.",
+        "OUTSTANDING_DEBT": "A card payment for coins was charged back after some of the coins "
+        "were spent: spending coins (gifts, coin tips, Series paid with coins) waits until the "
+        "debt is settled. The message says how many coins are owed; the next coin purchase "
+        "settles it first (`Wallet.coinDebt`).",
         # programs
         "CRITERION_NOT_MET": "One unmet criterion of the program (one error per criterion). "
         "The `eligibility` query shows the whole checklist and when time will fix each.",
@@ -170,6 +178,11 @@ UserErrorCode = described_enum(
         "DAILY_PAYOUT_CAP_REACHED": "At most 1,000 USD is paid out per UTC day; the message "
         "says what is left today.",
         "PAYOUT_NOT_FAILED": "Only a FAILED payout can be retried.",
+        "PAYOUT_PROVIDER_UNAVAILABLE": "Bank payouts through Stripe are not configured on this "
+        "server, or Stripe did not answer: nothing was kept. Try again later.",
+        "PAYOUT_ACCOUNT_NOT_READY": "Bank payouts go to your Stripe account, which cannot "
+        "receive them yet: finish onboarding (`startPayoutOnboarding`); "
+        "`payoutAccount.requirementsDue` says what Stripe still needs.",
         # sandbox clock (staff, outside production)
         "INVALID_DURATION": "Staff: a sandbox clock advance must move forward: no negative "
         "part, and more than 0 seconds in all.",
@@ -370,3 +383,10 @@ async def as_user_errors(payload: Callable[..., P], work: Callable[[], Awaitable
         return await work()
     except DomainError as error:
         return payload(user_errors=user_errors(error))
+    except PaymentPending as pending:
+        # A card payment the provider has not finished: the payload says so, nothing else.
+        from reelpay.graphql.payments.types import PendingCardPayment
+
+        return payload(
+            pending_payment=PendingCardPayment.from_model(pending.pending, pending.client_secret)
+        )

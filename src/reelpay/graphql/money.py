@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +11,7 @@ import strawberry
 from reelpay.errors import DomainError, ErrorCode
 from reelpay.graphql.context import Context
 from reelpay.payments import charging
-from reelpay.payments.provider import ChargeRequest
+from reelpay.payments.charging import CardPayment
 from reelpay.wallet.idempotency import KEY_FIELD, check_key
 
 # Digits after the decimal point (ISO 4217 minor unit).
@@ -99,19 +98,6 @@ def exactly_one(fields: dict[str, object], path: str = "input") -> None:
         )
 
 
-@dataclass(frozen=True)
-class CardPayment:
-    """What a card-paid mutation charges: the request it is for and how much."""
-
-    token: str
-    amount_cents: int
-    key: str
-    operation: str
-    arguments: dict[str, Any]
-    description: str
-    currency: str = "USD"
-
-
 async def pay_by_card(
     ctx: Context,
     payer_id: int,
@@ -119,20 +105,12 @@ async def pay_by_card(
     record: Callable[[str], Awaitable[dict[str, Any]]],
 ) -> dict[str, Any]:
     """Charge the card with no connection held, then `record(charge_id)`; a charge that is
-    not recorded is refunded (see `payments.charging`)."""
+    not recorded is refunded, one the provider has not finished raises PaymentPending (see
+    `payments.charging`)."""
     await ctx.release()
-    request = ChargeRequest(
-        token=payment.token,
-        amount_cents=payment.amount_cents,
-        currency=payment.currency,
-        idempotency_key=charging.provider_key(
-            payer_id, payment.key, payment.operation, payment.arguments
-        ),
-        description=payment.description,
-    )
-    return await charging.charge_then_record(
+    return await charging.pay(
         ctx.services.payments,
-        request,
+        payment,
         record,
         write=ctx.write_as_system,
         account_id=payer_id,

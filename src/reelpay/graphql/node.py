@@ -178,6 +178,7 @@ def _lazy(module: str, name: str) -> Callable[[Info[Context, None], int], Awaita
 RESOLVERS: dict[str, Callable[[Info[Context, None], int], Awaitable[Node | None]]] = {
     "Wallet": _lazy("reelpay.graphql.wallet.types", "resolve_wallet"),
     "CoinPurchase": _lazy("reelpay.graphql.payments.types", "resolve_coin_purchase"),
+    "PendingCardPayment": _lazy("reelpay.graphql.payments.types", "resolve_pending_card_payment"),
     "GiftSent": _lazy("reelpay.graphql.gifting.types", "resolve_gift_sent"),
     "Tip": _lazy("reelpay.graphql.gifting.types", "resolve_tip"),
     "Account": _account,
@@ -195,6 +196,7 @@ RESOLVERS: dict[str, Callable[[Info[Context, None], int], Awaitable[Node | None]
     "CreatorPayouts": _lazy("reelpay.graphql.payouts.types", "creator_payouts_node"),
     "PayoutForecast": _lazy("reelpay.graphql.payouts.types", "forecast_node"),
     "PayoutScheduleInfo": _lazy("reelpay.graphql.payouts.types", "schedule_node"),
+    "PayoutAccount": _lazy("reelpay.graphql.payouts.connect", "payout_account_node"),
     "Enrolment": _lazy("reelpay.graphql.programs.types", "enrolment_node"),
     "ProgramEligibility": _lazy("reelpay.graphql.programs.types", "eligibility_node"),
     "MonetizationOption": _lazy("reelpay.graphql.programs.types", "monetization_node"),

@@ -9,6 +9,13 @@ we did not credit.
 4. If recording fails for any reason and the charge was not recorded, it is written down as
    refunded (durably, first) and refunded through the provider. A refunded charge can never be
    credited later: a retry with the same key is told to start again with a new key.
+
+A charge the provider has not finished (3-D Secure, or still processing) is parked in
+`pending_payments` with what it pays for, and the caller gets `PaymentPending` (the payload
+says REQUIRES_ACTION or PROCESSING, with the client secret for the buyer's action). It is
+credited exactly once when it succeeds: by the provider's webhook (`payments.webhooks`), or by
+the buyer's retry with the same idempotency key, which asks the provider where the charge
+stands instead of charging again.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -24,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelpay.db import upsert
 from reelpay.errors import DomainError, ErrorCode
-from reelpay.payments.models import Payment, RefundedCharge
+from reelpay.payments.models import CardPaymentStatus, Payment, PendingPayment, RefundedCharge
 from reelpay.payments.provider import Charge, ChargeOutcome, ChargeRequest, PaymentProvider
 from reelpay.wallet import idempotency
 
@@ -42,11 +50,50 @@ def provider_key(account_id: int, key: str, operation: str, arguments: dict[str,
     return f"reelpay-{digest}"
 
 
-async def charge(provider: PaymentProvider, request: ChargeRequest) -> str:
-    """The provider's charge ID, or the user error its outcome means (nothing was taken)."""
-    result: Charge = await provider.charge(request)
-    if result.outcome is ChargeOutcome.SUCCEEDED and result.charge_id:
-        return result.charge_id
+@dataclass(frozen=True)
+class CardPayment:
+    """What a card-paid mutation charges: the request it is for (`operation` and its
+    `arguments`, under the client's idempotency `key`) and how much."""
+
+    token: str
+    amount_cents: int
+    key: str
+    operation: str
+    arguments: dict[str, Any]
+    description: str
+    currency: str = "USD"
+
+    def request(self, account_id: int) -> ChargeRequest:
+        return ChargeRequest(
+            token=self.token,
+            amount_cents=self.amount_cents,
+            currency=self.currency,
+            idempotency_key=provider_key(account_id, self.key, self.operation, self.arguments),
+            description=self.description,
+            metadata={
+                "reelpay_account_id": str(account_id),
+                "reelpay_operation": self.operation,
+            },
+        )
+
+
+class PaymentPending(Exception):
+    """The provider has not finished the charge: nothing is credited yet (see the module)."""
+
+    def __init__(self, pending: PendingPayment, client_secret: str | None) -> None:
+        super().__init__(f"payment {pending.id} is {pending.status.value}")
+        self.pending = pending
+        self.client_secret = client_secret
+
+
+UNFINISHED = {
+    ChargeOutcome.REQUIRES_ACTION: CardPaymentStatus.REQUIRES_ACTION,
+    ChargeOutcome.PENDING: CardPaymentStatus.PROCESSING,
+}
+
+
+def refusal(result: Charge) -> DomainError:
+    """The user error a charge's failed outcome means (nothing was taken)."""
     code, message = {
         ChargeOutcome.DECLINED: (ErrorCode.CARD_DECLINED, "The card was declined."),
         ChargeOutcome.INVALID_TOKEN: (
@@ -62,8 +109,18 @@ async def charge(provider: PaymentProvider, request: ChargeRequest) -> str:
             "This idempotency key was already used for a different payment.",
         ),
     }.get(result.outcome, (ErrorCode.PAYMENT_PROCESSING_ERROR, "The payment failed."))
+    if result.outcome is ChargeOutcome.DECLINED and result.message:
+        message = f"The card was declined: {result.message[:200]}"
     field = idempotency.KEY_FIELD if result.outcome is ChargeOutcome.KEY_REUSED else TOKEN_FIELD
-    raise DomainError(message, code=code, field=field)
+    return DomainError(message, code=code, field=field)
+
+
+async def charge(provider: PaymentProvider, request: ChargeRequest) -> str:
+    """The provider's charge ID, or the user error its outcome means (nothing was taken)."""
+    result: Charge = await provider.charge(request)
+    if result.outcome is ChargeOutcome.SUCCEEDED and result.charge_id:
+        return result.charge_id
+    raise refusal(result)
 
 
 async def ensure_not_refunded(session: AsyncSession, charge_id: str) -> None:
@@ -77,31 +134,149 @@ async def ensure_not_refunded(session: AsyncSession, charge_id: str) -> None:
         )
 
 
-async def charge_then_record(
+async def pay(
     provider: PaymentProvider,
-    request: ChargeRequest,
-    record: Callable[[str], Awaitable[T]],
+    payment: CardPayment,
+    record: Callable[[str], Awaitable[dict[str, Any]]],
     *,
     write: Write,
     account_id: int,
     now: datetime,
-) -> T:
-    """Charge, then record the charge; if recording fails, refund what was not recorded.
+) -> dict[str, Any]:
+    """Charge (or, when this request's charge was parked unfinished, ask the provider where it
+    stands), then record the charge; if recording fails, refund what was not recorded.
+    Raises PaymentPending while the provider has not finished it.
 
     `write(work)` runs `work(session)` in a fresh write transaction (whoever the caller is).
     """
-    charge_id = await charge(provider, request)
+    request = payment.request(account_id)
+    parked = await write(lambda s: _parked(s, request.idempotency_key))
+    if parked is None:
+        result = await provider.charge(request)
+    elif parked.status is CardPaymentStatus.SUCCEEDED and parked.result is not None:
+        return parked.result  # the webhook credited it
+    elif parked.status is CardPaymentStatus.FAILED:
+        raise _failed(parked)
+    else:
+        result = await provider.status(parked.provider_charge_id)
+    if result.outcome in UNFINISHED and result.charge_id:
+        pending = await write(
+            lambda s: park(
+                s, payment, request, result, provider=provider.name, account_id=account_id, now=now
+            )
+        )
+        raise PaymentPending(pending, result.client_secret)
+    if result.outcome is not ChargeOutcome.SUCCEEDED or not result.charge_id:
+        if parked is not None:
+            await write(lambda s: settle(s, parked.id, failure=refusal(result), now=now))
+        raise refusal(result)
+    charge_id = result.charge_id
     try:
-        return await record(charge_id)
+        recorded = await record(charge_id)
     except Exception as error:
-        await _refund_unrecorded(
+        await refund_unrecorded(
             provider, request, charge_id, write=write, account_id=account_id, now=now,
             reason=str(error)[:200] or type(error).__name__,
         )  # fmt: skip
+        if parked is not None:
+            failure = error if isinstance(error, DomainError) else None
+            await write(lambda s: settle(s, parked.id, failure=failure, now=now))
         raise
+    if parked is not None:
+        await write(lambda s: settle(s, parked.id, result=recorded, now=now))
+    return recorded
 
 
-async def _refund_unrecorded(
+async def _parked(session: AsyncSession, provider_key: str) -> PendingPayment | None:
+    return await session.scalar(
+        sa.select(PendingPayment).where(PendingPayment.provider_key == provider_key)
+    )
+
+
+async def park(
+    session: AsyncSession,
+    payment: CardPayment,
+    request: ChargeRequest,
+    result: Charge,
+    *,
+    provider: str,
+    account_id: int,
+    now: datetime,
+) -> PendingPayment:
+    """Remember an unfinished charge and what it pays for (once per provider key)."""
+    assert result.charge_id is not None
+    status = UNFINISHED[result.outcome]
+    await session.execute(
+        upsert(session, PendingPayment)
+        .values(
+            account_id=account_id,
+            operation=payment.operation,
+            provider=provider,
+            provider_key=request.idempotency_key,
+            provider_charge_id=result.charge_id,
+            idempotency_key=payment.key,
+            arguments=payment.arguments,
+            amount_cents=payment.amount_cents,
+            currency=payment.currency,
+            status=status,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["provider_key"])
+    )
+    pending = await _parked(session, request.idempotency_key)
+    assert pending is not None
+    if pending.status in (CardPaymentStatus.REQUIRES_ACTION, CardPaymentStatus.PROCESSING):
+        pending.status = status
+        pending.updated_at = now
+        await session.flush()
+    return pending
+
+
+async def settle(
+    session: AsyncSession,
+    pending_id: int,
+    *,
+    result: dict[str, Any] | None = None,
+    failure: DomainError | None = None,
+    now: datetime,
+) -> PendingPayment | None:
+    """A parked payment's end: SUCCEEDED with what it bought, or FAILED (and why). A payment
+    that SUCCEEDED stays so (an out-of-order failure event changes nothing)."""
+    pending = await session.scalar(
+        sa.select(PendingPayment)
+        .where(PendingPayment.id == pending_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if pending is None or pending.status is CardPaymentStatus.SUCCEEDED:
+        return pending
+    if result is not None:
+        pending.status = CardPaymentStatus.SUCCEEDED
+        pending.result = result
+        pending.failure_code = pending.failure_message = None
+    else:
+        pending.status = CardPaymentStatus.FAILED
+        code = failure.problems[0].code.value if failure else "PAYMENT_FAILED"
+        pending.failure_code = code[:64]
+        pending.failure_message = (
+            str(failure) if failure else "The payment could not be completed."
+        )[:500]
+    pending.updated_at = now
+    await session.flush()
+    return pending
+
+
+def _failed(pending: PendingPayment) -> DomainError:
+    return DomainError(
+        f"This payment did not go through ({pending.failure_message or 'failed'}); nothing was "
+        "credited and anything taken is refunded. Start again with a new idempotency key.",
+        code=ErrorCode.PAYMENT_FAILED,
+        field=idempotency.KEY_FIELD,
+    )
+
+
+async def refund_unrecorded(
     provider: PaymentProvider,
     request: ChargeRequest,
     charge_id: str,

@@ -1,14 +1,19 @@
 """The built-in sandbox provider: no money moves; test tokens pick the outcome.
 
-| token                          | outcome                                        |
-| ------------------------------ | ---------------------------------------------- |
-| `tok_sandbox_success`          | the charge succeeds                            |
-| `tok_sandbox_declined`         | the card is declined (CARD_DECLINED)           |
-| `tok_sandbox_processing_error` | a transient failure (PAYMENT_PROCESSING_ERROR) |
-| anything else                  | INVALID_PAYMENT_TOKEN                          |
+| token                          | outcome                                                  |
+| ------------------------------ | -------------------------------------------------------- |
+| `tok_sandbox_success`          | the charge succeeds                                      |
+| `tok_sandbox_declined`         | the card is declined (CARD_DECLINED)                     |
+| `tok_sandbox_processing_error` | a transient failure (PAYMENT_PROCESSING_ERROR)           |
+| `tok_sandbox_3ds`              | 3-D Secure (REQUIRES_ACTION); succeeds when asked again  |
+| `tok_sandbox_3ds_fail`         | 3-D Secure the buyer fails: CARD_DECLINED when asked     |
+| `tok_sandbox_pending`          | still processing (PROCESSING); succeeds when asked again |
+| anything else                  | INVALID_PAYMENT_TOKEN                                    |
 
 Charge IDs derive from the idempotency key, so retries and other API workers see the same
-charge, as they would with a real provider's idempotency.
+charge, as they would with a real provider's idempotency. A charge that needs an action is
+finished when someone asks for its status (the payer's retry with the same key), as if the
+buyer had done it meanwhile; real providers also tell us by webhook.
 """
 
 from __future__ import annotations
@@ -20,6 +25,14 @@ from reelpay.payments.provider import Charge, ChargeOutcome, ChargeRequest
 SUCCESS_TOKEN = "tok_sandbox_success"
 DECLINED_TOKEN = "tok_sandbox_declined"
 PROCESSING_ERROR_TOKEN = "tok_sandbox_processing_error"
+ACTION_TOKEN = "tok_sandbox_3ds"
+ACTION_FAILS_TOKEN = "tok_sandbox_3ds_fail"
+PENDING_TOKEN = "tok_sandbox_pending"
+UNFINISHED = {
+    ACTION_TOKEN: ChargeOutcome.REQUIRES_ACTION,
+    ACTION_FAILS_TOKEN: ChargeOutcome.REQUIRES_ACTION,
+    PENDING_TOKEN: ChargeOutcome.PENDING,
+}
 
 
 class SandboxProvider:
@@ -31,6 +44,7 @@ class SandboxProvider:
         self.refunded: set[str] = set()
         # Partial refunds by key: (charge, cents), each once whatever the retries.
         self.partial_refunds: dict[str, tuple[str, int]] = {}
+        self._unfinished: dict[str, str] = {}  # charge -> the token that left it unfinished
 
     async def charge(self, request: ChargeRequest) -> Charge:
         if request.token == DECLINED_TOKEN:
@@ -40,7 +54,7 @@ class SandboxProvider:
                 ChargeOutcome.PROCESSING_ERROR,
                 message="The payment could not be processed right now; try again.",
             )
-        if request.token != SUCCESS_TOKEN:
+        if request.token != SUCCESS_TOKEN and request.token not in UNFINISHED:
             return Charge(ChargeOutcome.INVALID_TOKEN, message="Unknown payment token.")
         params = (request.token, request.amount_cents, request.currency)
         first = self._seen.setdefault(request.idempotency_key, params)
@@ -50,7 +64,24 @@ class SandboxProvider:
                 message="This idempotency key was used for a different payment.",
             )
         digest = hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:24]
-        return Charge(ChargeOutcome.SUCCEEDED, charge_id=f"ch_sandbox_{digest}")
+        charge_id = f"ch_sandbox_{digest}"
+        if request.token in UNFINISHED:
+            self._unfinished[charge_id] = request.token
+            return Charge(
+                UNFINISHED[request.token],
+                charge_id=charge_id,
+                client_secret=f"{charge_id}_secret_sandbox",
+                message="The payment needs the buyer to authenticate it.",
+            )
+        return Charge(ChargeOutcome.SUCCEEDED, charge_id=charge_id)
+
+    async def status(self, charge_id: str) -> Charge:
+        token = self._unfinished.get(charge_id)
+        if token == ACTION_FAILS_TOKEN:
+            return Charge(
+                ChargeOutcome.DECLINED, charge_id=charge_id, message="Authentication failed."
+            )
+        return Charge(ChargeOutcome.SUCCEEDED, charge_id=charge_id)
 
     async def refund(
         self, charge_id: str, *, amount_cents: int | None = None, key: str | None = None
@@ -61,10 +92,3 @@ class SandboxProvider:
             self.partial_refunds.setdefault(
                 key or f"{charge_id}:{amount_cents}", (charge_id, amount_cents)
             )
-
-
-def create_provider(name: str) -> SandboxProvider:
-    """The provider a deployment configured (REELPAY_PAYMENT_PROVIDER)."""
-    if name == "sandbox":
-        return SandboxProvider()
-    raise ValueError(f"unknown payment provider {name!r}")

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelpay.accounts.models import Account
 from reelpay.errors import DomainError, ErrorCode
+from reelpay.payments import chargebacks
 from reelpay.payments.charging import ensure_not_refunded
 from reelpay.payments.models import Payment, PaymentPurpose
 from reelpay.settings import CoinPackage, Settings
@@ -105,18 +106,23 @@ async def record_purchase(
     await ensure_not_refunded(session, charge_id)
     check_spender(buyer.birth_date, buyer.country, now.date(), settings.rules)
     package = request.package
+    # A coin debt (a charged-back purchase whose coins were spent) is settled first: its
+    # coins are paid for by this purchase and only the rest is credited.
+    owed = min(await chargebacks.lock_coin_debt(session, buyer.id), package.coins)
     transaction = await ledger.post(
         session,
         kind=TransactionKind.COIN_PURCHASE,
         legs=[
-            (ledger.platform(LedgerAccountKind.COIN_ISSUANCE), -package.coins),
-            (ledger.user(buyer.id, LedgerAccountKind.COINS), package.coins),
+            (ledger.platform(LedgerAccountKind.COIN_ISSUANCE), -(package.coins - owed)),
+            (ledger.user(buyer.id, LedgerAccountKind.COINS), package.coins - owed),
+            (ledger.user(buyer.id, LedgerAccountKind.COIN_DEBT), -owed),
+            (ledger.platform(LedgerAccountKind.COIN_DEBTS_OWED), owed),
             (ledger.platform(LedgerAccountKind.PAYMENT_CLEARING), -package.price_cents),
             (ledger.platform(LedgerAccountKind.COIN_SALES), package.price_cents),
         ],
         now=now,
         actor_id=buyer.id,
-        memo=f"{package.coins} coins",
+        memo=f"{package.coins} coins" + (f" ({owed} settled a coin debt)" if owed else ""),
     )
     payment = Payment(
         account_id=buyer.id,

@@ -22,6 +22,12 @@ run after the lease sends the same reference again and records the provider's an
 A definite answer (PAID or FAILED) is recorded even when it arrives after another run took the
 payout over, as long as it is for the same round (the same reference). Each payout is handled
 on its own: one that cannot be sent is logged and the run goes on with the others.
+
+A payout sent before (its outcome unknown, or PENDING: the provider accepted it and answers
+later, as PayPal does) is never sent blindly again: the job first asks the provider what became
+of its reference (`PayoutProvider.status`), and sends only if the provider never received it.
+A PENDING payout stays PROCESSING and is asked about again every `payout_status_poll_seconds`
+until the answer is final; the provider's webhook (`handle_paypal`) usually brings it sooner.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from cryptography.fernet import InvalidToken
@@ -39,7 +46,8 @@ from reelpay.accounts.models import Account
 from reelpay.clock import Clock
 from reelpay.db import write_once
 from reelpay.events import Event
-from reelpay.payouts import destinations, methods, service
+from reelpay.payments.webhook_events import ProviderEvent
+from reelpay.payouts import connect, destinations, methods, service
 from reelpay.payouts import rules as payout_rules
 from reelpay.payouts.models import (
     Payout,
@@ -48,6 +56,7 @@ from reelpay.payouts.models import (
     PayoutSchedule,
     PayoutStatus,
     PayoutTrigger,
+    ProviderAccount,
 )
 from reelpay.payouts.provider import PayoutOutcome, PayoutProvider, PayoutRequest, PayoutResult
 from reelpay.settings import Settings
@@ -189,10 +198,13 @@ async def _schedule_one(
         return False  # decided by a concurrent run
     row.settled_through = due
     await session.flush()
-    state = await service.payout_position(session, creator, today)
+    state = await service.payout_position(
+        session, creator, today, via_stripe=connect.bank_payouts_via_stripe(settings)
+    )
     if payout_rules.blockers(
         has_method=state.method is not None, suspended=state.suspended,
         available=state.available, used_on_day=state.used_today, rules=settings.rules,
+        account_ready=state.account_ready,
     ):  # fmt: skip
         return False  # skipped for this date; the forecast tells the creator why
     assert state.method is not None
@@ -212,6 +224,7 @@ class _Claim:
     request: PayoutRequest
     attempts: int
     round: int
+    sent_before: bool  # ask the provider about the reference before sending it again
 
 
 UNKNOWN_OUTCOME = "PROVIDER_ERROR"
@@ -234,13 +247,17 @@ async def send_one(
     claimed_at = clock()
     claim = await write_once(
         maker,
-        lambda s: _claim(s, payout_id, now=claimed_at, settings=settings, provider=provider.name),
+        lambda s: _claim(s, payout_id, now=claimed_at, settings=settings, provider=provider),
         publish,
     )
     if not isinstance(claim, _Claim):
         return claim  # type: ignore[no-any-return]
     try:
-        result: PayoutResult | None = await provider.send(claim.request)
+        result: PayoutResult | None = None
+        if claim.sent_before:
+            result = await provider.status(claim.request)
+        if result is None:
+            result = await provider.send(claim.request)
     except Exception:  # the provider may or may not have sent it
         log.warning("payout %s: no answer from the provider", payout_id, exc_info=True)
         result = None
@@ -262,7 +279,12 @@ async def _locked_payout(session: AsyncSession, payout_id: int) -> Payout | None
 
 
 async def _claim(
-    session: AsyncSession, payout_id: int, *, now: datetime, settings: Settings, provider: str
+    session: AsyncSession,
+    payout_id: int,
+    *,
+    now: datetime,
+    settings: Settings,
+    provider: PayoutProvider,
 ) -> _Claim | PayoutStatus | None:
     payout = await _locked_payout(session, payout_id)
     if payout is None:
@@ -298,11 +320,12 @@ async def _claim(
     payout.status = PayoutStatus.PROCESSING
     payout.attempts += 1
     payout.next_attempt_at = now + timedelta(seconds=settings.rules.payout_lease_seconds)
-    payout.provider = provider
+    payout.provider = provider_name(provider, method.kind.value)
     payout.updated_at = now
     await session.flush()
     if first:
         await service.announce(session, payout, now=now)
+    recipient = await session.get(ProviderAccount, (payout.creator_id, "stripe"))
     return _Claim(
         PayoutRequest(
             reference=payout.reference,
@@ -311,10 +334,20 @@ async def _claim(
             kind=method.kind.value,
             destination=destination,
             attempt=payout.attempts,
+            creator_id=payout.creator_id,
+            recipient_account=recipient.external_id if recipient is not None else None,
+            provider_payout_id=payout.provider_payout_id,
         ),
         attempts=payout.attempts,
         round=payout.round,
+        sent_before=not never_sent,
     )
+
+
+def provider_name(provider: PayoutProvider, kind: str) -> str:
+    """Which provider sends a payout of this kind (a routed provider knows per kind)."""
+    name = getattr(provider, "provider_name", None)
+    return str(name(kind)) if callable(name) else provider.name
 
 
 async def _record(
@@ -338,6 +371,15 @@ async def _record(
     if result is not None and result.outcome is PayoutOutcome.FAILED:
         await _fail(session, payout, result.code or "FAILED", result.message, now=now)
         return PayoutStatus.FAILED
+    if result is not None and result.outcome is PayoutOutcome.PENDING:
+        # Accepted: never sent again; asked about until the answer is final (or a webhook).
+        if result.provider_payout_id:
+            payout.provider_payout_id = result.provider_payout_id[:128]
+        payout.next_attempt_at = now + timedelta(seconds=rules.payout_status_poll_seconds)
+        payout.failure_code = payout.failure_message = None
+        payout.updated_at = now
+        await session.flush()
+        return PayoutStatus.PROCESSING
     if payout.attempts != claim.attempts:
         return None  # another run is sending it now; it records what comes next
     if result is not None and payout.attempts >= rules.payout_max_attempts:
@@ -354,6 +396,55 @@ async def _record(
     await session.flush()
     service.notify_subscribers(session, payout)
     return PayoutStatus.PROCESSING
+
+
+async def record_answer(
+    session: AsyncSession, reference: str, result: PayoutResult, *, now: datetime
+) -> str:
+    """A provider's final answer about a reference, from its webhook: the payout becomes PAID
+    or FAILED if it is still PROCESSING (a replay or a late event changes nothing)."""
+    payout = await session.scalar(
+        sa.select(Payout)
+        .where(Payout.reference == reference)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    if payout is None:
+        return "ignored"
+    if payout.status is not PayoutStatus.PROCESSING:
+        if payout.status is PayoutStatus.PAID and result.outcome is PayoutOutcome.FAILED:
+            # e.g. PayPal RETURNED an unclaimed payout after it was SUCCESS: a person must look.
+            log.error("payout %s was PAID and the provider now says %s", payout.id, result.code)
+        return f"already {payout.status.value}"
+    if result.outcome is PayoutOutcome.PAID:
+        await _paid(session, payout, result, now=now)
+        return "paid"
+    if result.outcome is PayoutOutcome.FAILED:
+        await _fail(session, payout, result.code or "FAILED", result.message, now=now)
+        return "failed"
+    return "pending"
+
+
+async def handle_paypal(
+    maker: async_sessionmaker[AsyncSession],
+    paypal: Any,
+    event: ProviderEvent,
+    *,
+    now: datetime,
+    publish: Publish | None = None,
+) -> str:
+    """A verified PayPal webhook event: a payout item's answer is recorded once."""
+    from reelpay.payments import webhooks
+
+    answer = paypal.payout_item_event(event)
+
+    async def handle(session: AsyncSession) -> str:
+        if answer is None:
+            return "ignored"
+        reference, result = answer
+        return await record_answer(session, reference, result, now=now)
+
+    return await webhooks.once(maker, event, handle, now=now, publish=publish)
 
 
 async def _paid(

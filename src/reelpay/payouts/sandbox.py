@@ -67,9 +67,6 @@ class SandboxPayoutProvider:
         self._final[request.reference] = result
         return result
 
-
-def create_payout_provider(name: str) -> SandboxPayoutProvider:
-    """The provider a deployment configured (REELPAY_PAYOUT_PROVIDER)."""
-    if name == "sandbox":
-        return SandboxPayoutProvider()
-    raise ValueError(f"unknown payout provider {name!r}")
+    async def status(self, request: PayoutRequest) -> PayoutResult | None:
+        """The final answer this process gave the reference, or None (never sent here)."""
+        return self._final.get(request.reference)

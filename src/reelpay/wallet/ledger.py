@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reelpay import events
 from reelpay.db import upsert
 from reelpay.errors import DomainError, ErrorCode
+from reelpay.wallet import rules
 from reelpay.wallet.models import (
     ASSET_OF,
     CAMPAIGN_KINDS,
@@ -236,6 +237,11 @@ async def posting(
     ids, balances = await _accounts(
         session, amounts, owners=users if actor_id is None else {*users, actor_id}
     )
+    if kind in rules.COIN_SPENDING:
+        # Spending coins waits while the spender owes coins (read with the balances above).
+        for ref, amount in amounts.items():
+            if ref.kind is LedgerAccountKind.COINS and amount < 0 and ref.owner_id is not None:
+                rules.check_no_coin_debt(balances[ref.owner_id].get(LedgerAccountKind.COIN_DEBT, 0))
     transaction = LedgerTransaction(
         kind=kind,
         actor_id=actor_id,

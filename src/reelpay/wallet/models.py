@@ -31,6 +31,9 @@ class LedgerAccountKind(StrEnum):
     EARNINGS = "EARNINGS"  # USD the creator has earned and may withdraw
     EARNINGS_PENDING = "EARNINGS_PENDING"  # earned, held until a refund window closes
     PAYOUTS_HELD = "PAYOUTS_HELD"  # taken from earnings for a payout that is on its way
+    # What a user owes after a lost chargeback (never negative; see payments/chargebacks.py):
+    COIN_DEBT = "COIN_DEBT"  # coins spent from a purchase the card holder took back
+    EARNINGS_DEBT = "EARNINGS_DEBT"  # a creator's share of a charged-back payment, paid out
     # the platform's
     COIN_ISSUANCE = "COIN_ISSUANCE"  # coins come into being when sold
     COINS_SPENT = "COINS_SPENT"  # coins spent on gifts and tips end here
@@ -41,6 +44,12 @@ class LedgerAccountKind(StrEnum):
     SERIES_REVENUE = "SERIES_REVENUE"  # the platform's share of Series sales paid by card
     PAYOUTS_SENT = "PAYOUTS_SENT"  # money the payout provider sent to creators
     MARKETPLACE_FEES = "MARKETPLACE_FEES"  # platform fees brands paid on campaigns
+    # Minus every user's COIN_DEBT / EARNINGS_DEBT: the other side of recording a debt (a
+    # user's balance is never negative, so what they owe is a positive balance mirrored here).
+    COIN_DEBTS_OWED = "COIN_DEBTS_OWED"
+    EARNINGS_DEBTS_OWED = "EARNINGS_DEBTS_OWED"
+    # Money lost to chargebacks: paid-out creator shares not yet recovered, campaign fundings.
+    CHARGEBACK_LOSSES = "CHARGEBACK_LOSSES"
     # a campaign's (Creator Marketplace escrow)
     ESCROW = "ESCROW"  # funded by the brand, not reserved for anyone
     ESCROW_RESERVED = "ESCROW_RESERVED"  # set aside for accepted creators
@@ -65,6 +74,11 @@ ASSET_OF: dict[LedgerAccountKind, Asset] = {
     LedgerAccountKind.ESCROW: Asset.USD,
     LedgerAccountKind.ESCROW_RESERVED: Asset.USD,
     LedgerAccountKind.ESCROW_FEES: Asset.USD,
+    LedgerAccountKind.COIN_DEBT: Asset.COIN,
+    LedgerAccountKind.EARNINGS_DEBT: Asset.USD,
+    LedgerAccountKind.COIN_DEBTS_OWED: Asset.COIN,
+    LedgerAccountKind.EARNINGS_DEBTS_OWED: Asset.USD,
+    LedgerAccountKind.CHARGEBACK_LOSSES: Asset.USD,
 }
 
 USER_KINDS = frozenset(
@@ -74,6 +88,8 @@ USER_KINDS = frozenset(
         LedgerAccountKind.EARNINGS,
         LedgerAccountKind.EARNINGS_PENDING,
         LedgerAccountKind.PAYOUTS_HELD,
+        LedgerAccountKind.COIN_DEBT,
+        LedgerAccountKind.EARNINGS_DEBT,
     }
 )
 
@@ -99,6 +115,8 @@ class TransactionKind(StrEnum):
     CAMPAIGN_RELEASE = "CAMPAIGN_RELEASE"  # a reservation no longer needed, back to escrow
     CAMPAIGN_PAYMENT = "CAMPAIGN_PAYMENT"  # reserved escrow to a creator's earnings
     CAMPAIGN_REFUND = "CAMPAIGN_REFUND"  # escrow (and its fee) back to the brand's card
+    CHARGEBACK = "CHARGEBACK"  # a lost card dispute: the money went back to the card holder
+    DEBT_SETTLEMENT = "DEBT_SETTLEMENT"  # a creator's debt paid from their earnings
 
 
 class EarningsSource(StrEnum):

@@ -7,6 +7,12 @@ from datetime import date
 from reelpay.accounts.validation import age_on
 from reelpay.errors import DomainError, ErrorCode
 from reelpay.settings import Rules
+from reelpay.wallet.models import TransactionKind
+
+# Transactions that spend a user's coins on something: refused while the user owes coins.
+COIN_SPENDING = frozenset(
+    {TransactionKind.GIFT, TransactionKind.TIP, TransactionKind.SERIES_PURCHASE}
+)
 
 
 def spender_min_age(country: str, rules: Rules) -> int:
@@ -38,3 +44,14 @@ def redeemable(diamonds: int, rules: Rules) -> tuple[int, int]:
     """(diamonds used, cents earned) when redeeming `diamonds`; leftovers stay in the balance."""
     cents = diamonds // rules.diamonds_per_cent
     return cents * rules.diamonds_per_cent, cents
+
+
+def check_no_coin_debt(coin_debt: int) -> None:
+    """OUTSTANDING_DEBT while the user owes coins from a charged-back coin purchase."""
+    if coin_debt > 0:
+        raise DomainError(
+            f"You owe {coin_debt} coins: a card payment for coins was charged back after some "
+            "of them were spent. Buying coins settles the debt first (the rest is credited); "
+            "until then coins cannot be spent.",
+            code=ErrorCode.OUTSTANDING_DEBT,
+        )

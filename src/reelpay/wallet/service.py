@@ -37,6 +37,8 @@ class Balances:
     earnings_cents: int = 0
     pending_earnings_cents: int = 0
     in_payout_cents: int = 0
+    coin_debt: int = 0  # coins owed after a chargeback (see payments/chargebacks.py)
+    earnings_debt_cents: int = 0  # cents a creator owes after a chargeback
 
     @classmethod
     def of(cls, by_kind: Mapping[LedgerAccountKind, int]) -> Balances:
@@ -47,6 +49,8 @@ class Balances:
             earnings_cents=by_kind.get(LedgerAccountKind.EARNINGS, 0),
             pending_earnings_cents=by_kind.get(LedgerAccountKind.EARNINGS_PENDING, 0),
             in_payout_cents=by_kind.get(LedgerAccountKind.PAYOUTS_HELD, 0),
+            coin_debt=by_kind.get(LedgerAccountKind.COIN_DEBT, 0),
+            earnings_debt_cents=by_kind.get(LedgerAccountKind.EARNINGS_DEBT, 0),
         )
 
 
@@ -72,6 +76,8 @@ class Balance(StrEnum):
     EARNINGS_AVAILABLE = "EARNINGS_AVAILABLE"
     EARNINGS_PENDING = "EARNINGS_PENDING"
     IN_PAYOUT = "IN_PAYOUT"
+    COIN_DEBT = "COIN_DEBT"
+    EARNINGS_DEBT = "EARNINGS_DEBT"
 
 
 BALANCE_OF: dict[LedgerAccountKind, Balance] = {
@@ -80,6 +86,8 @@ BALANCE_OF: dict[LedgerAccountKind, Balance] = {
     LedgerAccountKind.EARNINGS: Balance.EARNINGS_AVAILABLE,
     LedgerAccountKind.EARNINGS_PENDING: Balance.EARNINGS_PENDING,
     LedgerAccountKind.PAYOUTS_HELD: Balance.IN_PAYOUT,
+    LedgerAccountKind.COIN_DEBT: Balance.COIN_DEBT,
+    LedgerAccountKind.EARNINGS_DEBT: Balance.EARNINGS_DEBT,
 }
 
 

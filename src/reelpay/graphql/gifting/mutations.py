@@ -25,6 +25,7 @@ from reelpay.graphql.money import (
     pay_by_card,
     require_key,
 )
+from reelpay.graphql.payments.types import PendingCardPayment, pending_payment_field
 from reelpay.graphql.relay import decode_id_of
 from reelpay.graphql.wallet.types import Wallet
 
@@ -97,6 +98,7 @@ class SendTipPayload:
     wallet: Wallet | None = strawberry.field(
         default=None, description="The tipper's wallet afterwards (fewer coins for a COINS tip)."
     )
+    pending_payment: PendingCardPayment | None = pending_payment_field()
     user_errors: list[UserError] = strawberry.field(
         default_factory=list, description="Why nothing was paid; empty on success."
     )

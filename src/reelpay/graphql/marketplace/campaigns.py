@@ -34,6 +34,7 @@ from reelpay.graphql.marketplace.campaign_inputs import (
 from reelpay.graphql.marketplace.campaign_queries import CampaignQueries
 from reelpay.graphql.marketplace.types import BrandProfile, Campaign, Category
 from reelpay.graphql.money import CardPayment, Money, minor_units, pay_by_card
+from reelpay.graphql.payments.types import PendingCardPayment, pending_payment_field
 from reelpay.marketplace import brands, campaigns, closing, escrow, funding, models
 from reelpay.wallet.idempotency import KEY_FIELD, check_key
 
@@ -96,6 +97,7 @@ class FundCampaignPayload:
         default=None,
         description="The charge (on a replay of the key: the first one); null on userErrors.",
     )
+    pending_payment: PendingCardPayment | None = pending_payment_field()
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
 
 
@@ -256,7 +258,11 @@ class CampaignMutations:
                         amount_cents=charge.total_cents,
                         key=request.key,
                         operation=funding.FUND,
-                        arguments={**request.arguments, "chargeCents": charge.total_cents},
+                        arguments={
+                            **request.arguments,
+                            "chargeCents": charge.total_cents,
+                            "feeCents": charge.fee_cents,
+                        },
                         description="Reelpay campaign escrow",
                     ),
                     record,

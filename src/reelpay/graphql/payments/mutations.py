@@ -10,7 +10,12 @@ from strawberry.types import Info
 from reelpay.graphql.context import Context, logged_in
 from reelpay.graphql.errors import UserError, as_user_errors
 from reelpay.graphql.money import CardPayment, pay_by_card, require_key
-from reelpay.graphql.payments.types import CoinPackage, CoinPurchase
+from reelpay.graphql.payments.types import (
+    CoinPackage,
+    CoinPurchase,
+    PendingCardPayment,
+    pending_payment_field,
+)
 from reelpay.graphql.relay import decode_id_of
 from reelpay.graphql.wallet.types import Wallet
 from reelpay.payments import service as payments
@@ -36,6 +41,7 @@ class PurchaseCoinsPayload:
     wallet: Wallet | None = strawberry.field(
         default=None, description="The buyer's wallet after the coins were credited."
     )
+    pending_payment: PendingCardPayment | None = pending_payment_field()
     user_errors: list[UserError] = strawberry.field(
         default_factory=list, description="Why nothing was charged or credited; empty on success."
     )

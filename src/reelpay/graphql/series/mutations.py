@@ -15,6 +15,7 @@ from reelpay.errors import DomainError
 from reelpay.graphql.context import Context, logged_in
 from reelpay.graphql.errors import UserError, as_user_errors
 from reelpay.graphql.money import CardPayment, MoneyInput, pay_by_card, require_key
+from reelpay.graphql.payments.types import PendingCardPayment, pending_payment_field
 from reelpay.graphql.payouts.arguments import AFTER, BEFORE, FIRST, LAST
 from reelpay.graphql.relay import Connection, decode_id_of, paged
 from reelpay.graphql.series.inputs import cents_of, reported_as
@@ -164,6 +165,7 @@ class PurchaseSeriesPayload:
     wallet: Wallet | None = strawberry.field(
         default=None, description="Your wallet after paying (`coins`); null on userErrors."
     )
+    pending_payment: PendingCardPayment | None = pending_payment_field()
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS_TEXT)
 
 

@@ -53,6 +53,11 @@ TransactionKind = described_enum(
         "CAMPAIGN_RELEASE": "A campaign reservation no longer needed went back to its escrow.",
         "CAMPAIGN_PAYMENT": "A brand deal or challenge prize paid from escrow to the creator.",
         "CAMPAIGN_REFUND": "Unused campaign escrow refunded to the brand's card.",
+        "CHARGEBACK": "A card payment was disputed and the money went back to the card holder: "
+        "what it bought is taken back (coins still unspent, a creator's share), and what is "
+        "gone already becomes a debt (`Wallet.coinDebt`, `Wallet.earningsDebt`).",
+        "DEBT_SETTLEMENT": "A creator's debt from a chargeback paid from their available "
+        "earnings (before a payout).",
     },
 )
 EarningsSource = described_enum(
@@ -92,6 +97,10 @@ WalletBalance = described_enum(
         "EARNINGS_PENDING": "Your USD earnings held until a refund window closes "
         "(`Wallet.pendingEarnings`).",
         "IN_PAYOUT": "USD taken from your earnings by payouts on their way (`Wallet.inPayout`).",
+        "COIN_DEBT": "Coins you owe after a card payment for coins was charged back "
+        "(`Wallet.coinDebt`).",
+        "EARNINGS_DEBT": "USD you owe after a payment to you was charged back once paid out "
+        "(`Wallet.earningsDebt`).",
     },
     name="WalletBalance",
 )
@@ -192,6 +201,17 @@ class Wallet(Node):
     in_payout: Money = strawberry.field(
         description="Taken from your earnings by payouts that are on their way."
     )
+    coin_debt: int = strawberry.field(
+        description="Coins owed after a card payment for coins was charged back once some of "
+        "its coins were spent (0 when nothing is owed). While it is above 0, spending coins "
+        "(gifts, coin tips, Series paid with coins) is refused with OUTSTANDING_DEBT; the next "
+        "coin purchase settles it first and credits the rest."
+    )
+    earnings_debt: Money = strawberry.field(
+        description="Owed by a creator after a payment to them was charged back once their "
+        "share was paid out: settled from the available earnings before any payout "
+        "(`PayoutForecast.debt`)."
+    )
 
     @classmethod
     async def load(cls, info: Info[Context, None], owner_id: int) -> Wallet:
@@ -209,6 +229,8 @@ class Wallet(Node):
             earnings=Money.usd(b.earnings_cents),
             pending_earnings=Money.usd(b.pending_earnings_cents),
             in_payout=Money.usd(b.in_payout_cents),
+            coin_debt=b.coin_debt,
+            earnings_debt=Money.usd(b.earnings_debt_cents),
         )
 
     @strawberry.field(description="Everything paid out to your payout methods.")
