@@ -264,6 +264,7 @@ def test_production_settings_refuse_the_sandbox_clock():
         "REELPAY_SECRET_KEY": "kq3X8vN2pL7mR4tY9wB6zC1dF5gH0jS3aE8uI2oP7xV",
         "REELPAY_PAYMENT_PROVIDER": "sandbox",
         "REELPAY_PAYOUT_PROVIDER": "sandbox",
+        "REELPAY_ALLOW_SANDBOX_IN_PRODUCTION": "1",  # a staging deployment: no money moves
     }
     assert not Settings.from_env(env).sandbox_clock_enabled
     assert not Settings.from_env({**env, "REELPAY_SANDBOX_CLOCK": "off"}).sandbox_clock_enabled
@@ -297,6 +298,7 @@ async def test_the_cli_moves_the_clock_outside_production_only(
     monkeypatch.setenv("REELPAY_SECRET_KEY", "kq3X8vN2pL7mR4tY9wB6zC1dF5gH0jS3aE8uI2oP7xV")
     monkeypatch.setenv("REELPAY_PAYMENT_PROVIDER", "sandbox")
     monkeypatch.setenv("REELPAY_PAYOUT_PROVIDER", "sandbox")
+    monkeypatch.setenv("REELPAY_ALLOW_SANDBOX_IN_PRODUCTION", "1")  # staging: no money moves
     assert await asyncio.to_thread(main, ["sandbox-clock", "advance", "1d"], clock=clock) == 2
     assert "off here" in capsys.readouterr().err
     assert await read_clock(api) == state(36 * 3600)

@@ -25,6 +25,7 @@ PRODUCTION = {
     "REELPAY_ENV": "production",
     "REELPAY_PAYMENT_PROVIDER": "sandbox",
     "REELPAY_PAYOUT_PROVIDER": "sandbox",
+    "REELPAY_ALLOW_SANDBOX_IN_PRODUCTION": "1",  # a staging deployment: no money moves
 }
 SAMPLES = 20_000
 

@@ -225,3 +225,26 @@ async def test_a_declined_card_is_refused_with_stripes_reason(live, stripe):
     refused = await buy(live, fan, "pm_card_chargeDeclined", new_key())
     assert [e["code"] for e in refused["userErrors"]] == ["CARD_DECLINED"]
     assert "declined" in refused["userErrors"][0]["message"]
+
+
+async def test_a_connect_endpoint_can_sign_with_its_own_secret(
+    settings, clock, clean_db, stripe_settings
+):
+    """Stripe signs connected accounts' events (`account.updated`) with the secret of the
+    Connect endpoint when it is a separate one: both secrets are accepted, no other."""
+    connect = dataclasses.replace(stripe_settings, connect_webhook_secret="whsec_connect")
+    configured = dataclasses.replace(settings, payment_provider="stripe", stripe=connect)
+    app = create_app(configured, clock=clock, engine=clean_db)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            api = Api(client, clean_db, app)
+            body = event("account.updated", {"id": "acct_unknown", "object": "account"})
+            accepted = await deliver(api, body, sign(body, secret="whsec_connect"))
+            assert accepted.status_code == 200 and accepted.json()["outcome"] == "ignored"
+            other = event("account.updated", {"id": "acct_unknown", "object": "account"})
+            refused = await deliver(api, other, sign(other, secret="whsec_nobody"))
+            assert refused.status_code == 400
+    finally:
+        await app.state.services.broker.close()

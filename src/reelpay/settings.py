@@ -265,6 +265,9 @@ class StripeSettings:
     api_base: str = "https://api.stripe.com"
     timeout_seconds: float = 20.0  # REELPAY_STRIPE_TIMEOUT_SECONDS: one HTTP request
     max_network_retries: int = 2  # the SDK retries with the same idempotency key
+    # REELPAY_STRIPE_CONNECT_WEBHOOK_SECRET: the whsec_… of a second endpoint at the same URL
+    # that listens to connected accounts' events (`account.updated`), if it is a separate one.
+    connect_webhook_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -406,7 +409,8 @@ def _providers(env: Mapping[str, str], environment: Environment) -> dict[str, An
     ]
     if production and sandboxed and not allow_sandbox:
         raise ConfigurationError(
-            f"{' and '.join(sandboxed)}=sandbox is refused in production: no money would move. "
+            f"{' and '.join(f'{name}=sandbox' for name in sandboxed)} "
+            f"{'is' if len(sandboxed) == 1 else 'are'} refused in production: no money would move. "
             "Configure stripe/paypal, or set REELPAY_ALLOW_SANDBOX_IN_PRODUCTION=1 for a "
             "staging deployment."
         )
@@ -431,6 +435,7 @@ def _providers(env: Mapping[str, str], environment: Environment) -> dict[str, An
             api_base=_url(env, "REELPAY_STRIPE_API_BASE", StripeSettings.api_base),
             timeout_seconds=_int(env, "REELPAY_STRIPE_TIMEOUT_SECONDS", 20) or 20,
             max_network_retries=_int(env, "REELPAY_STRIPE_MAX_NETWORK_RETRIES", 2),
+            connect_webhook_secret=env.get("REELPAY_STRIPE_CONNECT_WEBHOOK_SECRET", "").strip(),
         )
     paypal = None
     if uses_paypal:

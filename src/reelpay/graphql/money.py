@@ -107,6 +107,7 @@ async def pay_by_card(
     """Charge the card with no connection held, then `record(charge_id)`; a charge that is
     not recorded is refunded, one the provider has not finished raises PaymentPending (see
     `payments.charging`)."""
+    parked = await ctx.read(lambda s: charging.find_parked(s, payment, payer_id))
     await ctx.release()
     return await charging.pay(
         ctx.services.payments,
@@ -115,4 +116,5 @@ async def pay_by_card(
         write=ctx.write_as_system,
         account_id=payer_id,
         now=ctx.now,
+        parked=parked,
     )

@@ -142,15 +142,16 @@ async def pay(
     write: Write,
     account_id: int,
     now: datetime,
+    parked: PendingPayment | None,
 ) -> dict[str, Any]:
-    """Charge (or, when this request's charge was parked unfinished, ask the provider where it
-    stands), then record the charge; if recording fails, refund what was not recorded.
+    """Charge (or, when this request's charge was `parked` unfinished, ask the provider where
+    it stands), then record the charge; if recording fails, refund what was not recorded.
     Raises PaymentPending while the provider has not finished it.
 
-    `write(work)` runs `work(session)` in a fresh write transaction (whoever the caller is).
+    `write(work)` runs `work(session)` in a fresh write transaction (whoever the caller is);
+    `parked` is what `find_parked` read for this request before the connection was released.
     """
     request = payment.request(account_id)
-    parked = await write(lambda s: _parked(s, request.idempotency_key))
     if parked is None:
         result = await provider.charge(request)
     elif parked.status is CardPaymentStatus.SUCCEEDED and parked.result is not None:
@@ -185,6 +186,13 @@ async def pay(
     if parked is not None:
         await write(lambda s: settle(s, parked.id, result=recorded, now=now))
     return recorded
+
+
+async def find_parked(
+    session: AsyncSession, payment: CardPayment, account_id: int
+) -> PendingPayment | None:
+    """This request's parked charge, if an earlier try left one unfinished."""
+    return await _parked(session, payment.request(account_id).idempotency_key)
 
 
 async def _parked(session: AsyncSession, provider_key: str) -> PendingPayment | None:

@@ -170,12 +170,17 @@ class StripePaymentProvider:
     def parse_webhook(self, body: bytes, signature: str | None) -> ProviderEvent:
         """The event a `/webhooks/stripe` delivery carries, once its signature holds (the
         endpoint secret, a timestamp within Stripe's 300 s tolerance)."""
-        try:
-            event = stripe.Webhook.construct_event(body, signature, self._settings.webhook_secret)
-        except stripe.SignatureVerificationError as error:
-            raise InvalidWebhook(f"bad Stripe signature: {error.user_message}") from error
-        except Exception as error:  # signed, but not JSON or not an event object
-            raise InvalidWebhook("the body is not a Stripe event") from error
+        secrets = [self._settings.webhook_secret, self._settings.connect_webhook_secret]
+        for secret in filter(None, secrets):  # the platform's endpoint, then the Connect one
+            try:
+                event = stripe.Webhook.construct_event(body, signature, secret)
+                break
+            except stripe.SignatureVerificationError as error:
+                refused = error
+            except Exception as error:  # signed, but not JSON or not an event object
+                raise InvalidWebhook("the body is not a Stripe event") from error
+        else:
+            raise InvalidWebhook(f"bad Stripe signature: {refused.user_message}") from refused
         values = event.to_dict()
         data = values.get("data")
         obj = data.get("object") if isinstance(data, dict) else None
