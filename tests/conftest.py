@@ -7,6 +7,7 @@ import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -179,14 +180,28 @@ def backend(engine: AsyncEngine) -> str:
 
 @pytest.fixture
 async def api(settings: Settings, clock: FrozenClock, clean_db: AsyncEngine) -> AsyncIterator[Api]:
-    app = create_app(settings, clock=clock, engine=clean_db)
+    async with serving_api(settings, clock, clean_db) as served:
+        yield served
+
+
+@asynccontextmanager
+async def serving_api(
+    settings: Settings, clock: FrozenClock, engine: AsyncEngine
+) -> AsyncIterator[Api]:
+    """An Api speaking to an app built with `settings` (e.g. with Stripe or PayPal)."""
+    app = create_app(settings, clock=clock, engine=engine)
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield Api(client, clean_db, app)
+            yield Api(client, engine, app)
     finally:
         # ASGITransport sends no lifespan events: close what the app's shutdown would.
-        await app.state.services.broker.close()
+        services = app.state.services
+        await services.broker.close()
+        for provider in (services.payments, services.connect):
+            close = getattr(provider, "aclose", None)
+            if close is not None:
+                await close()
 
 
 @pytest.fixture

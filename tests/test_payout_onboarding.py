@@ -16,22 +16,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from reelpay.app import create_app
 from reelpay.clock import FrozenClock
 from reelpay.db import create_sessionmaker, run_write
 from reelpay.graphql.relay import encode_id
 from reelpay.payouts import connect
 from reelpay.settings import Environment, PayPalSettings, Settings
-from tests.conftest import Api
+from tests.conftest import Api, serving_api
 from tests.factories import (
     User,
     add_paypal,
@@ -61,24 +58,6 @@ NOT_READY = "Finish setting up your bank payouts with Stripe: "
 
 
 # --- arranging ------------------------------------------------------------------------------
-
-
-@asynccontextmanager
-async def serving_api(
-    settings: Settings, clock: FrozenClock, engine: AsyncEngine
-) -> AsyncIterator[Api]:
-    """An Api speaking to an app built with `settings` (as the `api` fixture does)."""
-    app = create_app(settings, clock=clock, engine=engine)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test"
-        ) as client:
-            yield Api(client, engine, app)
-    finally:
-        await app.state.services.broker.close()
-        closing = getattr(app.state.services.connect, "aclose", None)
-        if closing is not None:
-            await closing()
 
 
 def with_stripe(settings: Settings, stripe_settings: Any, **changes: Any) -> Settings:

@@ -14,11 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from reelpay.app import create_app
 from reelpay.db import create_sessionmaker
 from reelpay.payouts import processing
 from reelpay.payouts.models import Payout
-from tests.conftest import Api
+from tests.conftest import Api, serving_api
 from tests.factories import User, add_paypal, credit_earnings, decode_pk, new_key, sign_up
 from tests.fakes.paypal_server import FAIL_DOMAIN, FakePayPal
 
@@ -28,14 +27,8 @@ pytestmark = pytest.mark.usefixtures("verify_ledger")
 @pytest.fixture
 async def live(settings, clock, clean_db, paypal_settings) -> AsyncIterator[Api]:
     configured = dataclasses.replace(settings, payout_provider="paypal", paypal=paypal_settings)
-    app = create_app(configured, clock=clock, engine=clean_db)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test"
-        ) as client:
-            yield Api(client, clean_db, app)
-    finally:
-        await app.state.services.broker.close()
+    async with serving_api(configured, clock, clean_db) as served:
+        yield served
 
 
 async def creator_with_payout(api: Api, email: str | None = None) -> tuple[User, str, str]:

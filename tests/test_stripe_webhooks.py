@@ -19,9 +19,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from reelpay.app import create_app
 from reelpay.payments.models import Payment, PendingPayment, ProviderEvent
-from tests.conftest import Api
+from tests.conftest import Api, serving_api
 from tests.factories import User, enrol, new_key, package_id, set_standing, sign_up
 from tests.fakes.stripe_server import (
     PROCESSING,
@@ -42,16 +41,9 @@ PURCHASE = (
 
 @pytest.fixture
 async def live(settings, clock, clean_db, stripe_settings) -> AsyncIterator[Api]:
-    """The API with Stripe as its payment provider (pointed at the fake)."""
     configured = dataclasses.replace(settings, payment_provider="stripe", stripe=stripe_settings)
-    app = create_app(configured, clock=clock, engine=clean_db)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test"
-        ) as client:
-            yield Api(client, clean_db, app)
-    finally:
-        await app.state.services.broker.close()
+    async with serving_api(configured, clock, clean_db) as served:
+        yield served
 
 
 async def buy(api: Api, user: User, method: str, key: str) -> dict[str, Any]:
@@ -234,17 +226,45 @@ async def test_a_connect_endpoint_can_sign_with_its_own_secret(
     Connect endpoint when it is a separate one: both secrets are accepted, no other."""
     connect = dataclasses.replace(stripe_settings, connect_webhook_secret="whsec_connect")
     configured = dataclasses.replace(settings, payment_provider="stripe", stripe=connect)
-    app = create_app(configured, clock=clock, engine=clean_db)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test"
-        ) as client:
-            api = Api(client, clean_db, app)
-            body = event("account.updated", {"id": "acct_unknown", "object": "account"})
-            accepted = await deliver(api, body, sign(body, secret="whsec_connect"))
-            assert accepted.status_code == 200 and accepted.json()["outcome"] == "ignored"
-            other = event("account.updated", {"id": "acct_unknown", "object": "account"})
-            refused = await deliver(api, other, sign(other, secret="whsec_nobody"))
-            assert refused.status_code == 400
-    finally:
-        await app.state.services.broker.close()
+    async with serving_api(configured, clock, clean_db) as api:
+        body = event("account.updated", {"id": "acct_unknown", "object": "account"})
+        accepted = await deliver(api, body, sign(body, secret="whsec_connect"))
+        assert accepted.status_code == 200 and accepted.json()["outcome"] == "ignored"
+        other = event("account.updated", {"id": "acct_unknown", "object": "account"})
+        refused = await deliver(api, other, sign(other, secret="whsec_nobody"))
+        assert refused.status_code == 400
+
+
+def dispute(intent: str, status: str, amount: int = 999) -> dict[str, Any]:
+    """A Stripe Dispute object about a PaymentIntent's charge."""
+    return {
+        "id": "dp_1",
+        "object": "dispute",
+        "amount": amount,
+        "currency": "usd",
+        "charge": "ch_1",
+        "payment_intent": intent,
+        "reason": "fraudulent",
+        "status": status,
+    }
+
+
+async def test_a_lost_dispute_takes_the_coins_back_once(live, stripe):
+    fan = await sign_up(live, "fan")
+    await buy(live, fan, "pm_card_visa", new_key())
+    intent = intent_of(stripe)
+    opened = await deliver(live, event("charge.dispute.created", dispute(intent, "needs_response")))
+    assert opened.json()["outcome"] == "dispute recorded"
+    assert await coins(live, fan) == 700  # nothing moves while it is open
+    closed = event("charge.dispute.closed", dispute(intent, "lost"))
+    assert (await deliver(live, closed)).json()["outcome"] == "dispute lost"
+    assert (await deliver(live, closed)).json()["outcome"] == "duplicate"
+    assert await coins(live, fan) == 0
+
+
+async def test_a_won_dispute_moves_nothing(live, stripe):
+    fan = await sign_up(live, "fan")
+    await buy(live, fan, "pm_card_visa", new_key())
+    intent = intent_of(stripe)
+    closed = await deliver(live, event("charge.dispute.closed", dispute(intent, "won")))
+    assert closed.json()["outcome"] == "dispute won" and await coins(live, fan) == 700
