@@ -255,7 +255,8 @@ async def test_ledger_verify_reconciles_payouts_with_the_ledger(api, clock):
     assert problems == [
         f"account {creator.pk}: 10000 cents held for payouts, but its requested and "
         "processing payouts total 0",
-        f"account {creator.pk}: the ledger paid out 0 cents, but its paid payouts total 10000",
+        f"account {creator.pk}: the ledger paid out 0 cents, but its paid and returned "
+        "payouts total 10000",
     ]
     async with api.engine.begin() as connection:  # put it back for the fixture's check
         await connection.execute(sa.update(Payout).values(status="REQUESTED"))

@@ -33,9 +33,9 @@ What tests drive: `finish(pi, succeeded=…)` (the buyer finished or failed 3-D 
 processing payment settled), `fail_next(n, status=500 | 429 | "timeout" | "lost")` (the next n
 requests get that status, or hang past the client's timeout: "timeout" before doing anything,
 "lost" after doing it, as when a response is lost), `set_account(…)`, `set_balance(…)`,
-`reverse(tr)`, `requests` (what was asked), `reset()`. `sign` and `event` build signed
-webhook deliveries. Fixtures: `stripe_fake` (session), `stripe` (reset per test),
-`stripe_settings` (a StripeSettings pointing the SDK at the fake).
+`reverse(tr)` (in full, or `amount=` cents of it), `requests` (what was asked), `reset()`.
+`sign` and `event` build signed webhook deliveries. Fixtures: `stripe_fake` (session),
+`stripe` (reset per test), `stripe_settings` (a StripeSettings pointing the SDK at the fake).
 """
 
 from __future__ import annotations
@@ -307,12 +307,17 @@ class FakeStripe:
         with self._lock:
             self.balance_cents = cents
 
-    def reverse(self, transfer_id: str) -> None:
-        """Reverse a transfer in full (as the platform can from the Dashboard)."""
+    def reverse(self, transfer_id: str, amount: int | None = None) -> dict[str, Any]:
+        """Reverse a transfer, in full or `amount` cents more of it (as the platform can from
+        the Dashboard); returns the transfer as it is now (e.g. for `event`)."""
         with self._lock:
             transfer = self.transfers[transfer_id]
-            transfer.update(amount_reversed=transfer["amount"], reversed=True)
-            self.balance_cents += transfer["amount"]
+            left = transfer["amount"] - transfer["amount_reversed"]
+            taken = left if amount is None else min(amount, left)
+            transfer["amount_reversed"] += taken
+            transfer["reversed"] = transfer["amount_reversed"] == transfer["amount"]
+            self.balance_cents += taken
+            return json.loads(json.dumps(transfer))
 
     def created(self, path: str) -> list[Recorded]:
         """The POSTs to `path` that reached the endpoint (not replays, not injected failures

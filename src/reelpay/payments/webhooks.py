@@ -10,6 +10,10 @@ Stripe:
   already SUCCEEDED stays so: deliveries may come out of order).
 - `charge.dispute.created` / `charge.dispute.closed`: chargebacks (`payments.chargebacks`).
 - `account.updated`: a creator's Connect account can (or can no longer) receive payouts.
+- `transfer.reversed`: a bank payout's Transfer (its `transfer_group` is our payout reference)
+  reversed in full makes the PAID payout RETURNED, its money back in the creator's earnings
+  (`payouts.processing.record_answer`); a partial reversal is logged for a person and the
+  payout stays PAID.
 - `refund.updated` / `charge.refund.updated` ending `failed` or `canceled`: logged for a person
   (the money did not go back), as is anything else we do not act on.
 PayPal (`PAYMENT.PAYOUTS-ITEM.*`): a payout's final answer (`payouts.processing.record_answer`).
@@ -97,6 +101,9 @@ async def handle_stripe(
                           publish=publish)  # fmt: skip
     if kind == "account.updated":
         return await once(maker, event, lambda s: _account(s, data, now=now), now=now)
+    if kind == "transfer.reversed":
+        return await once(maker, event, lambda s: _transfer_reversed(s, data, now=now), now=now,
+                          publish=publish)  # fmt: skip
     if kind in ("refund.updated", "charge.refund.updated", "refund.failed"):
         if data.get("status") in ("failed", "canceled"):
             log.error(
@@ -214,3 +221,29 @@ async def _account(session: AsyncSession, data: dict[str, Any], *, now: datetime
         now=now,
     )
     return "account updated" if updated else "ignored"
+
+
+async def _transfer_reversed(session: AsyncSession, data: dict[str, Any], *, now: datetime) -> str:
+    from reelpay.payouts import processing
+    from reelpay.payouts.provider import PayoutOutcome, PayoutResult
+    from reelpay.payouts.stripe_connect import TRANSFER_REVERSED
+
+    reference = data.get("transfer_group") or (data.get("metadata") or {}).get("reference")
+    if not isinstance(reference, str) or not reference:
+        return "ignored"  # not a payout's transfer
+    amount, taken = int(data.get("amount") or 0), int(data.get("amount_reversed") or 0)
+    if not data.get("reversed") and not 0 < amount <= taken:
+        # Only part of it came back: the payout stays PAID and a person decides what the
+        # creator is owed (a partial return is not something a payout can record).
+        log.error(
+            "Stripe transfer %s of payout %s was reversed in part (%s of %s cents): the "
+            "payout stays PAID; a person must look", data.get("id"), reference, taken, amount,
+        )  # fmt: skip
+        return "partly reversed"
+    result = PayoutResult(
+        PayoutOutcome.FAILED,
+        provider_payout_id=str(data.get("id") or "") or None,
+        code=TRANSFER_REVERSED,
+        message="Stripe reversed the transfer to your Stripe account: the money came back.",
+    )
+    return await processing.record_answer(session, reference, result, now=now)

@@ -28,6 +28,9 @@ class PayoutStatus(StrEnum):
     PROCESSING = "PROCESSING"
     PAID = "PAID"
     FAILED = "FAILED"
+    # Paid, then the provider gave the money back (PayPal RETURNED/REFUNDED/REVERSED, a Stripe
+    # transfer reversed in full): it is in the creator's earnings again.
+    RETURNED = "RETURNED"
 
 
 class PayoutTrigger(StrEnum):

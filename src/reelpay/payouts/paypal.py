@@ -60,6 +60,9 @@ NOTE = "Your Reelpay earnings"
 FAILED_STATUSES = frozenset(
     {"FAILED", "RETURNED", "REFUNDED", "REVERSED", "BLOCKED", "DENIED", "CANCELED"}
 )
+# Statuses of an item PayPal paid and then took back (after SUCCESS): they are the result's
+# code whatever error the item carries, so a PAID payout becomes RETURNED (`record_answer`).
+TAKEN_BACK_STATUSES = frozenset({"RETURNED", "REFUNDED", "REVERSED"})
 # A batch that was refused as a whole (no item was paid).
 FAILED_BATCH_STATUSES = frozenset({"DENIED", "CANCELED"})
 # Refusals that create nothing and may pass later with the same reference.
@@ -416,17 +419,21 @@ def _batch_result(body: dict[str, Any], reference: str) -> PayoutResult:
 
 def _item_outcome(item: dict[str, Any], outcome: PayoutOutcome, status: str) -> PayoutResult:
     """A payout item's result; when not paid, PayPal's error name (e.g. RECEIVER_UNREGISTERED)
-    is the code, else the item's status (e.g. RETURNED)."""
+    is the code, else the item's status (e.g. BLOCKED). An item taken back (RETURNED,
+    REFUNDED, REVERSED) always has its status as the code, PayPal's error in the message."""
     if outcome is PayoutOutcome.PAID:
         return PayoutResult(outcome, provider_payout_id=item.get("payout_item_id"))
     if outcome is PayoutOutcome.PENDING:
         return PayoutResult(outcome, provider_payout_id=item.get("payout_batch_id"))
     errors: dict[str, Any] = item["errors"] if isinstance(item.get("errors"), dict) else {}
+    if status in TAKEN_BACK_STATUSES:
+        why = f": {errors['message']}" if errors.get("message") else f" ({status})."
+        code, message = status, f"PayPal {status.lower()} the payout{why}"
+    else:
+        code = str(errors.get("name") or status)
+        message = str(errors.get("message") or f"PayPal did not pay the payout ({status}).")
     return PayoutResult(
-        outcome,
-        provider_payout_id=item.get("payout_item_id"),
-        code=str(errors.get("name") or status),
-        message=str(errors.get("message") or f"PayPal did not pay the payout ({status})."),
+        outcome, provider_payout_id=item.get("payout_item_id"), code=code, message=message
     )
 
 

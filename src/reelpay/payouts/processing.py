@@ -28,6 +28,10 @@ later, as PayPal does) is never sent blindly again: the job first asks the provi
 of its reference (`PayoutProvider.status`), and sends only if the provider never received it.
 A PENDING payout stays PROCESSING and is asked about again every `payout_status_poll_seconds`
 until the answer is final; the provider's webhook (`handle_paypal`) usually brings it sooner.
+
+A PAID payout whose money the provider later gives back (PayPal RETURNED, REFUNDED or
+REVERSED after SUCCESS; a Stripe transfer reversed in full) becomes RETURNED: its amount goes
+from the platform's PAYOUTS_SENT back to the creator's earnings (`record_answer`).
 """
 
 from __future__ import annotations
@@ -398,11 +402,16 @@ async def _record(
     return PayoutStatus.PROCESSING
 
 
+# A provider's FAILED codes that, about a PAID payout, mean the money came back to us.
+RETURN_CODES = frozenset({"RETURNED", "REFUNDED", "REVERSED", "TRANSFER_REVERSED"})
+
+
 async def record_answer(
     session: AsyncSession, reference: str, result: PayoutResult, *, now: datetime
 ) -> str:
     """A provider's final answer about a reference, from its webhook: the payout becomes PAID
-    or FAILED if it is still PROCESSING (a replay or a late event changes nothing)."""
+    or FAILED if it is still PROCESSING, and RETURNED if it was PAID and the provider gave the
+    money back (`RETURN_CODES`). A replay or a late event changes nothing."""
     payout = await session.scalar(
         sa.select(Payout)
         .where(Payout.reference == reference)
@@ -413,7 +422,10 @@ async def record_answer(
         return "ignored"
     if payout.status is not PayoutStatus.PROCESSING:
         if payout.status is PayoutStatus.PAID and result.outcome is PayoutOutcome.FAILED:
-            # e.g. PayPal RETURNED an unclaimed payout after it was SUCCESS: a person must look.
+            if result.code in RETURN_CODES:
+                await _returned(session, payout, result.code, result.message, now=now)
+                return "returned"
+            # Paid, and the provider now says something else failed: a person must look.
             log.error("payout %s was PAID and the provider now says %s", payout.id, result.code)
         return f"already {payout.status.value}"
     if result.outcome is PayoutOutcome.PAID:
@@ -487,5 +499,27 @@ async def _fail(
         ],
         now=now,
         memo=f"Payout {payout.id} failed: {service.usd(payout.amount_cents)} returned",
+    )
+    await service.announce(session, payout, now=now)
+
+
+async def _returned(
+    session: AsyncSession, payout: Payout, code: str, message: str, *, now: datetime
+) -> None:
+    """The provider paid it, then the money came back: it is the creator's earnings again."""
+    payout.status = PayoutStatus.RETURNED
+    payout.updated_at = now
+    payout.failure_code = code[:64]
+    payout.failure_message = message[:500] or None
+    await session.flush()
+    await ledger.post(
+        session,
+        kind=TransactionKind.PAYOUT_RETURN,
+        legs=[
+            (ledger.platform(LedgerAccountKind.PAYOUTS_SENT), -payout.amount_cents),
+            (ledger.user(payout.creator_id, LedgerAccountKind.EARNINGS), payout.amount_cents),
+        ],
+        now=now,
+        memo=f"Payout {payout.id} came back: {service.usd(payout.amount_cents)} returned",
     )
     await service.announce(session, payout, now=now)

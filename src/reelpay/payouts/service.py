@@ -114,12 +114,13 @@ async def set_schedule(
 
 
 async def used_on(session: AsyncSession, creator_id: int, day: date) -> int:
-    """Cents of the creator's payouts created on `day` (UTC) that were not returned."""
+    """Cents of the creator's payouts created on `day` (UTC) whose money did not come back
+    (FAILED, or RETURNED by the provider after it paid them)."""
     total = await session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Payout.amount_cents), 0)).where(
             Payout.creator_id == creator_id,
             Payout.requested_on == day,
-            Payout.status != PayoutStatus.FAILED,
+            Payout.status.not_in((PayoutStatus.FAILED, PayoutStatus.RETURNED)),
         )
     )
     return int(total or 0)
@@ -372,6 +373,10 @@ _NOTICES = {
     PayoutStatus.FAILED: (NotificationKind.PAYOUT_FAILED, "Payout failed",
                           "{amount} could not be sent to {method} and is back in your "
                           "available balance. {reason}"),
+    PayoutStatus.RETURNED: (NotificationKind.PAYOUT_RETURNED, "Payout returned",
+                            "{amount} sent to {method} came back and is in your available "
+                            "balance again; check the payout method before the next payout. "
+                            "{reason}"),
 }  # fmt: skip
 
 

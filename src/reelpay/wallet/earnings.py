@@ -273,10 +273,31 @@ async def _sum_by_kind(
 
 
 async def paid_out(session: AsyncSession, owner_id: int) -> int:
-    """Everything the creator's payouts sent, in cents (from the ledger)."""
-    return -await _sum_by_kind(
-        session, owner_id, LedgerAccountKind.PAYOUTS_HELD, TransactionKind.PAYOUT_PAID
+    """Everything the creator's payouts sent and the provider kept, in cents (from the
+    ledger): a payout the provider gave back (RETURNED) no longer counts."""
+    # PAYOUT_PAID leaves PAYOUTS_HELD. A PAYOUT_RETURN credits the earnings: from PAYOUTS_HELD
+    # for a failed payout (netting to zero here), from the platform for a returned one.
+    total = await session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(LedgerPosting.amount), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerPosting.transaction_id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.ledger_account_id)
+        .where(
+            LedgerAccount.owner_id == owner_id,
+            sa.or_(
+                sa.and_(
+                    LedgerTransaction.kind == TransactionKind.PAYOUT_PAID,
+                    LedgerAccount.kind == LedgerAccountKind.PAYOUTS_HELD,
+                ),
+                sa.and_(
+                    LedgerTransaction.kind == TransactionKind.PAYOUT_RETURN,
+                    LedgerAccount.kind.in_(
+                        (LedgerAccountKind.PAYOUTS_HELD, LedgerAccountKind.EARNINGS)
+                    ),
+                ),
+            ),
+        )
     )
+    return -int(total or 0)
 
 
 async def breakdown(session: AsyncSession, owner_id: int) -> dict[EarningsSource, SourceBreakdown]:
@@ -289,8 +310,9 @@ async def breakdown(session: AsyncSession, owner_id: int) -> dict[EarningsSource
     held = await _sum_by_kind(
         session, owner_id, LedgerAccountKind.PAYOUTS_HELD, TransactionKind.PAYOUT_HOLD
     )
-    returned = -await _sum_by_kind(
-        session, owner_id, LedgerAccountKind.PAYOUTS_HELD, TransactionKind.PAYOUT_RETURN
+    # What came back to the earnings: failed payouts, and paid ones the provider returned.
+    returned = await _sum_by_kind(
+        session, owner_id, LedgerAccountKind.EARNINGS, TransactionKind.PAYOUT_RETURN
     )
     paid = await paid_out(session, owner_id)
     return allocate(credits, pending=pending, withdrawn=held - returned, paid_out=paid)

@@ -108,7 +108,9 @@ class TransactionKind(StrEnum):
     EARNINGS_RELEASE = "EARNINGS_RELEASE"  # pending earnings become available
     PAYOUT_HOLD = "PAYOUT_HOLD"  # earnings set aside for a payout
     PAYOUT_PAID = "PAYOUT_PAID"  # the provider sent the payout
-    PAYOUT_RETURN = "PAYOUT_RETURN"  # a failed payout's money back to the earnings
+    # A payout's money back to the earnings: a failed one's (from PAYOUTS_HELD) or a paid one
+    # the provider gave back (from the platform's PAYOUTS_SENT; the payout is RETURNED).
+    PAYOUT_RETURN = "PAYOUT_RETURN"
     REVERSAL = "REVERSAL"
     CAMPAIGN_FUNDING = "CAMPAIGN_FUNDING"  # a brand's card charge into escrow
     CAMPAIGN_RESERVE = "CAMPAIGN_RESERVE"  # escrow set aside for an accepted creator

@@ -40,12 +40,18 @@ PayoutFrequency = described_enum(
 )
 PayoutStatus = described_enum(
     models.PayoutStatus,
-    "REQUESTED -> PROCESSING -> PAID, or FAILED with the money back in your balance.",
+    "REQUESTED -> PROCESSING -> PAID, or FAILED with the money back in your balance; a PAID "
+    "payout becomes RETURNED if the provider later gives the money back.",
     {
         "REQUESTED": "Created; its amount is held from your earnings until the job sends it.",
         "PROCESSING": "Being sent to the payout provider, or waiting to be tried again.",
-        "PAID": "The provider paid it out; final.",
+        "PAID": "The provider paid it out. It stays PAID unless the provider later gives the "
+        "money back (RETURNED).",
         "FAILED": "It could not be paid; the amount is back in your available earnings.",
+        "RETURNED": "The provider paid it, then the money came back (for example PayPal "
+        "returned an unclaimed payment, or a bank transfer was reversed): it is in your "
+        "earnings again. `failureCode` and `failureMessage` say why; check the payout method "
+        "before the next payout. Final.",
     },
 )
 PayoutTrigger = described_enum(
@@ -166,7 +172,7 @@ class Payout(Node):
     model: strawberry.Private[models.Payout]
     amount: Money = strawberry.field(description="What is paid out (USD), held from earnings.")
     status: PayoutStatus = strawberry.field(  # type: ignore[valid-type]
-        description="Where it is: REQUESTED, PROCESSING, PAID or FAILED."
+        description="Where it is: REQUESTED, PROCESSING, PAID, FAILED or RETURNED."
     )
     trigger: PayoutTrigger = strawberry.field(  # type: ignore[valid-type]
         description="Requested by the creator or made by their schedule."
@@ -180,14 +186,17 @@ class Payout(Node):
         "end of the backoff; while it is being sent, the end of the sender's lease."
     )
     failure_code: str | None = strawberry.field(
-        description="Why it failed, or why the last attempt did (e.g. RECIPIENT_REJECTED)."
+        description="Why it failed or came back, or why the last attempt failed (e.g. "
+        "RECIPIENT_REJECTED; RETURNED, REFUNDED, REVERSED or TRANSFER_REVERSED when RETURNED)."
     )
     failure_message: str | None = strawberry.field(
         description="The provider's explanation of `failureCode`, for a person to read."
     )
     created_at: datetime = strawberry.field(description="When it was requested or scheduled.")
     updated_at: datetime = strawberry.field(description="When its state last changed.")
-    paid_at: datetime | None = strawberry.field(description="When it was paid; null until PAID.")
+    paid_at: datetime | None = strawberry.field(
+        description="When it was paid; null until PAID (kept when RETURNED)."
+    )
     failed_at: datetime | None = strawberry.field(description="When it failed; null unless FAILED.")
 
     @classmethod

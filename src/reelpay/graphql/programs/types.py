@@ -92,6 +92,8 @@ NotificationKind = described_enum(
         "PAYOUT_PROCESSING": "A payout is being sent.",
         "PAYOUT_PAID": "A payout was paid.",
         "PAYOUT_FAILED": "A payout failed; its money is back in the balance.",
+        "PAYOUT_RETURNED": "A paid payout came back from the provider; its money is in the "
+        "balance again (the payout is RETURNED).",
         "SERIES_PURCHASE_REFUNDED": "Your purchase of a Series was refunded: its episodes are "
         "locked again and the coins are back (or the card is refunded).",
         "SERIES_SOLD": "Sales of one of your Series: one notification per Series and UTC day, "

@@ -46,7 +46,8 @@ TransactionKind = described_enum(
         "EARNINGS_RELEASE": "Held earnings became available when their refund window closed.",
         "PAYOUT_HOLD": "Earnings set aside for a payout on its way.",
         "PAYOUT_PAID": "A payout was sent to a payout method.",
-        "PAYOUT_RETURN": "A failed payout's money came back to the earnings.",
+        "PAYOUT_RETURN": "A payout's money came back to the earnings: it failed, or the "
+        "provider gave back a paid one (RETURNED).",
         "REVERSAL": "An earlier change undone (a refund, for example).",
         "CAMPAIGN_FUNDING": "A brand funded a campaign's escrow by card.",
         "CAMPAIGN_RESERVE": "Campaign escrow set aside for an accepted creator.",
@@ -162,7 +163,9 @@ class SourceEarnings:
     pending: Money = strawberry.field(description="Held until its hold ends (Series refunds).")
     available: Money = strawberry.field(description="In your balance, ready to pay out.")
     in_payout: Money = strawberry.field(description="Held by payouts on their way.")
-    paid_out: Money = strawberry.field(description="Sent to your payout methods.")
+    paid_out: Money = strawberry.field(
+        description="Sent to your payout methods (not counting payouts that came back)."
+    )
     total: Money = strawberry.field(description="Everything earned, net of reversals.")
 
 
@@ -233,7 +236,10 @@ class Wallet(Node):
             earnings_debt=Money.usd(b.earnings_debt_cents),
         )
 
-    @strawberry.field(description="Everything paid out to your payout methods.")
+    @strawberry.field(
+        description="Everything paid out to your payout methods, less payouts the provider "
+        "gave back (RETURNED: that money is in `earnings` again)."
+    )
     async def paid_out(self, info: Info[Context, None]) -> Money:
         return Money.usd(await info.context.read(lambda s: earnings.paid_out(s, self.owner_id)))
 
