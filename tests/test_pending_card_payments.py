@@ -6,6 +6,7 @@ completing them is tested in tests/test_stripe_webhooks.py."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -153,3 +154,24 @@ async def test_a_retry_refused_by_the_rules_credits_nothing(api, clean_db):
     refused = await tip(api, fan, creator.id, 500, "CARD", key=key, token=ACTION)
     assert [e["code"] for e in refused["userErrors"]] == ["CREATOR_NOT_ELIGIBLE"]
     assert refused["tip"] is None and await count(api, Payment) == 0
+
+
+async def test_the_cli_job_settles_payments_left_waiting(api, settings, monkeypatch, capsys):
+    """`reelpay jobs settle-pending-payments` (its own sandbox, the real clock: the payments
+    parked at the test clock are long overdue) credits one, fails the other, once."""
+    from reelpay.cli import main
+
+    monkeypatch.setenv("REELPAY_DATABASE_URL", settings.database_url)
+    fan, other = await sign_up(api, "fan"), await sign_up(api, "other")
+    waiting = (await buy_coins(api, fan, ACTION, new_key()))["pendingPayment"]
+    await buy_coins(api, other, ACTION_FAILS, new_key())
+    capsys.readouterr()
+    assert await asyncio.to_thread(main, ["jobs", "settle-pending-payments"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "pending card payments: 1 credited, 1 failed, 0 still waiting"
+    )
+    assert await coins_of(api, fan) == 700 and await coins_of(api, other) == 0
+    node = await api.data(NODE, {"id": waiting["id"]}, token=fan.token)
+    assert node["node"]["status"] == "SUCCEEDED"
+    assert await asyncio.to_thread(main, ["jobs", "settle-pending-payments"]) == 0
+    assert capsys.readouterr().out.strip().startswith("pending card payments: 0 credited, 0")

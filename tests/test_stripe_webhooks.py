@@ -13,12 +13,15 @@ import asyncio
 import dataclasses
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from reelpay.cli import PENDING_PAYMENT_GRACE
+from reelpay.payments import webhooks
 from reelpay.payments.models import Payment, PendingPayment, ProviderEvent
 from tests.conftest import Api, serving_api
 from tests.factories import User, enrol, new_key, package_id, set_standing, sign_up
@@ -268,3 +271,40 @@ async def test_a_won_dispute_moves_nothing(live, stripe):
     intent = intent_of(stripe)
     closed = await deliver(live, event("charge.dispute.closed", dispute(intent, "won")))
     assert closed.json()["outcome"] == "dispute won" and await coins(live, fan) == 700
+
+
+async def settle(api: Api, clock: Any) -> dict[str, int]:
+    """`reelpay jobs settle-pending-payments` at the test clock, with the app's provider."""
+    services = api.app.state.services
+    return await webhooks.settle_parked(
+        services.sessionmaker, services.payments, now=clock.now(), settings=services.settings,
+        older_than=PENDING_PAYMENT_GRACE,
+    )  # fmt: skip
+
+
+async def test_the_job_settles_what_a_lost_webhook_did_not(live, stripe, clock):
+    fan, other = await sign_up(live, "fan"), await sign_up(live, "other")
+    await buy(live, fan, THREE_D_SECURE, new_key())
+    (paid,) = stripe.intents
+    await buy(live, other, THREE_D_SECURE, new_key())
+    failed = next(i for i in stripe.intents if i != paid)
+    stripe.finish(paid)
+    stripe.finish(failed, succeeded=False)
+    clock.advance(PENDING_PAYMENT_GRACE - timedelta(seconds=1))
+    assert await settle(live, clock) == {"credited": 0, "failed": 0, "waiting": 0, "errors": 0}
+    clock.advance(timedelta(seconds=1))
+    assert await settle(live, clock) == {"credited": 1, "failed": 1, "waiting": 0, "errors": 0}
+    assert await coins(live, fan) == 700 and await coins(live, other) == 0
+    late = await deliver(live, event("payment_intent.succeeded", stripe.intents[paid]))
+    assert late.json()["outcome"] == "already credited"
+    assert await settle(live, clock) == {"credited": 0, "failed": 0, "waiting": 0, "errors": 0}
+
+
+async def test_the_job_leaves_a_payment_still_waiting_and_survives_stripe_down(live, stripe, clock):
+    fan = await sign_up(live, "fan")
+    await buy(live, fan, THREE_D_SECURE, new_key())
+    clock.advance(timedelta(hours=1))
+    assert (await settle(live, clock))["waiting"] == 1
+    stripe.fail_next(3, 500)  # the first try and the SDK's two retries
+    assert (await settle(live, clock))["errors"] == 1
+    assert await coins(live, fan) == 0 and await rows(live, Payment) == 0

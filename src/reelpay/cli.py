@@ -99,6 +99,12 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
         help="rank the entries of sponsored challenges whose results are due, pay the prizes "
         "and refund the rest (run it every few minutes)",
     )
+    job.add_parser(
+        "settle-pending-payments",
+        help="ask the payment provider about card payments waiting more than 15 minutes for "
+        "3-D Secure or processing, and credit or fail them as its webhook would (a safety net "
+        "for lost webhooks; run it every few minutes)",
+    )
     views_job = job.add_parser(
         "accrue-campaign-views",
         help="pay PER_VIEW campaign deals for a UTC day's authentic views (default: yesterday)",
@@ -157,6 +163,8 @@ def _run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
         return asyncio.run(_auto_approve_deals_job(settings, clock))
     if args.command == "jobs" and args.job == "challenge-results":
         return asyncio.run(_challenge_results_job(settings, clock))
+    if args.command == "jobs" and args.job == "settle-pending-payments":
+        return asyncio.run(_settle_pending_payments_job(settings, clock))
     if args.command == "jobs" and args.job == "accrue-campaign-views":
         return asyncio.run(_campaign_views_job(settings, args.day, clock))
     if args.command == "jobs":
@@ -324,6 +332,37 @@ async def _auto_approve_deals_job(settings: Settings, clock: Clock) -> int:
         + (f"; {summary.errors} could not be handled (see the log)" if summary.errors else "")
     )
     return 1 if summary.errors else 0
+
+
+# A parked card payment is asked about once its webhook is this late.
+PENDING_PAYMENT_GRACE = timedelta(minutes=15)
+
+
+async def _settle_pending_payments_job(settings: Settings, clock: Clock) -> int:
+    from reelpay.payments import webhooks
+
+    engine = create_engine(settings.database_url, limits=settings.limits)
+    broker = create_broker(settings.database_url, settings.limits)
+    provider = providers.payment_provider(settings)
+    try:
+        maker = create_sessionmaker(engine)
+        now = (await _sandboxed(settings, maker, clock)).now()
+        counts = await webhooks.settle_parked(
+            maker, provider, now=now, settings=settings, older_than=PENDING_PAYMENT_GRACE,
+            publish=broker.publish,
+        )  # fmt: skip
+    finally:
+        close = getattr(provider, "aclose", None)
+        if close is not None:
+            await close()
+        await broker.close()
+        await engine.dispose()
+    print(
+        f"pending card payments: {counts['credited']} credited, {counts['failed']} failed, "
+        f"{counts['waiting']} still waiting"
+        + (f"; {counts['errors']} could not be settled (see the log)" if counts["errors"] else "")
+    )
+    return 1 if counts["errors"] else 0
 
 
 async def _send_campaign_refunds_job(settings: Settings, clock: Clock) -> int:

@@ -12,8 +12,9 @@
 
 Charge IDs derive from the idempotency key, so retries and other API workers see the same
 charge, as they would with a real provider's idempotency. A charge that needs an action is
-finished when someone asks for its status (the payer's retry with the same key), as if the
-buyer had done it meanwhile; real providers also tell us by webhook.
+finished when someone asks for its status (the payer's retry with the same key, or
+`reelpay jobs settle-pending-payments`), as if the buyer had done it meanwhile; real providers
+also tell us by webhook. How it finishes is written in its ID, so any process answers alike.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ PROCESSING_ERROR_TOKEN = "tok_sandbox_processing_error"
 ACTION_TOKEN = "tok_sandbox_3ds"
 ACTION_FAILS_TOKEN = "tok_sandbox_3ds_fail"
 PENDING_TOKEN = "tok_sandbox_pending"
-UNFINISHED = {
-    ACTION_TOKEN: ChargeOutcome.REQUIRES_ACTION,
-    ACTION_FAILS_TOKEN: ChargeOutcome.REQUIRES_ACTION,
-    PENDING_TOKEN: ChargeOutcome.PENDING,
+UNFINISHED = {  # token -> (outcome now, what its ID says)
+    ACTION_TOKEN: (ChargeOutcome.REQUIRES_ACTION, "3ds"),
+    ACTION_FAILS_TOKEN: (ChargeOutcome.REQUIRES_ACTION, "3dsfail"),
+    PENDING_TOKEN: (ChargeOutcome.PENDING, "pending"),
 }
+FAILS = "_3dsfail_"  # in the ID of a charge whose buyer fails 3-D Secure
 
 
 class SandboxProvider:
@@ -44,7 +46,6 @@ class SandboxProvider:
         self.refunded: set[str] = set()
         # Partial refunds by key: (charge, cents), each once whatever the retries.
         self.partial_refunds: dict[str, tuple[str, int]] = {}
-        self._unfinished: dict[str, str] = {}  # charge -> the token that left it unfinished
 
     async def charge(self, request: ChargeRequest) -> Charge:
         if request.token == DECLINED_TOKEN:
@@ -64,20 +65,19 @@ class SandboxProvider:
                 message="This idempotency key was used for a different payment.",
             )
         digest = hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:24]
-        charge_id = f"ch_sandbox_{digest}"
         if request.token in UNFINISHED:
-            self._unfinished[charge_id] = request.token
+            outcome, kind = UNFINISHED[request.token]
+            charge_id = f"ch_sandbox_{kind}_{digest}"
             return Charge(
-                UNFINISHED[request.token],
+                outcome,
                 charge_id=charge_id,
                 client_secret=f"{charge_id}_secret_sandbox",
                 message="The payment needs the buyer to authenticate it.",
             )
-        return Charge(ChargeOutcome.SUCCEEDED, charge_id=charge_id)
+        return Charge(ChargeOutcome.SUCCEEDED, charge_id=f"ch_sandbox_{digest}")
 
     async def status(self, charge_id: str) -> Charge:
-        token = self._unfinished.get(charge_id)
-        if token == ACTION_FAILS_TOKEN:
+        if FAILS in charge_id:
             return Charge(
                 ChargeOutcome.DECLINED, charge_id=charge_id, message="Authentication failed."
             )

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,7 +34,7 @@ from reelpay.errors import DomainError, ErrorCode
 from reelpay.events import Event
 from reelpay.payments import charging, completions
 from reelpay.payments.models import CardPaymentStatus, PendingPayment, ProviderEvent
-from reelpay.payments.provider import ChargeRequest, PaymentProvider
+from reelpay.payments.provider import ChargeOutcome, ChargeRequest, PaymentProvider
 from reelpay.payments.webhook_events import ProviderEvent as Received
 from reelpay.settings import Settings
 
@@ -136,7 +136,24 @@ async def _succeeded(
     settings: Settings,
     publish: Publish | None,
 ) -> str:
-    charge_id = str(event.data.get("id"))
+    return await credit_parked(
+        maker, provider, str(event.data.get("id")), event=event, now=now, settings=settings,
+        publish=publish,
+    )  # fmt: skip
+
+
+async def credit_parked(
+    maker: async_sessionmaker[AsyncSession],
+    provider: PaymentProvider,
+    charge_id: str,
+    *,
+    event: Received | None,
+    now: datetime,
+    settings: Settings,
+    publish: Publish | None = None,
+) -> str:
+    """The provider says a parked charge succeeded (its `event`, or our question when None):
+    credit it once; if its operation is refused by now, refund it and fail the payment."""
 
     async def credit(session: AsyncSession) -> str:
         pending = await _parked(session, charge_id)
@@ -150,8 +167,14 @@ async def _succeeded(
         await charging.settle(session, pending.id, result=result, now=now)
         return "credited"
 
+    async def in_one(handle: Handler) -> str:
+        if event is not None:
+            return await once(maker, event, handle, now=now, publish=publish)
+        outcome: str = await write_once(maker, handle, publish)
+        return outcome
+
     try:
-        return await once(maker, event, credit, now=now, publish=publish)
+        return await in_one(credit)
     except DomainError as error:
         # The operation is refused now: the charge is refunded and never credited.
         refused = error
@@ -167,7 +190,63 @@ async def _succeeded(
             charge_id, write=lambda work: write_once(maker, work), account_id=pending.account_id,
             now=now, reason=str(refused)[:200],
         )  # fmt: skip
-        return await once(maker, event, lambda s: _failed(s, charge_id, refused, now=now), now=now)
+        return await in_one(lambda s: _failed(s, charge_id, refused, now=now))
+
+
+async def settle_parked(
+    maker: async_sessionmaker[AsyncSession],
+    provider: PaymentProvider,
+    *,
+    now: datetime,
+    settings: Settings,
+    older_than: timedelta,
+    publish: Publish | None = None,
+) -> dict[str, int]:
+    """`reelpay jobs settle-pending-payments`: ask the provider about each payment parked
+    longer than `older_than` and still unfinished, and settle what it says, as its webhook
+    would have (a safety net for a webhook that never came). Counts per outcome."""
+    async with maker() as session:
+        charges = list(
+            await session.scalars(
+                sa.select(PendingPayment.provider_charge_id)
+                .where(
+                    PendingPayment.status.in_(
+                        [CardPaymentStatus.REQUIRES_ACTION, CardPaymentStatus.PROCESSING]
+                    ),
+                    PendingPayment.updated_at <= now - older_than,
+                )
+                .order_by(PendingPayment.id)
+                .limit(settings.rules.payout_batch_size)
+            )
+        )
+    counts = {"credited": 0, "failed": 0, "waiting": 0, "errors": 0}
+    for charge_id in charges:
+        try:
+            answer = await provider.status(charge_id)
+            if answer.outcome is ChargeOutcome.SUCCEEDED:
+                outcome = await credit_parked(
+                    maker, provider, charge_id, event=None, now=now, settings=settings,
+                    publish=publish,
+                )  # fmt: skip
+            elif answer.outcome in charging.UNFINISHED:
+                outcome = "waiting"
+            else:
+                outcome = await _fail_charge(maker, charge_id, charging.refusal(answer), now)
+        except Exception:
+            log.exception("pending payment %s could not be settled", charge_id)
+            counts["errors"] += 1
+            continue
+        key = outcome if outcome in counts else "waiting" if outcome == "kept" else None
+        if key is not None:
+            counts[key] += 1
+    return counts
+
+
+async def _fail_charge(
+    maker: async_sessionmaker[AsyncSession], charge_id: str, failure: DomainError, now: datetime
+) -> str:
+    outcome: str = await write_once(maker, lambda s: _failed(s, charge_id, failure, now=now))
+    return outcome
 
 
 async def _find(maker: async_sessionmaker[AsyncSession], charge_id: str) -> PendingPayment | None:
