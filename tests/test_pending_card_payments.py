@@ -7,6 +7,7 @@ completing them is tested in tests/test_stripe_webhooks.py."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -156,9 +157,9 @@ async def test_a_retry_refused_by_the_rules_credits_nothing(api, clean_db):
     assert refused["tip"] is None and await count(api, Payment) == 0
 
 
-async def test_the_cli_job_settles_payments_left_waiting(api, settings, monkeypatch, capsys):
-    """`reelpay jobs settle-pending-payments` (its own sandbox, the real clock: the payments
-    parked at the test clock are long overdue) credits one, fails the other, once."""
+async def test_the_cli_job_settles_payments_left_waiting(api, settings, clock, monkeypatch, capsys):
+    """`reelpay jobs settle-pending-payments` (its own sandbox) credits one, fails the other,
+    once, when they have waited 15 minutes."""
     from reelpay.cli import main
 
     monkeypatch.setenv("REELPAY_DATABASE_URL", settings.database_url)
@@ -166,12 +167,19 @@ async def test_the_cli_job_settles_payments_left_waiting(api, settings, monkeypa
     waiting = (await buy_coins(api, fan, ACTION, new_key()))["pendingPayment"]
     await buy_coins(api, other, ACTION_FAILS, new_key())
     capsys.readouterr()
-    assert await asyncio.to_thread(main, ["jobs", "settle-pending-payments"]) == 0
+    job = ["jobs", "settle-pending-payments"]
+    clock.advance(timedelta(minutes=14, seconds=59))
+    assert await asyncio.to_thread(main, job, clock=clock) == 0
+    assert capsys.readouterr().out.strip() == (
+        "pending card payments: 0 credited, 0 failed, 0 still waiting"
+    )
+    clock.advance(timedelta(seconds=1))
+    assert await asyncio.to_thread(main, job, clock=clock) == 0
     assert capsys.readouterr().out.strip() == (
         "pending card payments: 1 credited, 1 failed, 0 still waiting"
     )
     assert await coins_of(api, fan) == 700 and await coins_of(api, other) == 0
     node = await api.data(NODE, {"id": waiting["id"]}, token=fan.token)
     assert node["node"]["status"] == "SUCCEEDED"
-    assert await asyncio.to_thread(main, ["jobs", "settle-pending-payments"]) == 0
+    assert await asyncio.to_thread(main, job, clock=clock) == 0
     assert capsys.readouterr().out.strip().startswith("pending card payments: 0 credited, 0")
