@@ -179,7 +179,7 @@ def create_app(
             f"episode {key}".encode(), media_type="application/octet-stream", headers=NO_STORE
         )
 
-    stripe_events = providers.stripe_webhooks(settings)
+    stripe_events = providers.stripe_webhooks(settings, services.payments)
 
     async def stripe_webhook(request: Request) -> Response:
         """Stripe's events (register https://<host>/webhooks/stripe; see the README)."""
@@ -253,7 +253,10 @@ def create_app(
         yield
         await probe.close()
         await services.broker.close()
-        for client in (services.payments, connect, paypal, stripe_events):
+        clients = [services.payments, connect, paypal]
+        if stripe_events is not services.payments:  # its own client only when payments isn't
+            clients.append(stripe_events)
+        for client in clients:
             close = getattr(client, "aclose", None)  # the providers' HTTP connections
             if close is not None:
                 await close()

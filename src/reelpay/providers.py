@@ -47,13 +47,16 @@ def paypal_payouts(settings: Settings) -> PayPalPayouts | None:
     return PayPalPayouts(settings.paypal)
 
 
-def stripe_webhooks(settings: Settings) -> StripePaymentProvider | None:
+def stripe_webhooks(settings: Settings, payments: PaymentProvider) -> StripePaymentProvider | None:
     """What verifies `/webhooks/stripe` (whenever Stripe is configured, for payments or for
-    Connect's `account.updated`); None: the route answers 404."""
-    if settings.stripe is None:
-        return None
+    Connect's `account.updated`): the payment provider itself when it is Stripe; None: the
+    route answers 404."""
     from reelpay.payments.stripe import StripePaymentProvider
 
+    if isinstance(payments, StripePaymentProvider):
+        return payments
+    if settings.stripe is None:
+        return None
     return StripePaymentProvider(settings.stripe)
 
 

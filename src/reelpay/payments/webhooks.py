@@ -55,6 +55,8 @@ async def store(session: AsyncSession, event: Received, *, now: datetime) -> boo
 
 
 Handler = Callable[[AsyncSession], Awaitable[str]]
+# Parked payments `settle_parked` asks about per run (oldest first; the next run does the rest).
+SETTLE_BATCH = 100
 
 
 async def once(
@@ -216,7 +218,7 @@ async def settle_parked(
                     PendingPayment.updated_at <= now - older_than,
                 )
                 .order_by(PendingPayment.id)
-                .limit(settings.rules.payout_batch_size)
+                .limit(SETTLE_BATCH)
             )
         )
     counts = {"credited": 0, "failed": 0, "waiting": 0, "errors": 0}

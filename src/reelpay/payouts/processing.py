@@ -57,6 +57,7 @@ from reelpay.payouts.models import (
     Payout,
     PayoutFrequency,
     PayoutMethod,
+    PayoutMethodKind,
     PayoutSchedule,
     PayoutStatus,
     PayoutTrigger,
@@ -329,7 +330,9 @@ async def _claim(
     await session.flush()
     if first:
         await service.announce(session, payout, now=now)
-    recipient = await session.get(ProviderAccount, (payout.creator_id, "stripe"))
+    recipient = None
+    if method.kind is PayoutMethodKind.BANK_ACCOUNT:  # only Connect sends to the creator's own
+        recipient = await session.get(ProviderAccount, (payout.creator_id, "stripe"))
     return _Claim(
         PayoutRequest(
             reference=payout.reference,
